@@ -1,0 +1,31 @@
+# Anomaly detection in collider physics, from events to published results.
+# Stages live in workflow/rules/; the config is validated against workflow/schemas/ before any job.
+import sys
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+sys.path.insert(0, f"{workflow.basedir}/src")
+
+from hepad.config import ConfigError, validate_config
+
+
+configfile: "config/config.yaml"
+
+
+try:
+    validate_config(config)
+except ConfigError as err:
+    sys.exit(str(err))
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/download.smk"
+include: "workflow/rules/prepare.smk"
+include: "workflow/rules/plots.smk"
+
+
+rule all:
+    input:
+        "results/data_overview.pdf",
+    default_target: True

@@ -1,0 +1,61 @@
+"""The LHCO R&D file format: pandas fixed-format HDF5, key ``df``, 15 float columns in GeV.
+
+Both downloaded (Zenodo) and generated events are written in this format, so everything after it is
+shared. Rows are sorted by label (background first), as in the published file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hepad.io import InputError, atomic_output
+
+LHCO_KEY = "df"
+LHCO_COLUMNS = [
+    "pxj1", "pyj1", "pzj1", "mj1", "tau1j1", "tau2j1", "tau3j1",
+    "pxj2", "pyj2", "pzj2", "mj2", "tau1j2", "tau2j2", "tau3j2",
+    "label",
+]
+
+
+def read_lhco_features(path, columns=LHCO_COLUMNS) -> pd.DataFrame:
+    """Read an LHCO-format features file and check it: key, columns, no NaN or infinity, labels 0/1.
+
+    Raises ``InputError`` naming the file and what is wrong.
+    """
+    try:
+        frame = pd.read_hdf(path, key=LHCO_KEY)
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found")
+    except KeyError:
+        with pd.HDFStore(path, mode="r") as store:
+            keys = list(store.keys())
+        raise InputError(f"{path}: no key '{LHCO_KEY}' in the HDF5 file (keys found: {keys or 'none'})")
+    except (OSError, ValueError, TypeError) as err:
+        raise InputError(f"{path}: not a readable pandas HDF5 file ({err})")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing columns {missing} (expected the LHCO columns {columns})")
+    frame = frame[columns]
+    values = frame.to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        bad_cols = [c for c, b in zip(columns, bad.any(axis=0)) if b]
+        raise InputError(f"{path}: {int(bad.any(axis=1).sum())} rows with NaN or infinite values in {bad_cols}")
+    if "label" in columns:
+        labels = set(np.unique(frame["label"]).tolist())
+        if not labels <= {0.0, 1.0}:
+            raise InputError(f"{path}: column 'label' must hold 0 (background) or 1 (signal), found {sorted(labels)}")
+    return frame
+
+
+def write_lhco_features(frame: pd.DataFrame, path) -> None:
+    """Write ``frame`` in the LHCO layout (fixed format, key ``df``), atomically."""
+    missing = [c for c in LHCO_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"cannot write LHCO file {path}: missing columns {missing}")
+    frame = frame[LHCO_COLUMNS].astype(np.float64)
+    frame = frame.sort_values("label", kind="stable").reset_index(drop=True)
+    with atomic_output(path) as tmp:
+        frame.to_hdf(tmp, key=LHCO_KEY, mode="w", format="fixed")

@@ -1,0 +1,57 @@
+"""Small I/O helpers shared by every script: atomic outputs, logging, JSON."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+
+class InputError(RuntimeError):
+    """A problem with a user's input (file, setting) that a user can fix; printed without traceback."""
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike):
+    """Yield a temporary path next to ``path``; rename it to ``path`` only if the block succeeds.
+
+    A job killed mid-way therefore never leaves a file that a later step could take for complete.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_json(obj, path: str | os.PathLike) -> None:
+    """Write ``obj`` as indented, key-sorted JSON, atomically (stable bytes for stable content)."""
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def setup_logging(name: str) -> logging.Logger:
+    """Log to stderr with timestamps; Snakemake rules redirect stderr into the rule's log file."""
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    return logging.getLogger(name)
+
+
+def run_main(main, argv=None) -> None:
+    """Run a script's ``main``; an ``InputError`` ends it with one clear line and exit code 1."""
+    try:
+        main(argv)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,35 @@
+# Helpers shared by every stage: paths, wildcard constraints, target lists. No rules here.
+from pathlib import Path
+
+from hepad.zenodo import LHCO_EXTRA_QCD_SR, LHCO_FEATURES, ZENODO_FILES, resource_path
+
+SRC = Path(workflow.basedir) / "src"
+SCRIPTS = Path(workflow.basedir) / "scripts"
+# Scripts import the library from src/, so they also run inside per-rule conda envs.
+PY = f"PYTHONPATH={SRC}${{PYTHONPATH:+:$PYTHONPATH}} python"
+LOGS = "results/logs"
+BENCH = "results/benchmarks"
+
+
+wildcard_constraints:
+    dataset="generated|lhco",
+    nsig=r"\d+",
+    seed=r"\d+",
+
+
+def features_file(wildcards):
+    """Background + signal features in the LHCO R&D format for a data set."""
+    if wildcards.dataset == "lhco":
+        return resource_path(LHCO_FEATURES)
+    return f"resources/{wildcards.dataset}/features.h5"
+
+
+def extra_bkg_file(wildcards):
+    """Extra QCD background, signal region only, in the LHCO R&D format."""
+    if wildcards.dataset == "lhco":
+        return resource_path(LHCO_EXTRA_QCD_SR)
+    return f"resources/{wildcards.dataset}/extra_qcd_sr.h5"
+
+
+def prepared_sets(dataset, nsigs, seeds):
+    return expand("results/{dataset}/prepared/nsig{nsig}_seed{seed}.h5", dataset=dataset, nsig=nsigs, seed=seeds)
