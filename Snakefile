@@ -21,8 +21,10 @@ except ConfigError as err:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/download.smk"
+include: "workflow/rules/generate.smk"
 include: "workflow/rules/prepare.smk"
 include: "workflow/rules/plots.smk"
+include: "workflow/rules/cathode.smk"
 
 
 rule all:
