@@ -32,7 +32,7 @@ def read_lhco_features(path, columns=LHCO_COLUMNS) -> pd.DataFrame:
         with pd.HDFStore(path, mode="r") as store:
             keys = list(store.keys())
         raise InputError(f"{path}: no key '{LHCO_KEY}' in the HDF5 file (keys found: {keys or 'none'})")
-    except (OSError, ValueError, TypeError) as err:
+    except (OSError, ValueError, TypeError, RuntimeError) as err:  # PyTables raises HDF5ExtError (a RuntimeError)
         raise InputError(f"{path}: not a readable pandas HDF5 file ({err})")
     missing = [c for c in columns if c not in frame.columns]
     if missing:

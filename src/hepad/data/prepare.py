@@ -1,0 +1,136 @@
+"""From LHCO-format events to the CATHODE inputs (REFERENCE.md §2): features, regions, injection, splits.
+
+The only randomness is a ``numpy.random.default_rng(seed)``, so a seed reproduces the output exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from hepad.data.prepared import COLUMNS, SPLITS
+from hepad.io import InputError
+
+TAU21_EPS = 1e-5  # tau21 = tau2 / (tau1 + eps): as in the CATHODE preparation, finite for tau1 = 0
+
+
+def dijet_mass(frame: pd.DataFrame) -> np.ndarray:
+    """Invariant mass of the two jets in GeV, with E = sqrt(p^2 + m^2) per jet."""
+    p1 = frame[["pxj1", "pyj1", "pzj1"]].to_numpy(np.float64)
+    p2 = frame[["pxj2", "pyj2", "pzj2"]].to_numpy(np.float64)
+    e1 = np.sqrt((p1**2).sum(axis=1) + frame["mj1"].to_numpy(np.float64) ** 2)
+    e2 = np.sqrt((p2**2).sum(axis=1) + frame["mj2"].to_numpy(np.float64) ** 2)
+    m2 = (e1 + e2) ** 2 - ((p1 + p2) ** 2).sum(axis=1)
+    return np.sqrt(np.clip(m2, 0.0, None))
+
+
+def cathode_features(frame: pd.DataFrame) -> np.ndarray:
+    """The (n, 6) array of ``hepad.data.prepared.COLUMNS``: mjj [TeV], lighter jet mass mj1 [TeV],
+    mass difference dmj [TeV], tau21 of the lighter and of the heavier jet, label.
+
+    Jets are ordered by mass: j1 is the lighter jet, whatever the file's order.
+    """
+    m_a, m_b = frame["mj1"].to_numpy(np.float64), frame["mj2"].to_numpy(np.float64)
+    tau21_a = frame["tau2j1"].to_numpy(np.float64) / (frame["tau1j1"].to_numpy(np.float64) + TAU21_EPS)
+    tau21_b = frame["tau2j2"].to_numpy(np.float64) / (frame["tau1j2"].to_numpy(np.float64) + TAU21_EPS)
+    a_lighter = m_a <= m_b
+    out = np.empty((len(frame), len(COLUMNS)))
+    out[:, 0] = dijet_mass(frame) / 1000.0
+    out[:, 1] = np.minimum(m_a, m_b) / 1000.0
+    out[:, 2] = np.abs(m_a - m_b) / 1000.0
+    out[:, 3] = np.where(a_lighter, tau21_a, tau21_b)
+    out[:, 4] = np.where(a_lighter, tau21_b, tau21_a)
+    out[:, 5] = frame["label"].to_numpy(np.float64)
+    return out
+
+
+def in_window(mjj: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Events with low < mjj < high (TeV)."""
+    return (mjj > low) & (mjj < high)
+
+
+def _split(rows: np.ndarray, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """(train, val) with the first round(n * val_fraction) rows as validation."""
+    n_val = int(round(len(rows) * val_fraction))
+    return rows[n_val:], rows[:n_val]
+
+
+def prepare_sets(features: np.ndarray, extra_bkg: np.ndarray, *, nsig: int, seed: int,
+                 sr: tuple[float, float], sb_val_fraction: float, sr_val_fraction: float,
+                 extra_bkg_test_fraction: float, n_test_signal: int) -> tuple[dict, dict]:
+    """Inject ``nsig`` signal events into the background and split everything.
+
+    ``features``: background and signal (label 0/1) from the main file; ``extra_bkg``: extra
+    signal-region background. Returns ``(splits, summary)``: the arrays of
+    ``hepad.data.prepared.SPLITS`` and a JSON-ready summary (counts, S/B and S/sqrt(B) in the SR).
+    """
+    rng = np.random.default_rng(seed)
+    low, high = sr
+    label = features[:, 5]
+    background, signal = features[label == 0], features[label == 1]
+    if nsig > len(signal):
+        raise InputError(f"cannot inject {nsig} signal events: the input holds only {len(signal)} "
+                         f"(lower injection.nsig or generate more signal)")
+    signal = signal[rng.permutation(len(signal))]
+    injected, unused = signal[:nsig], signal[nsig:]
+
+    data = np.concatenate([background, injected])
+    data = data[rng.permutation(len(data))]
+    sr_mask = in_window(data[:, 0], low, high)
+    sr_data, sb_data = data[sr_mask], data[~sr_mask]
+    if len(sr_data) == 0:
+        raise InputError(f"the signal region {low}-{high} TeV holds no events out of {len(data)} "
+                         f"(mjj of the data spans {data[:, 0].min():.3f}-{data[:, 0].max():.3f} TeV)")
+    if len(sb_data) == 0:
+        raise InputError(f"the sidebands (outside {low}-{high} TeV) hold no events out of {len(data)}")
+
+    splits = {}
+    splits["sb_train"], splits["sb_val"] = _split(sb_data, sb_val_fraction)
+    splits["sr_train"], splits["sr_val"] = _split(sr_data, sr_val_fraction)
+
+    # Test signal and the supervised benchmark's signal: SR signal never injected.
+    unused_sr = unused[in_window(unused[:, 0], low, high)]
+    n_test_sig = min(n_test_signal, len(unused_sr) // 2)
+    test_signal, supervised_signal = unused_sr[:n_test_sig], unused_sr[n_test_sig:]
+    splits["signal_train"], splits["signal_val"] = _split(supervised_signal, sr_val_fraction)
+
+    extra_sr = extra_bkg[in_window(extra_bkg[:, 0], low, high) & (extra_bkg[:, 5] == 0)]
+    if len(extra_sr) < 4:
+        raise InputError(f"the extra background holds {len(extra_sr)} background events in the signal region "
+                         f"{low}-{high} TeV out of {len(extra_bkg)}; at least 4 are needed")
+    extra_sr = extra_sr[rng.permutation(len(extra_sr))]
+    n_test_bkg = int(round(len(extra_sr) * extra_bkg_test_fraction))
+    test = np.concatenate([extra_sr[:n_test_bkg], test_signal])
+    splits["test"] = test[rng.permutation(len(test))]
+    splits["extra_bkg_train"], splits["extra_bkg_val"] = _split(extra_sr[n_test_bkg:], sr_val_fraction)
+
+    return splits, summarize(splits, nsig=nsig, seed=seed, sr=sr, n_signal_available=len(signal),
+                             n_extra_outside_sr=len(extra_bkg) - len(extra_sr))
+
+
+def _counts(rows: np.ndarray) -> dict:
+    n_sig = int((rows[:, 5] == 1).sum())
+    return {"total": len(rows), "signal": n_sig, "background": len(rows) - n_sig}
+
+
+def summarize(splits: dict, *, nsig: int, seed: int, sr, n_signal_available: int, n_extra_outside_sr: int) -> dict:
+    """Counts per split and the SR signal-to-background figures of the injected data."""
+    counts = {name: _counts(splits[name]) for name in SPLITS}
+    s = counts["sr_train"]["signal"] + counts["sr_val"]["signal"]
+    b = counts["sr_train"]["background"] + counts["sr_val"]["background"]
+    return {
+        "nsig": nsig,
+        "seed": seed,
+        "signal_region_tev": list(sr),
+        "counts": counts,
+        "signal_region": {
+            "signal": s,
+            "background": b,
+            "s_over_b": s / b if b else math.inf,
+            "s_over_sqrt_b": s / math.sqrt(b) if b else math.inf,
+        },
+        "signal_available": n_signal_available,
+        "extra_background_dropped_outside_sr": n_extra_outside_sr,
+    }
