@@ -70,13 +70,15 @@ def _describe_allowed(schema: dict, root: dict) -> str:
     for word, sign in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<")):
         if word in schema:
             parts.append(f"{sign} {schema[word]}")
+    bounds = " and ".join(parts[1:] if kind else parts)
+    text = (parts[0] + (" " + bounds if bounds else "")) if kind else bounds
     if "pattern" in schema:
-        parts.append(f"matching {schema['pattern']}")
-    return " ".join(parts) or "anything"
+        text += f" matching {schema['pattern']}"
+    return text or "anything"
 
 
 def _format_error(error: jsonschema.ValidationError, root: dict) -> str:
-    path = ".".join(str(p) for p in error.absolute_path)
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
     if error.validator == "additionalProperties":
         known = list(_resolve(error.schema, root).get("properties", {}))
         unknown = sorted(set(error.instance) - set(known))
