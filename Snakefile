@@ -10,7 +10,7 @@ sys.path.insert(0, f"{workflow.basedir}/src")
 from hepad.config import ConfigError, validate_config
 
 
-configfile: "config/config.yaml"
+configfile: f"{workflow.basedir}/config/config.yaml"
 
 
 try:

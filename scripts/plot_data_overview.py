@@ -3,6 +3,8 @@
 
 import argparse
 
+import _bootstrap  # noqa: F401  (puts ../src on sys.path)
+
 import numpy as np
 
 from hepad.data.prepare import cathode_features

@@ -7,6 +7,8 @@ S/B and S/sqrt(B) in the signal region.
 
 import argparse
 
+import _bootstrap  # noqa: F401  (puts ../src on sys.path)
+
 from hepad.data.prepare import cathode_features, prepare_sets
 from hepad.data.prepared import write_prepared
 from hepad.events.formats import read_lhco_features

@@ -3,10 +3,7 @@ from pathlib import Path
 
 from hepad.zenodo import LHCO_EXTRA_QCD_SR, LHCO_FEATURES, ZENODO_FILES, resource_path
 
-SRC = Path(workflow.basedir) / "src"
 SCRIPTS = Path(workflow.basedir) / "scripts"
-# Scripts import the library from src/, so they also run inside per-rule conda envs.
-PY = f"PYTHONPATH={SRC}${{PYTHONPATH:+:$PYTHONPATH}} python"
 LOGS = "results/logs"
 BENCH = "results/benchmarks"
 
@@ -15,6 +12,14 @@ wildcard_constraints:
     dataset="generated|lhco",
     nsig=r"\d+",
     seed=r"\d+",
+
+
+def script(name):
+    """Path of a rule's script. Rules pass it through params (lint wants no outside variables in shell):
+    ``params: script=script("prepare")`` and ``shell: "python {params.script} ... > {log} 2>&1"``.
+    Scripts start with ``import _bootstrap`` (scripts/_bootstrap.py), which puts src/ on sys.path, so they
+    find the library in any env (conda included) and when run by hand."""
+    return str(SCRIPTS / f"{name}.py")
 
 
 def features_file(wildcards):

@@ -12,6 +12,7 @@ rule plot_data_overview:
             category="Data",
         ),
     params:
+        script=script("plot_data_overview"),
         sr_low=config["regions"]["sr"]["low"],
         sr_high=config["regions"]["sr"]["high"],
         max_events=config["plots"]["overview_events"],
@@ -25,7 +26,7 @@ rule plot_data_overview:
     conda:
         "../../envs/plot.yaml"
     shell:
-        "{PY} {SCRIPTS}/plot_data_overview.py --features {input.features} --extra-bkg {input.extra_bkg}"
+        "python {params.script} --features {input.features} --extra-bkg {input.extra_bkg}"
         " --sr {params.sr_low} {params.sr_high} --max-events {params.max_events}"
         " --title 'data set: {wildcards.dataset}' --formats {params.formats} --output {output} > {log} 2>&1"
 
@@ -39,5 +40,7 @@ rule data_overview:
     log:
         f"{LOGS}/data_overview.log",
     localrule: True
+    conda:
+        "../../envs/plot.yaml"
     shell:
         "cp {input} {output} 2> {log}"

@@ -9,6 +9,7 @@ rule prepare:
         data="results/{dataset}/prepared/nsig{nsig}_seed{seed}.h5",
         summary="results/{dataset}/prepared/nsig{nsig}_seed{seed}.json",
     params:
+        script=script("prepare"),
         sr_low=config["regions"]["sr"]["low"],
         sr_high=config["regions"]["sr"]["high"],
         split=config["prepare"],
@@ -21,7 +22,7 @@ rule prepare:
     conda:
         "../../envs/data.yaml"
     shell:
-        "{PY} {SCRIPTS}/prepare.py --features {input.features} --extra-bkg {input.extra_bkg}"
+        "python {params.script} --features {input.features} --extra-bkg {input.extra_bkg}"
         " --nsig {wildcards.nsig} --seed {wildcards.seed} --sr {params.sr_low} {params.sr_high}"
         " --sb-val-fraction {params.split[sb_val_fraction]} --sr-val-fraction {params.split[sr_val_fraction]}"
         " --extra-bkg-test-fraction {params.split[extra_bkg_test_fraction]}"
