@@ -25,6 +25,7 @@ include: "workflow/rules/generate.smk"
 include: "workflow/rules/prepare.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/cathode.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

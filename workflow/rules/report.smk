@@ -1,0 +1,1 @@
+# Operations: DAG drawing and HTML report targets (issue 8).
