@@ -4,6 +4,7 @@ Through the library, the script and the real Snakemake rule.
 """
 
 import hashlib
+import json
 import logging
 import subprocess
 import sys
@@ -269,3 +270,18 @@ def test_rule_accepts_only_known_files(repo_root, tmp_path):
     wrong_folder = snakemake(repo_root, tmp_path, "http://127.0.0.1:9", "-n", "resources/mimickers/" + LHCO_FEATURES)
     for result in (unknown, wrong_folder):
         assert result.returncode != 0 and "MissingRuleException" in result.stdout + result.stderr
+
+
+def test_file_url_mirror(lhco_bytes, tmp_path):
+    # base_url may be a local directory laid out like Zenodo (schema allows file://).
+    mirror = tmp_path / "mirror"
+    (mirror / "api" / "records").mkdir(parents=True)
+    (mirror / "records" / str(RECORD) / "files").mkdir(parents=True)
+    (mirror / "records" / str(RECORD) / "files" / LHCO_FEATURES).write_bytes(lhco_bytes)
+    record = {"files": [{"key": LHCO_FEATURES, "size": len(lhco_bytes), "checksum": "md5:" + md5(lhco_bytes)}]}
+    (mirror / "api" / "records" / str(RECORD)).write_text(json.dumps(record))
+    out = tmp_path / "out" / LHCO_FEATURES
+    download(LHCO_FEATURES, RECORD, out, base_url=mirror.as_uri(), retries=2, backoff_s=0.01)
+    assert out.read_bytes() == lhco_bytes
+    with pytest.raises(DownloadError, match=r"^no such file: .*/api/records/12345$"):
+        download("x.h5", 12345, tmp_path / "x.h5", base_url=mirror.as_uri(), retries=2, backoff_s=0.01)

@@ -102,6 +102,8 @@ def _reason(err: BaseException) -> BaseException:
 def _classify(err: BaseException) -> Exception:
     """Map a low-level exception to _Unreachable, _Transient, or a DownloadError (not worth retrying)."""
     inner = _reason(err)
+    if isinstance(inner, FileNotFoundError):  # file:// mirrors
+        return DownloadError(f"no such file: {inner.filename or inner}")
     if isinstance(inner, socket.gaierror):
         return _Unreachable(f"cannot resolve host ({inner.strerror or inner})")
     if isinstance(inner, (TimeoutError, socket.timeout)):
