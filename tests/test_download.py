@@ -226,10 +226,10 @@ def test_script_offline_error_is_one_line(repo_root, tmp_path):
 # -- the Snakemake rule ------------------------------------------------------------------------------
 
 
-def snakemake(repo_root, workdir, server_url, *targets, retries=2):
+def snakemake(repo_root, workdir, server_url, *targets, retries=2, timeout=5):
     config = workdir / "download.yaml"
     config.write_text(yaml.safe_dump(
-        {"dataset": "lhco", "zenodo": {"base_url": server_url, "retries": retries, "timeout_s": 5}}))
+        {"dataset": "lhco", "zenodo": {"base_url": server_url, "retries": retries, "timeout_s": timeout}}))
     return subprocess.run(
         [sys.executable, "-m", "snakemake", "-s", str(repo_root / "Snakefile"), "--directory", str(workdir),
          "--configfile", str(config), "--cores", "1", *targets],
@@ -248,6 +248,9 @@ def test_rule_downloads_and_verifies(repo_root, zenodo, lhco_bytes, tmp_path):
     assert (tmp_path / resource_path(extra)).read_bytes() == lhco_bytes[::-1]
     log = (tmp_path / "results/logs/download" / f"{resource_path(LHCO_FEATURES)[len('resources/'):]}.log").read_text()
     assert f"md5 {md5(lhco_bytes)} verified" in log
+    # Another server, timeout or retry count does not change the files: nothing is downloaded again.
+    again = snakemake(repo_root, tmp_path, "https://mirror.example.org", "-n", "download_lhco", retries=7, timeout=99)
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr, again.stdout + again.stderr
 
 
 @pytest.mark.workflow

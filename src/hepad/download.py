@@ -22,6 +22,7 @@ import hashlib
 import http.client
 import json
 import logging
+import shlex
 import socket
 import time
 import urllib.error
@@ -76,6 +77,25 @@ def file_url(base_url: str, record_id: int | str, name: str) -> str:
     url = f"{base_url.rstrip('/')}/records/{record_id}/files/{urllib.parse.quote(name)}"
     # file:// mirrors are plain directories: a query string would become part of the file name.
     return url if url.startswith("file:") else url + "?download=1"
+
+
+class ServerOptions:
+    """The script's options that say how to reach the server: ``--base-url``, ``--retries``, ``--timeout``.
+
+    They never change the downloaded file (its md5 fixes it). The download rule therefore passes them
+    as this object rather than as plain values: Snakemake records only plain values of ``params`` to
+    decide on reruns, and a new timeout or mirror must not re-download the data and so rerun every
+    step after it.
+    """
+
+    def __init__(self, base_url: str, retries: int, timeout: float):
+        self.base_url, self.retries, self.timeout = base_url, retries, timeout
+
+    def __str__(self) -> str:
+        return f"--base-url {shlex.quote(self.base_url)} --retries {self.retries} --timeout {self.timeout}"
+
+    def __repr__(self) -> str:
+        return f"ServerOptions({self.base_url!r}, {self.retries!r}, {self.timeout!r})"
 
 
 # --------------------------------------------------------------------------------------------------

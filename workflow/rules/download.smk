@@ -3,6 +3,8 @@
 # (back-off on transient errors only), so no Snakemake `retries:` here.
 import re
 
+from hepad.download import ServerOptions
+
 # Exactly the files of the table, e.g. "lhco/events_anomalydetection_v2.features.h5".
 ZENODO_PATH_REGEX = "|".join(re.escape(resource_path(name)[len("resources/"):]) for name in ZENODO_FILES)
 # folder -> file name -> {name, record}: looked up by the wildcard path (lint wants no functions here).
@@ -27,9 +29,8 @@ rule download:
         script=script("download"),
         name=lookup(dpath="{zenodo_path}/name", within=ZENODO_INDEX),
         record=lookup(dpath="{zenodo_path}/record", within=ZENODO_INDEX),
-        base_url=config["zenodo"]["base_url"],
-        retries=config["zenodo"]["retries"],
-        timeout=config["zenodo"]["timeout_s"],
+        # server, retries, timeout: not plain values on purpose, so changing them re-downloads nothing
+        server=ServerOptions(config["zenodo"]["base_url"], config["zenodo"]["retries"], config["zenodo"]["timeout_s"]),
     log:
         f"{LOGS}/download/{{zenodo_path}}.log",
     threads: 1
@@ -40,8 +41,7 @@ rule download:
         "../../envs/download.yaml"
     shell:
         "python {params.script} --name {params.name} --record {params.record}"
-        " --base-url {params.base_url} --retries {params.retries} --timeout {params.timeout}"
-        " --output {output} > {log} 2>&1"
+        " {params.server} --output {output} > {log} 2>&1"
 
 
 rule download_lhco:
