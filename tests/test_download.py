@@ -100,15 +100,17 @@ def test_unresolvable_host_gives_offline_error(tmp_path, monkeypatch):
         download(LHCO_FEATURES, RECORD, tmp_path / "f.h5", retries=4, backoff_s=5)
 
 
-def test_transient_503_is_retried(zenodo, lhco_bytes, tmp_path, caplog):
-    served = zenodo.add_file(RECORD, LHCO_FEATURES, lhco_bytes, fail_first=1)
+@pytest.mark.parametrize("status", [503, 429])
+def test_transient_error_is_retried(zenodo, lhco_bytes, tmp_path, caplog, status):
+    served = zenodo.add_file(RECORD, LHCO_FEATURES, lhco_bytes, fail_first=1, fail_status=status)
     zenodo.record_failures = 1
     out = tmp_path / LHCO_FEATURES
     with caplog.at_level(logging.WARNING):
         fetch(zenodo, out)
     assert out.read_bytes() == lhco_bytes
     assert served.requests == 2
-    assert sum("HTTP 503" in r.getMessage() and "retrying" in r.getMessage() for r in caplog.records) == 2
+    messages = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert len(messages) == 2 and "HTTP 503" in messages[0] and f"HTTP {status}" in messages[1]
 
 
 def test_persistent_503_fails_after_the_configured_attempts(zenodo, lhco_bytes, tmp_path):
