@@ -1,0 +1,588 @@
+"""Conditional masked autoregressive flow (MAF) of the features given mjj: the CATHODE/ANODE density model.
+
+Architecture (REFERENCE.md §2): ``n_blocks`` MADE blocks, each an affine autoregressive transform whose
+shift and scale come from a masked network with two hidden layers of ``hidden`` ReLU units that also
+sees the condition, followed by a standard batch-norm transform and a reverse permutation. The base
+density is a standard normal. Two interchangeable implementations of the same architecture:
+
+- ``implementation="nflows"``: built from the nflows package (MaskedAffineAutoregressiveTransform,
+  BatchNorm, ReversePermutation);
+- ``implementation="made"``: the same maths written here with the masks applied once per forward pass
+  and no per-layer dispatch overhead; faster on a CPU (see bench/RESULTS.md).
+
+The batch norm is the standard one: in training mode it normalises with the batch mean and variance
+(and its log-determinant uses those), and it updates running averages; in evaluation mode (validation,
+``log_prob``, ``sample``) it uses the running averages, so the density is a fixed, normalised function.
+
+Training is deterministic given ``seed``: the weights are initialised after ``torch.manual_seed(seed)``
+and the order of the events in epoch ``e`` comes from a generator seeded with ``(seed, e)``, so a run
+resumed from a per-epoch checkpoint repeats exactly what the uninterrupted run would have done.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from hepad.io import InputError, atomic_output
+
+log = logging.getLogger(__name__)
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_SCALE_EPS = 1e-3  # lower bound of the affine scale, as in nflows, so the transform stays invertible
+
+
+class NonFiniteLossError(InputError):
+    """Training produced a NaN or infinite loss; the message names the epoch, batch and likely cause."""
+
+
+def resolve_device(device=None) -> torch.device:
+    """``device`` if given, else the GPU when torch sees one, else the CPU."""
+    if device is not None:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def set_threads(threads) -> None:
+    """Honour the rule's ``threads`` on the CPU (torch otherwise takes every core it sees)."""
+    if threads is not None and threads > 0:
+        torch.set_num_threads(int(threads))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Hand-written implementation
+# ----------------------------------------------------------------------------------------------------
+
+def _made_degrees(n_features: int, hidden: int):
+    """Degrees of a MADE with sequential ordering (the convention of nflows)."""
+    in_deg = torch.arange(1, n_features + 1)
+    hid_deg = torch.arange(hidden) % max(1, n_features - 1) + min(1, n_features - 1)
+    return in_deg, hid_deg
+
+
+class _MADEAffine(nn.Module):
+    """One conditional affine autoregressive transform x -> z = scale(x_<i, c) * x_i + shift(x_<i, c)."""
+
+    def __init__(self, n_features: int, n_cond: int, hidden: int):
+        super().__init__()
+        d = n_features
+        in_deg, hid_deg = _made_degrees(d, hidden)
+        out_deg = torch.cat([in_deg, in_deg])  # first half: unconstrained scales, second half: shifts
+        # The condition enters the first layer unmasked: every hidden unit may depend on it.
+        mask_in = torch.cat([(hid_deg[:, None] >= in_deg[None, :]).float(), torch.ones(hidden, n_cond)], 1)
+        self.register_buffer("mask_in", mask_in)
+        self.register_buffer("mask_hid", (hid_deg[:, None] >= hid_deg[None, :]).float())
+        self.register_buffer("mask_out", (out_deg[:, None] > hid_deg[None, :]).float())
+        self.lin_in = nn.Linear(d + n_cond, hidden)
+        self.lin_hid = nn.Linear(hidden, hidden)
+        self.lin_out = nn.Linear(hidden, 2 * d)
+        # Scales start near 1 (softplus of the bias), weights at torch's default as in nflows.
+        with torch.no_grad():
+            self.lin_out.bias[:d] += math.log(math.expm1(1.0 - _SCALE_EPS))
+        self.n_features = d
+
+    def params(self, x, c):
+        h = F.relu(F.linear(torch.cat([x, c], 1), self.lin_in.weight * self.mask_in, self.lin_in.bias))
+        h = F.relu(F.linear(h, self.lin_hid.weight * self.mask_hid, self.lin_hid.bias))
+        out = F.linear(h, self.lin_out.weight * self.mask_out, self.lin_out.bias)
+        u, shift = out[:, : self.n_features], out[:, self.n_features:]
+        scale = F.softplus(u) + _SCALE_EPS
+        return scale, shift
+
+    def forward(self, x, c):
+        scale, shift = self.params(x, c)
+        return scale * x + shift, torch.log(scale).sum(1)
+
+    def inverse(self, z, c):
+        x = torch.zeros_like(z)
+        for _ in range(self.n_features):  # each pass fixes one more coordinate
+            scale, shift = self.params(x, c)
+            x = (z - shift) / scale
+        return x
+
+
+class _BatchNorm(nn.Module):
+    """Standard batch-norm bijection: batch statistics in training, running averages in evaluation."""
+
+    def __init__(self, n_features: int, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.log_gamma = nn.Parameter(torch.zeros(n_features))
+        self.beta = nn.Parameter(torch.zeros(n_features))
+        self.register_buffer("running_mean", torch.zeros(n_features))
+        self.register_buffer("running_var", torch.ones(n_features))
+
+    def forward(self, x):
+        if self.training:
+            mean, var = x.mean(0), x.var(0, unbiased=False)
+            with torch.no_grad():
+                n = x.shape[0]
+                self.running_mean.lerp_(mean, self.momentum)
+                self.running_var.lerp_(var * n / max(n - 1, 1), self.momentum)
+        else:
+            mean, var = self.running_mean, self.running_var
+        inv_std = torch.rsqrt(var + self.eps)
+        z = (x - mean) * inv_std * torch.exp(self.log_gamma) + self.beta
+        logdet = (self.log_gamma + torch.log(inv_std)).sum()
+        return z, logdet.expand(x.shape[0])
+
+    def inverse(self, z):
+        if self.training:
+            raise RuntimeError("the batch-norm inverse needs evaluation mode")
+        std = torch.sqrt(self.running_var + self.eps)
+        return (z - self.beta) * torch.exp(-self.log_gamma) * std + self.running_mean
+
+
+class _MAF(nn.Module):
+    """Stack of [MADE affine, batch norm, reverse permutation] with a standard-normal base."""
+
+    def __init__(self, n_features, n_cond, n_blocks, hidden, batch_norm):
+        super().__init__()
+        self.made = nn.ModuleList(_MADEAffine(n_features, n_cond, hidden) for _ in range(n_blocks))
+        self.bn = nn.ModuleList(_BatchNorm(n_features) for _ in range(n_blocks)) if batch_norm else None
+        self.n_features = n_features
+
+    def log_prob(self, x, c):
+        logdet = x.new_zeros(x.shape[0])
+        for i, made in enumerate(self.made):
+            x, ld = made(x, c)
+            logdet = logdet + ld
+            if self.bn is not None:
+                x, ld = self.bn[i](x)
+                logdet = logdet + ld
+            x = x.flip(1)
+        return logdet - 0.5 * (x * x).sum(1) - 0.5 * self.n_features * _LOG_2PI
+
+    def sample_from_noise(self, z, c):
+        for i in reversed(range(len(self.made))):
+            z = z.flip(1)
+            if self.bn is not None:
+                z = self.bn[i].inverse(z)
+            z = self.made[i].inverse(z, c)
+        return z
+
+
+# ----------------------------------------------------------------------------------------------------
+# nflows implementation
+# ----------------------------------------------------------------------------------------------------
+
+class _NflowsMAF(nn.Module):
+    """The same architecture from nflows components (two hidden layers per MADE, as above)."""
+
+    def __init__(self, n_features, n_cond, n_blocks, hidden, batch_norm):
+        super().__init__()
+        from nflows.distributions.normal import StandardNormal
+        from nflows.flows.base import Flow
+        from nflows.transforms.autoregressive import MaskedAffineAutoregressiveTransform
+        from nflows.transforms.base import CompositeTransform
+        from nflows.transforms.normalization import BatchNorm
+        from nflows.transforms.permutations import ReversePermutation
+
+        transforms = []
+        for _ in range(n_blocks):
+            transforms.append(MaskedAffineAutoregressiveTransform(
+                features=n_features, hidden_features=hidden, context_features=n_cond,
+                num_blocks=1, use_residual_blocks=False, activation=F.relu))
+            if batch_norm:
+                bn = BatchNorm(n_features)
+                bn.running_var.fill_(1.0)  # nflows starts it at 0, i.e. an infinite scale before training
+                transforms.append(bn)
+            transforms.append(ReversePermutation(n_features))
+        self.flow = Flow(CompositeTransform(transforms), StandardNormal([n_features]))
+
+    def log_prob(self, x, c):
+        return self.flow.log_prob(x, context=c)
+
+    def sample_from_noise(self, z, c):
+        x, _ = self.flow._transform.inverse(z, context=c)
+        return x
+
+
+IMPLEMENTATIONS = {"made": _MAF, "nflows": _NflowsMAF}
+
+
+# ----------------------------------------------------------------------------------------------------
+# The estimator
+# ----------------------------------------------------------------------------------------------------
+
+def _as_features(x, n_features, name):
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[1] != n_features:
+        raise ValueError(f"{name} must have shape (n, {n_features}), got {x.shape}")
+    return x
+
+
+def _as_cond(c, n, name):
+    c = np.asarray(c, dtype=np.float32)
+    if c.ndim == 1:
+        c = c[:, None]
+    if c.ndim != 2 or c.shape[0] != n:
+        raise ValueError(f"{name} must have one row per event ({n}), got shape {c.shape}")
+    return c
+
+
+def _check_finite(arr, name):
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        raise InputError(f"{bad.sum()} rows of {name} are NaN or infinite; "
+                         "drop events outside the scaler's domain (LogitScaler.in_domain) first")
+
+
+def _fingerprint(*arrays) -> list:
+    """Cheap identity of the training data, so a checkpoint of other data is never resumed."""
+    return [[int(a.shape[0]), float(np.float64(a).sum()), float(np.float64(a[::97]).std())] for a in arrays]
+
+
+class ConditionalFlow:
+    """Conditional MAF density p(x | c) with an ensemble of the best epochs (CATHODE's density model).
+
+    Works on already-scaled inputs (compose with :class:`hepad.data.scaling.LogitScaler`).
+
+    Parameters
+    ----------
+    n_features : int, default 4
+        Dimension of x.
+    n_blocks : int, default 15
+        Number of MADE blocks (reference: 15).
+    hidden : int, default 128
+        Hidden units in each of the two hidden layers of a MADE (reference: 128).
+    batch_norm : bool, default True
+        Batch-norm bijection after each MADE block.
+    lr : float, default 1e-4
+        Adam learning rate (reference 1e-4 at batch 256; scale it with the batch size).
+    weight_decay : float, default 1e-6
+        Adam L2 weight decay.
+    batch_size : int, default 256
+        Events per gradient step. The events of an epoch are split into equal batches (none tiny).
+    max_epochs : int, default 100
+        Upper limit on training epochs.
+    patience : int or None, default 10
+        Stop when the validation loss has not improved for this many epochs; None trains all epochs.
+    n_ensemble : int, default 10
+        Number of lowest-validation-loss epochs kept as the sampling/density ensemble.
+    seed : int, default 0
+        Seed of the initialisation, the batch order and nothing else.
+    threads : int or None
+        ``torch.set_num_threads`` on the CPU; None leaves torch's default.
+    device : str or None
+        Torch device; None uses the GPU when one is visible, else the CPU.
+    implementation : {"nflows", "made"}, default "nflows"
+        Which implementation of the architecture (see the module docstring).
+    lr_schedule : {"constant", "cosine"}, default "constant"
+        "cosine" decays the learning rate from ``lr`` to ``lr * lr_min_factor`` over ``max_epochs``
+        (per step), after ``warmup_epochs`` of linear warm-up.
+    lr_min_factor : float, default 0.01
+        Final learning rate of the cosine schedule relative to ``lr``.
+    warmup_epochs : float, default 0
+        Linear learning-rate warm-up (in epochs, fractions allowed) for the cosine schedule.
+    val_batch_size : int, default 65536
+        Events per forward pass when evaluating (memory only; no effect on results).
+
+    Attributes
+    ----------
+    history_ : list of dict
+        Per epoch: ``epoch`` (1-based), ``train_nll``, ``val_nll`` (per event, nats), ``lr``, ``seconds``.
+    ensemble_val_nll_ : list of float
+        Validation NLL of the kept epochs, best first.
+    best_val_nll_ : float
+        Lowest per-epoch validation NLL.
+    """
+
+    def __init__(self, n_features=4, n_blocks=15, hidden=128, batch_norm=True, lr=1e-4, weight_decay=1e-6,
+                 batch_size=256, max_epochs=100, patience=10, n_ensemble=10, seed=0, threads=None,
+                 device=None, implementation="nflows", lr_schedule="constant", lr_min_factor=0.01,
+                 warmup_epochs=0.0, val_batch_size=65536):
+        if implementation not in IMPLEMENTATIONS:
+            raise ValueError(f"implementation must be one of {sorted(IMPLEMENTATIONS)}, got {implementation!r}")
+        if lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
+        self.n_features = n_features
+        self.n_blocks = n_blocks
+        self.hidden = hidden
+        self.batch_norm = batch_norm
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.n_ensemble = n_ensemble
+        self.seed = seed
+        self.threads = threads
+        self.device = device
+        self.implementation = implementation
+        self.lr_schedule = lr_schedule
+        self.lr_min_factor = lr_min_factor
+        self.warmup_epochs = warmup_epochs
+        self.val_batch_size = val_batch_size
+
+    # -- bookkeeping ---------------------------------------------------------------------------------
+
+    _PARAMS = ("n_features", "n_blocks", "hidden", "batch_norm", "lr", "weight_decay", "batch_size",
+               "max_epochs", "patience", "n_ensemble", "seed", "threads", "device", "implementation",
+               "lr_schedule", "lr_min_factor", "warmup_epochs", "val_batch_size")
+    # Parameters that change the trained result (a checkpoint is resumed only if these agree).
+    _RESULT_PARAMS = ("n_features", "n_blocks", "hidden", "batch_norm", "lr", "weight_decay", "batch_size",
+                      "max_epochs", "patience", "n_ensemble", "seed", "implementation", "lr_schedule",
+                      "lr_min_factor", "warmup_epochs")
+
+    def get_params(self) -> dict:
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def _build(self, n_cond):
+        return IMPLEMENTATIONS[self.implementation](self.n_features, n_cond, self.n_blocks, self.hidden,
+                                                    self.batch_norm)
+
+    def _lr_at(self, step, steps_per_epoch):
+        """Learning rate of a given optimisation step (0-based)."""
+        if self.lr_schedule == "constant":
+            return self.lr
+        warm = self.warmup_epochs * steps_per_epoch
+        if step < warm:
+            return self.lr * (step + 1) / warm
+        total = max(self.max_epochs * steps_per_epoch - warm, 1)
+        progress = min((step - warm) / total, 1.0)
+        low = self.lr * self.lr_min_factor
+        return low + 0.5 * (self.lr - low) * (1.0 + math.cos(math.pi * progress))
+
+    @torch.inference_mode()
+    def _nll(self, model, x, c):
+        model.eval()
+        total = 0.0
+        for start in range(0, x.shape[0], self.val_batch_size):
+            lp = model.log_prob(x[start:start + self.val_batch_size], c[start:start + self.val_batch_size])
+            total += float(lp.double().sum())
+        return -total / x.shape[0]
+
+    # -- training ------------------------------------------------------------------------------------
+
+    def fit(self, x, cond, x_val, cond_val, checkpoint_path=None):
+        """Train on (x, cond), select epochs on (x_val, cond_val).
+
+        Parameters
+        ----------
+        x, x_val : array of shape (n, n_features)
+            Scaled features (finite).
+        cond, cond_val : array of shape (n,) or (n, n_cond)
+            Scaled condition.
+        checkpoint_path : path or None
+            If given, the full training state is written there after every epoch (atomically), and a
+            compatible checkpoint found there at the start is resumed: a killed job rerun gives exactly
+            the result of an uninterrupted run. Delete it once the model is saved.
+
+        Raises
+        ------
+        NonFiniteLossError
+            When a training or validation loss is NaN or infinite (names the epoch and batch).
+        """
+        x = _as_features(x, self.n_features, "x")
+        cond = _as_cond(cond, len(x), "cond")
+        x_val = _as_features(x_val, self.n_features, "x_val")
+        cond_val = _as_cond(cond_val, len(x_val), "cond_val")
+        for arr, name in ((x, "x"), (cond, "cond"), (x_val, "x_val"), (cond_val, "cond_val")):
+            _check_finite(arr, name)
+        if len(x) < 2 or len(x_val) < 1:
+            raise InputError(f"too few events to train a flow: {len(x)} training, {len(x_val)} validation")
+        set_threads(self.threads)
+        device = resolve_device(self.device)
+        self.n_cond_ = cond.shape[1]
+
+        torch.manual_seed(self.seed)
+        model = self._build(self.n_cond_).to(device)
+        # foreach: one fused update over all parameter tensors instead of a Python loop per tensor.
+        opt = torch.optim.Adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay, foreach=True)
+        settings = {name: getattr(self, name) for name in self._RESULT_PARAMS}
+        fingerprint = _fingerprint(x, cond, x_val, cond_val)
+        start_epoch, history, kept, best, since_best = 0, [], [], math.inf, 0
+        done = False
+
+        if checkpoint_path is not None and Path(checkpoint_path).exists():
+            ckpt = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+            if ckpt.get("settings") == settings and ckpt.get("fingerprint") == fingerprint:
+                model.load_state_dict(ckpt["model"])
+                opt.load_state_dict(ckpt["optimizer"])
+                start_epoch, history = ckpt["epoch"], ckpt["history"]
+                kept = [(v, e, sd) for v, e, sd in zip(ckpt["kept_val"], ckpt["kept_epoch"], ckpt["kept_states"])]
+                best, since_best, done = ckpt["best"], ckpt["since_best"], ckpt["done"]
+                log.info("resuming from checkpoint %s after epoch %d", checkpoint_path, start_epoch)
+            else:
+                log.warning("ignoring checkpoint %s: it belongs to other settings or data", checkpoint_path)
+
+        xt = torch.as_tensor(x, device=device)
+        ct = torch.as_tensor(cond, device=device)
+        xv = torch.as_tensor(x_val, device=device)
+        cv = torch.as_tensor(cond_val, device=device)
+        n = len(x)
+        n_batches = max(1, round(n / self.batch_size))
+        log.info("training %s flow (%d blocks x %d hidden) on %d events, %d validation, batch %d, "
+                 "%d steps per epoch, device %s, %d threads", self.implementation, self.n_blocks,
+                 self.hidden, n, len(x_val), self.batch_size, n_batches, device, torch.get_num_threads())
+
+        epoch = start_epoch
+        while not done and epoch < self.max_epochs:
+            t0 = time.perf_counter()
+            model.train()
+            gen = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            perm = torch.randperm(n, generator=gen).to(device)
+            loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+            for b, idx in enumerate(torch.tensor_split(perm, n_batches)):
+                lr = self._lr_at(epoch * n_batches + b, n_batches)
+                for group in opt.param_groups:
+                    group["lr"] = lr
+                loss = -model.log_prob(xt[idx], ct[idx]).mean()
+                if not torch.isfinite(loss):
+                    raise NonFiniteLossError(
+                        f"flow training diverged: loss is {float(loss.detach())} in epoch {epoch + 1}, batch {b + 1} "
+                        f"of {n_batches} (learning rate {lr:g}); lower cathode.flow.lr or check the inputs "
+                        "for extreme values")
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                loss_sum += loss.detach().double() * len(idx)
+            train_nll = float(loss_sum) / n
+            val_nll = self._nll(model, xv, cv)
+            if not math.isfinite(val_nll):
+                raise NonFiniteLossError(
+                    f"flow validation loss is {val_nll} after epoch {epoch + 1}: the model gives zero or "
+                    "infinite density to validation events; lower cathode.flow.lr or check that the "
+                    "validation data were scaled with the training scaler")
+            epoch += 1
+            seconds = time.perf_counter() - t0
+            history.append({"epoch": epoch, "train_nll": train_nll, "val_nll": val_nll, "lr": lr,
+                            "seconds": seconds})
+            # Keep the n_ensemble best epochs (ties: the earlier epoch stays).
+            if len(kept) < self.n_ensemble or val_nll < kept[-1][0]:
+                state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+                kept.append((val_nll, epoch, state))
+                kept.sort(key=lambda item: (item[0], item[1]))
+                kept = kept[: self.n_ensemble]
+            if val_nll < best:
+                best, since_best = val_nll, 0
+            else:
+                since_best += 1
+            log.info("epoch %d/%d: train NLL %.5f, val NLL %.5f, lr %.3g, %.1f s%s", epoch, self.max_epochs,
+                     train_nll, val_nll, lr, seconds, " *" if since_best == 0 else "")
+            if self.patience is not None and since_best >= self.patience:
+                log.info("early stop: no improvement of the validation loss in %d epochs", self.patience)
+                done = True
+            if epoch >= self.max_epochs:
+                done = True
+            if checkpoint_path is not None:
+                ckpt = {"settings": settings, "fingerprint": fingerprint, "model": model.state_dict(),
+                        "optimizer": opt.state_dict(), "epoch": epoch, "history": history,
+                        "kept_val": [k[0] for k in kept], "kept_epoch": [k[1] for k in kept],
+                        "kept_states": [k[2] for k in kept], "best": best, "since_best": since_best,
+                        "done": done}
+                with atomic_output(checkpoint_path) as tmp:
+                    torch.save(ckpt, tmp)
+
+        self.history_ = history
+        self.ensemble_ = [k[2] for k in kept]
+        self.ensemble_val_nll_ = [k[0] for k in kept]
+        self.ensemble_epochs_ = [k[1] for k in kept]
+        self.best_val_nll_ = best
+        log.info("kept epochs %s (val NLL %.5f ... %.5f)", self.ensemble_epochs_, self.ensemble_val_nll_[0],
+                 self.ensemble_val_nll_[-1])
+        self._model = None
+        return self
+
+    # -- inference -----------------------------------------------------------------------------------
+
+    def _check_fitted(self):
+        if not getattr(self, "ensemble_", None):
+            raise RuntimeError("ConditionalFlow is not fitted; call fit(...) or load(path) first")
+
+    def _member(self, i, device):
+        if getattr(self, "_model", None) is None or self._model_device != device:
+            torch.manual_seed(self.seed)
+            self._model = self._build(self.n_cond_).to(device)
+            self._model_device = device
+        self._model.load_state_dict(self.ensemble_[i])
+        self._model.eval()
+        return self._model
+
+    def log_prob(self, x, cond, ensemble=True) -> np.ndarray:
+        """Log density log p(x | cond) per event (nats, in the scaled space).
+
+        With ``ensemble=True`` it is the log of the density averaged over the kept epochs (a mixture,
+        itself a normalised density: the natural density of the sampling ensemble); with False, the
+        best epoch only.
+        """
+        self._check_fitted()
+        set_threads(self.threads)
+        x = _as_features(x, self.n_features, "x")
+        cond = _as_cond(cond, len(x), "cond")
+        device = resolve_device(self.device)
+        xt, ct = torch.as_tensor(x, device=device), torch.as_tensor(cond, device=device)
+        members = range(len(self.ensemble_)) if ensemble else range(1)
+        out = []
+        with torch.inference_mode():
+            for i in members:
+                model = self._member(i, device)
+                parts = [model.log_prob(xt[s:s + self.val_batch_size], ct[s:s + self.val_batch_size])
+                         for s in range(0, len(x), self.val_batch_size)]
+                out.append(torch.cat(parts).double())
+            lp = torch.logsumexp(torch.stack(out), 0) - math.log(len(out))
+        return lp.cpu().numpy()
+
+    def sample(self, cond, seed=0) -> np.ndarray:
+        """One sample of x per row of ``cond``; rows are dealt evenly and at random to the kept epochs."""
+        self._check_fitted()
+        set_threads(self.threads)
+        cond = np.asarray(cond, dtype=np.float32)
+        cond = _as_cond(cond, len(cond), "cond")
+        device = resolve_device(self.device)
+        rng = np.random.default_rng(seed)
+        k = len(self.ensemble_)
+        member = rng.permutation(len(cond)) % k
+        out = np.empty((len(cond), self.n_features), dtype=np.float64)
+        gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        with torch.inference_mode():
+            for i in range(k):
+                rows = np.flatnonzero(member == i)
+                if len(rows) == 0:
+                    continue
+                model = self._member(i, device)
+                z = torch.randn(len(rows), self.n_features, generator=gen).to(device)
+                ct = torch.as_tensor(cond[rows], device=device)
+                for s in range(0, len(rows), self.val_batch_size):
+                    xs = model.sample_from_noise(z[s:s + self.val_batch_size], ct[s:s + self.val_batch_size])
+                    out[rows[s:s + self.val_batch_size]] = xs.double().cpu().numpy()
+        return out
+
+    # -- persistence ---------------------------------------------------------------------------------
+
+    def save(self, path) -> None:
+        """Write hyperparameters, kept ensemble and history to ``path`` (torch format), atomically."""
+        self._check_fitted()
+        state = {"params": self.get_params(), "n_cond": self.n_cond_, "ensemble": self.ensemble_,
+                 "ensemble_val_nll": self.ensemble_val_nll_, "ensemble_epochs": self.ensemble_epochs_,
+                 "history": self.history_, "best_val_nll": self.best_val_nll_}
+        with atomic_output(path) as tmp:
+            torch.save(state, tmp)
+
+    @classmethod
+    def load(cls, path, device=None, threads=None) -> "ConditionalFlow":
+        """Read a flow written by :meth:`save`; ``device``/``threads`` override the saved ones."""
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except (OSError, RuntimeError) as err:
+            raise InputError(f"{path}: cannot read flow ({err})")
+        params = dict(state["params"])
+        params["device"], params["threads"] = device, threads
+        flow = cls(**params)
+        flow.n_cond_ = state["n_cond"]
+        flow.ensemble_ = state["ensemble"]
+        flow.ensemble_val_nll_ = state["ensemble_val_nll"]
+        flow.ensemble_epochs_ = state["ensemble_epochs"]
+        flow.history_ = state["history"]
+        flow.best_val_nll_ = state["best_val_nll"]
+        return flow
