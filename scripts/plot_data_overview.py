@@ -9,7 +9,7 @@ import numpy as np
 
 from hepad.data.prepare import cathode_features
 from hepad.events.formats import read_lhco_features
-from hepad.io import atomic_output, run_main, setup_logging
+from hepad.io import run_main, setup_logging
 
 
 def parse_args(argv=None):
@@ -31,10 +31,10 @@ def _subsample(rows, n, rng):
 def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("plot_data_overview")
-    import matplotlib
-
-    matplotlib.use("Agg")
     from hepad.plots.overview import plot_data_overview
+    from hepad.plots.style import save_figure, use_style
+
+    use_style()
 
     features = cathode_features(read_lhco_features(args.features))
     extra = cathode_features(read_lhco_features(args.extra_bkg))
@@ -44,13 +44,9 @@ def main(argv=None):
     extra = _subsample(extra, args.max_events, rng)
     log.info("drawing %d background, %d signal, %d extra background events", len(bkg), len(sig), len(extra))
     fig = plot_data_overview(np.concatenate([bkg, sig]), extra, tuple(args.sr), args.title)
-    with atomic_output(args.output) as tmp:
-        fig.savefig(tmp, format="pdf")
-    for fmt in args.formats:
-        path = args.output.rsplit(".", 1)[0] + f".{fmt}"
-        with atomic_output(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=120)
-    log.info("wrote %s", args.output)
+    stem = args.output.rsplit(".", 1)[0]
+    written = save_figure(fig, [args.output] + [f"{stem}.{fmt}" for fmt in args.formats])
+    log.info("wrote %s", ", ".join(written))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ def plot_data_overview(features: np.ndarray, extra_bkg: np.ndarray, sr: tuple[fl
 
     col = {name: i for i, name in enumerate(COLUMNS)}
     bkg, sig = features[features[:, col["label"]] == 0], features[features[:, col["label"]] == 1]
-    fig, axes = plt.subplots(2, 3, figsize=(16, 9.5), constrained_layout=True)
+    fig, axes = plt.subplots(2, 3, figsize=(21, 12.5), constrained_layout=True)
 
     # mjj on a log scale: the QCD spectrum falls smoothly, the signal peaks near the W' mass.
     ax = axes[0, 0]
@@ -33,27 +33,28 @@ def plot_data_overview(features: np.ndarray, extra_bkg: np.ndarray, sr: tuple[fl
         _hist(ax, rows[:, 0], bins, style)
     ax.set_yscale("log")
     ax.set_xlabel(r"$m_{jj}$ [TeV]")
-    ax.set_ylabel("normalised events / bin")
+    ax.set_ylabel(r"$1/N\; dN/dm_{jj}$ [1/TeV]")
 
+    per_gev, per_unit = r"$1/N\; dN/dm$ [1/GeV]", r"$1/N\; dN/d\tau_{21}$"
     panels = [
-        (axes[0, 1], col["mj1"], 1000.0, np.linspace(0, 1000, 81), r"lighter jet mass $m_{j_1}$ [GeV]"),
-        (axes[0, 2], None, 1000.0, np.linspace(0, 1000, 81), r"heavier jet mass $m_{j_2}$ [GeV]"),
-        (axes[1, 0], col["dmj"], 1000.0, np.linspace(0, 1000, 81), r"$\Delta m = m_{j_2} - m_{j_1}$ [GeV]"),
-        (axes[1, 1], col["tau21j1"], 1.0, np.linspace(0, 1.2, 61), r"$\tau_{21}$ of the lighter jet"),
-        (axes[1, 2], col["tau21j2"], 1.0, np.linspace(0, 1.2, 61), r"$\tau_{21}$ of the heavier jet"),
+        (axes[0, 1], col["mj1"], 1000.0, np.linspace(0, 1000, 81), r"lighter jet mass $m_{j_1}$ [GeV]", per_gev),
+        (axes[0, 2], None, 1000.0, np.linspace(0, 1000, 81), r"heavier jet mass $m_{j_2}$ [GeV]", per_gev),
+        (axes[1, 0], col["dmj"], 1000.0, np.linspace(0, 1000, 81), r"$\Delta m = m_{j_2} - m_{j_1}$ [GeV]", per_gev),
+        (axes[1, 1], col["tau21j1"], 1.0, np.linspace(0, 1.2, 61), r"$\tau_{21}$ of the lighter jet", per_unit),
+        (axes[1, 2], col["tau21j2"], 1.0, np.linspace(0, 1.2, 61), r"$\tau_{21}$ of the heavier jet", per_unit),
     ]
-    for ax, index, scale, bins, label in panels:
+    for ax, index, scale, bins, label, ylabel in panels:
         for rows, style in ((bkg, BACKGROUND_STYLE), (sig, SIGNAL_STYLE)):
             values = rows[:, col["mj1"]] + rows[:, col["dmj"]] if index is None else rows[:, index]
             _hist(ax, values * scale, bins, style)
         ax.set_xlabel(label)
-        ax.set_ylabel("normalised events / bin")
+        ax.set_ylabel(ylabel)
 
     # Mark the signal region where the classifiers look.
     axes[0, 0].axvspan(*sr, color="gold", alpha=0.25, label=f"SR {sr[0]:g}-{sr[1]:g} TeV")
     axes[0, 0].legend(fontsize="small", loc="upper right")
     axes[0, 1].legend(fontsize="small")
     n_sr = int(((bkg[:, 0] > sr[0]) & (bkg[:, 0] < sr[1])).sum())
-    fig.suptitle(f"{title}: {len(bkg)} background (of which {n_sr} in the SR), {len(sig)} signal, "
+    fig.suptitle(f"{title}\n: {len(bkg)} background (of which {n_sr} in the SR), {len(sig)} signal, "
                  f"{len(extra_bkg)} extra SR background events")
     return fig
