@@ -46,6 +46,10 @@ def test_sic_curve_drops_fpr_zero_and_thin_points():
     assert max_sic(SCORES, LABELS, min_bkg_events=1) == pytest.approx(1.5)
     # min 2 background events keeps FPR >= 0.5 only: the best is 1/sqrt(0.75).
     assert max_sic(SCORES, LABELS, min_bkg_events=2) == pytest.approx(1 / math.sqrt(0.75))
+    # 1.5 events: FPR >= .375, which lies on the flat segment (.25,.75)-(.5,.75): SIC = .75 / sqrt(.375).
+    tpr, sic = sic_curve(SCORES, LABELS, min_bkg_events=1.5)
+    assert tpr[0] == pytest.approx(0.75) and sic[0] == pytest.approx(0.75 / math.sqrt(0.375))
+    assert max_sic(SCORES, LABELS, min_bkg_events=1.5) == pytest.approx(0.75 / math.sqrt(0.375))
     # Nothing passes a demand of 5 background events out of 4.
     assert math.isnan(max_sic(SCORES, LABELS, min_bkg_events=5))
 
@@ -88,6 +92,14 @@ def test_random_scores_give_sic_about_one_and_perfect_scores_large():
     perfect = labels + rng.uniform(0, 0.5, len(labels))
     # Perfect separation: the best kept point selects all signal with 25 background events.
     assert max_sic(perfect, labels) == pytest.approx(1 / math.sqrt(25 / 20000), rel=1e-9)
+
+
+def test_tied_background_is_not_sic_one():
+    # All signal scores 1, all 1000 background scores 0: ROC (0,0) (0,1) (1,1). Keeping a random part of the tied
+    # background is a valid cut: at 25 background events SIC = 1 / sqrt(25 / 1000).
+    labels = np.r_[np.ones(100), np.zeros(1000)].astype(int)
+    scores = labels.astype(float)
+    assert max_sic(scores, labels) == pytest.approx(1 / math.sqrt(0.025))
 
 
 def test_bad_inputs_raise():

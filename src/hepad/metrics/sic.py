@@ -12,7 +12,10 @@ points with too few selected test background events are dropped: a point is kept
 
 i.e. at least ``min_bkg_events`` test background events pass the cut. The default 25 bounds the
 relative statistical uncertainty of FPR at 1/sqrt(25) = 20 % (10 % on SIC). Larger scores mean
-"more signal-like". Tied scores are one threshold (no arbitrary ordering of equal scores).
+"more signal-like". Tied scores are one threshold (no arbitrary ordering of equal scores); between ROC
+points the curve is linear (a random choice among tied events), so the SIC curve also holds the point
+at exactly FPR = min_bkg_events / N_bkg when that falls inside a ROC segment (trees often give the
+background tied scores).
 """
 
 from __future__ import annotations
@@ -66,8 +69,17 @@ def sic_curve(scores, labels, min_bkg_events: float = MIN_BKG_EVENTS) -> tuple[n
     """(tpr, sic) at the ROC points with FPR > 0 and FPR * N_bkg >= ``min_bkg_events``."""
     fpr, tpr, _ = roc_curve(scores, labels)
     n_bkg = int((np.asarray(labels).ravel() == 0).sum())
-    keep = (fpr > 0) & (fpr * n_bkg >= min_bkg_events - 1e-9)
-    return tpr[keep], tpr[keep] / np.sqrt(fpr[keep])
+    f_min = max(min_bkg_events / n_bkg, np.finfo(float).tiny)
+    keep = (fpr > 0) & (fpr >= f_min - 1e-12)
+    tpr_k, fpr_k = tpr[keep], fpr[keep]
+    # The ROC segment that crosses f_min (tied scores, or sparse points) holds a valid cut at f_min
+    # itself (random tie-breaking); along a segment SIC is largest at an end, so adding this point
+    # makes max SIC exact. Without it, a classifier that ties all its background would score SIC = 1.
+    i = int(np.searchsorted(fpr, f_min, side="left"))
+    if 0 < i < len(fpr) and fpr[i] > f_min + 1e-12:
+        t = tpr[i - 1] + (tpr[i] - tpr[i - 1]) * (f_min - fpr[i - 1]) / (fpr[i] - fpr[i - 1])
+        tpr_k, fpr_k = np.r_[t, tpr_k], np.r_[f_min, fpr_k]
+    return tpr_k, tpr_k / np.sqrt(fpr_k)
 
 
 def max_sic(scores, labels, min_bkg_events: float = MIN_BKG_EVENTS) -> float:

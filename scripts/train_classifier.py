@@ -1,0 +1,69 @@
+#!/usr/bin/env python
+"""Train one classifier of CATHODE or a benchmark (cathode, cwola, iad, supervised) and score the test set.
+
+The training data of each mode are described in hepad.data.modes; the classes are balanced with sample
+weights. Writes the model into --output (a folder) and the test-set scores, labels and mjj to --scores.
+"""
+
+import argparse
+
+import yaml
+
+import _bootstrap  # noqa: F401  (puts ../src on sys.path)
+
+from hepad.data.modes import CLASSIFIER_MODES, evaluation_set, training_set, write_scores
+from hepad.io import InputError, run_main, setup_logging
+
+
+def parse_param(text):
+    """'key=value' with a YAML value ('hidden=[64, 64, 64]', 'lr=1e-3', 'class_weight=null')."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise InputError(f"--param expects key=value, got {text!r}")
+    return key.strip(), yaml.safe_load(value)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, help="prepared set (.h5)")
+    p.add_argument("--mode", choices=CLASSIFIER_MODES, required=True)
+    p.add_argument("--samples", help="SR flow samples (.h5), for --mode cathode")
+    p.add_argument("--family", choices=["mlp", "hgb"], required=True, help="classifier family")
+    p.add_argument("--param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
+                   help="hyperparameter of the family (repeat); see hepad.models.classifiers")
+    p.add_argument("--sr", type=float, nargs=2, default=(3.3, 3.7), metavar=("LOW", "HIGH"), help="[TeV]")
+    p.add_argument("--cwola-sb", type=float, nargs=2, default=(3.1, 3.9), metavar=("LOW", "HIGH"),
+                   help="outer edges of CWoLa's sidebands [TeV]")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default=None, help="torch device for the MLP (default: GPU if visible)")
+    p.add_argument("--output", required=True, help="model folder")
+    p.add_argument("--scores", required=True, help="test-set scores (.h5)")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    log = setup_logging("train_classifier")
+    from hepad.methods.classify import StandardisedClassifier
+
+    if args.mode == "cathode" and not args.samples:
+        raise InputError("--mode cathode needs --samples (the output of sample_sr)")
+    data = training_set(args.mode, args.data, samples=args.samples, sr=tuple(args.sr), cwola_sb=tuple(args.cwola_sb))
+    log.info("%s: %s", args.mode, data.describe())
+    params = dict(args.param)
+    params.update(seed=args.seed, threads=args.threads)
+    if args.family == "mlp":
+        params["device"] = args.device
+    log.info("%s classifier with %s", args.family, params)
+    clf = StandardisedClassifier(args.family, params).fit(data.x_train, data.y_train, data.x_val, data.y_val,
+                                                          sample_weight=data.w_train, sample_weight_val=data.w_val)
+    clf.save(args.output)
+    x_test, mjj_test, y_test = evaluation_set(args.data)
+    scores = clf.predict_proba(x_test)
+    write_scores(scores, y_test, mjj_test, args.scores, mode=args.mode, family=args.family, seed=args.seed)
+    log.info("scored %d test events (%d signal)", len(y_test), int(y_test.sum()))
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,82 @@
+#!/usr/bin/env python
+"""Train the conditional density p(features | mjj) of CATHODE/ANODE on one region of a prepared set.
+
+--region sb: the sideband flow (CATHODE's background model; ANODE's denominator), scalers fitted here.
+--region sr: ANODE's signal-region flow; it takes the scalers of the SB model given by --scalers-from, so
+             both densities share one space. Writes flow.pt, scaler.npz, condition.json and history.json
+             into --output (a folder). Every epoch is logged; a checkpoint per epoch (--checkpoint) lets a
+             killed job resume and give the result of an uninterrupted run.
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import _bootstrap  # noqa: F401  (puts ../src on sys.path)
+
+from hepad.data.modes import FEATURE_INDEX, MJJ
+from hepad.data.prepared import load_split
+from hepad.io import InputError, run_main, setup_logging, write_json
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, help="prepared set (.h5)")
+    p.add_argument("--region", choices=["sb", "sr"], required=True, help="train on sb_train/sb_val or sr_train/sr_val")
+    p.add_argument("--scalers-from", help="SB model folder whose scalers the SR model uses (required for --region sr)")
+    p.add_argument("--output", required=True, help="model folder")
+    p.add_argument("--checkpoint", help="per-epoch checkpoint file (resumed if compatible; deleted at the end)")
+    g = p.add_argument_group("flow (see hepad.models.flows.ConditionalFlow)")
+    g.add_argument("--n-blocks", type=int, default=15)
+    g.add_argument("--hidden", type=int, default=128)
+    g.add_argument("--no-batch-norm", action="store_true")
+    g.add_argument("--lr", type=float, default=1e-4)
+    g.add_argument("--weight-decay", type=float, default=1e-6)
+    g.add_argument("--batch-size", type=int, default=256)
+    g.add_argument("--max-epochs", type=int, default=100)
+    g.add_argument("--patience", type=int, default=10, help="early stopping; 0 = never stop early")
+    g.add_argument("--n-ensemble", type=int, default=10, help="lowest-validation-loss epochs kept")
+    g.add_argument("--implementation", choices=["nflows", "made"], default="made")
+    g.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant")
+    g.add_argument("--warmup-epochs", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0, help="seed of initialisation and batch order")
+    p.add_argument("--threads", type=int, default=1, help="torch threads on the CPU")
+    p.add_argument("--device", default=None, help="torch device (default: the GPU when torch sees one)")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    log = setup_logging("train_flow")
+    from hepad.methods.density import ConditionalDensity
+    from hepad.models.flows import ConditionalFlow
+
+    if args.region == "sr" and not args.scalers_from:
+        raise InputError("--region sr needs --scalers-from <SB model folder> (ANODE compares densities in one space)")
+    train = load_split(args.data, f"{args.region}_train")
+    val = load_split(args.data, f"{args.region}_val")
+    log.info("%s: %d training and %d validation events from %s", args.region.upper(), len(train), len(val), args.data)
+    flow = ConditionalFlow(
+        n_features=len(FEATURE_INDEX), n_blocks=args.n_blocks, hidden=args.hidden, batch_norm=not args.no_batch_norm,
+        lr=args.lr, weight_decay=args.weight_decay, batch_size=args.batch_size, max_epochs=args.max_epochs,
+        patience=args.patience or None, n_ensemble=args.n_ensemble, seed=args.seed, threads=args.threads,
+        device=args.device, implementation=args.implementation, lr_schedule=args.lr_schedule,
+        warmup_epochs=args.warmup_epochs)
+    scalers = ConditionalDensity.load(args.scalers_from, threads=args.threads) if args.scalers_from else None
+    t0 = time.perf_counter()
+    model = ConditionalDensity(flow).fit(train[:, FEATURE_INDEX], train[:, MJJ], val[:, FEATURE_INDEX], val[:, MJJ],
+                                         checkpoint_path=args.checkpoint, scalers_from=scalers)
+    seconds = time.perf_counter() - t0
+    model.save(args.output)
+    write_json({"region": args.region, "history": flow.history_, "best_val_nll": flow.best_val_nll_,
+                "ensemble_epochs": flow.ensemble_epochs_, "ensemble_val_nll": flow.ensemble_val_nll_,
+                "dropped_outside_range": model.n_dropped_, "n_train": len(train), "n_val": len(val),
+                "seconds": seconds, "params": flow.get_params()}, Path(args.output) / "history.json")
+    if args.checkpoint and Path(args.checkpoint).exists():
+        Path(args.checkpoint).unlink()  # the model is saved: the checkpoint has done its job
+    log.info("done in %.0f s: best validation NLL %.5f, ensemble epochs %s", seconds, flow.best_val_nll_,
+             flow.ensemble_epochs_)
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,1 @@
+"""Methods: estimators of hepad.models and hepad.data wired together (CATHODE, ANODE, ...)."""
