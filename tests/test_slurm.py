@@ -1,0 +1,214 @@
+"""The SLURM profile on a real (one-node) SLURM cluster started on this machine.
+
+tests/slurm/start_slurm.sh installs Debian's slurm-wlm and munge if needed and starts slurmctld and slurmd.
+The tiny config's target then runs twice in fresh working directories: locally, and through
+`--workflow-profile workflow/profiles/slurm`. The test checks that every non-local job went through
+sbatch (the plugin's per-job SLURM logs, and slurmctld's record of each job id: completed, on this node,
+with the resources the rule asked for), that local rules did not, and that the outputs are the same as
+the local run's.
+
+If SLURM cannot start (not root, no apt-get, no network to Debian), the test is skipped with the reason,
+and fails with it when CI or HEPAD_REQUIRE_SLURM is set.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
+
+# The targets of the tiny config run on SLURM and locally.
+TARGETS = ("results/data_overview.pdf", "results/generated/prepared/nsig300_seed1.h5")
+# Rules that run on the submitting machine (localrules), not through sbatch.
+LOCAL_RULES = {"data_overview", "sic_cathode", "sic_comparison", "sb_scan", "download", "dag"}
+CONFIG = "tests/config/tiny.yaml"
+# Seconds before the plugin's first status check (default 40): jobs here take seconds. SLURM keeps
+# finished jobs visible to squeue for MinJobAge = 300 s >= 3 x this (start_slurm.sh).
+STATUS_DELAY = 5
+# What the local test cluster needs and a user's cluster doesn't (the profile holds the rest): no
+# accounting database, so status from squeue and no account; logs of successful jobs kept, to check them.
+TEST_CLUSTER_FLAGS = [
+    "--slurm-status-command", "squeue",
+    "--slurm-no-account",
+    "--slurm-init-seconds-before-status-checks", str(STATUS_DELAY),
+    "--slurm-keep-successful-logs",
+]
+RUN_TIMEOUT = 240
+
+
+def _required():
+    """CI must run this test: there a SLURM that cannot start is a failure, not a skip."""
+    return any(os.environ.get(name, "").lower() not in ("", "0", "false", "no")
+               for name in ("CI", "HEPAD_REQUIRE_SLURM"))
+
+
+def _unavailable(reason):
+    if _required():
+        pytest.fail(f"SLURM test cluster unavailable (CI/HEPAD_REQUIRE_SLURM set): {reason}")
+    pytest.skip(f"SLURM test cluster unavailable: {reason}")
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster(repo_root):
+    if sys.platform != "linux":
+        _unavailable(f"needs Linux, this is {sys.platform}")
+    if os.geteuid() != 0:
+        _unavailable("start_slurm.sh installs packages and starts daemons as root; run the tests as root")
+    start = time.monotonic()
+    try:
+        result = subprocess.run(["bash", str(repo_root / "tests/slurm/start_slurm.sh")],
+                                capture_output=True, text=True, timeout=180)
+    except subprocess.TimeoutExpired:
+        _unavailable("tests/slurm/start_slurm.sh did not finish within 180 s")
+    if result.returncode != 0:
+        _unavailable(f"tests/slurm/start_slurm.sh exited {result.returncode}:\n{result.stdout}{result.stderr}")
+    print(f"SLURM up in {time.monotonic() - start:.1f} s: {result.stdout.strip()}")
+    node = subprocess.run(["sinfo", "-h", "-o", "%n"], capture_output=True, text=True).stdout.split()[0]
+    return node
+
+
+def _env():
+    """The environment of a user whose venv is active: rules call `python`, also inside SLURM jobs."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("SLURM_CONF", None)
+    return env
+
+
+def _snakemake(repo_root, workdir, *args):
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo_root / "Snakefile"), "--directory", str(workdir),
+           "--configfile", CONFIG, *args, *TARGETS]
+    start = time.monotonic()
+    result = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True, env=_env(), timeout=RUN_TIMEOUT)
+    (workdir / "snakemake.out").write_text(result.stdout + result.stderr)
+    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-6000:]}"
+    return result.stdout + result.stderr, time.monotonic() - start
+
+
+def _planned_jobs(output):
+    """Rule -> job count from the 'Job stats' table Snakemake prints before running."""
+    table = output.split("Job stats:", 1)[1].split("\n\n", 1)[0]
+    counts = {}
+    for line in table.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[1].isdigit() and fields[0] != "total":
+            counts[fields[0]] = int(fields[1])
+    assert counts, f"no job table in Snakemake's output:\n{output[:3000]}"
+    return counts
+
+
+def _scontrol(job_id):
+    out = subprocess.run(["scontrol", "-o", "show", "job", job_id], capture_output=True, text=True)
+    assert out.returncode == 0, f"slurmctld has no record of job {job_id}: {out.stderr}"
+    return dict(field.split("=", 1) for field in out.stdout.split() if "=" in field)
+
+
+def _seed_toy_data(workdir):
+    """The tiny data set, until the generation stage makes it (then the workflow generates it)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from lhco_toy import write_toy_lhco
+
+    folder = workdir / "resources/generated"
+    folder.mkdir(parents=True)
+    write_toy_lhco(folder / "features.h5", n_bkg=6000, n_sig=800, seed=1)
+    write_toy_lhco(folder / "extra_qcd_sr.h5", n_bkg=3000, n_sig=0, seed=2, sr_only=True)
+
+
+def _results(workdir):
+    """Data outputs (HDF5, JSON) by path; logs and timings differ between runs and are left out."""
+    skip = ("results/logs/", "results/benchmarks/")
+    return {str(p.relative_to(workdir)): p for p in sorted((workdir / "results").rglob("*"))
+            if p.suffix in (".h5", ".json") and not str(p.relative_to(workdir)).startswith(skip)}
+
+
+def _same_json(a, b, path=""):
+    """Equal JSON, numbers to 1e-9 relative (the same code and seeds on the same machine)."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            _same_json(a[key], b[key], f"{path}/{key}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same_json(x, y, f"{path}/{i}")
+    elif isinstance(a, float) or isinstance(b, float):
+        assert np.isclose(a, b, rtol=1e-9, atol=0, equal_nan=True), f"{path}: {a} != {b}"
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+def test_tiny_target_through_slurm_equals_local_run(slurm_cluster, repo_root, tmp_path):
+    node = slurm_cluster
+    local, on_slurm = tmp_path / "local", tmp_path / "slurm"
+    for workdir in (local, on_slurm):
+        _seed_toy_data(workdir)
+
+    _, local_seconds = _snakemake(repo_root, local, "--cores", "2")
+    output, slurm_seconds = _snakemake(repo_root, on_slurm, "--workflow-profile", "workflow/profiles/slurm",
+                                       *TEST_CLUSTER_FLAGS)
+    print(f"local run {local_seconds:.1f} s, SLURM run {slurm_seconds:.1f} s")
+
+    # Every job Snakemake planned ran: through sbatch, or locally for the local rules.
+    planned = _planned_jobs(output)
+    submitted = re.findall(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+)\)", output)
+    remote_rules = {rule: n for rule, n in planned.items() if rule not in LOCAL_RULES}
+    assert remote_rules, f"no job of {TARGETS} would go to SLURM: {planned}"
+    assert len(submitted) == sum(remote_rules.values()), f"planned {planned}, submitted {submitted}"
+
+    by_rule = {}
+    for job_id, log in submitted:
+        log = Path(log)
+        # The plugin's log of the job: .snakemake/slurm_logs/rule_<rule>/<wildcards>/<jobid>.log
+        assert log.is_file() and log.name == f"{job_id}.log", log
+        assert log.is_relative_to(on_slurm / ".snakemake/slurm_logs"), log
+        rule = log.relative_to(on_slurm / ".snakemake/slurm_logs").parts[0].removeprefix("rule_")
+        by_rule[rule] = by_rule.get(rule, 0) + 1
+        text = log.read_text()
+        # Inside the allocation, Snakemake ran the rule with the SLURM job-step executor.
+        assert "--executor slurm-jobstep" in text and f"rule {rule}:" in text, text[-2000:]
+        job = _scontrol(job_id)
+        assert job["JobState"] == "COMPLETED" and job["ExitCode"] == "0:0", job
+        assert job["BatchHost"] == node, job
+        # The resources the rule asked for reached sbatch.
+        assert int(job["NumCPUs"]) >= 1 and "mem=" in job["TRES"], job
+    assert by_rule == remote_rules, f"SLURM logs per rule {by_rule}, planned {remote_rules}"
+    local_only = set(planned) & LOCAL_RULES
+    assert not any((on_slurm / ".snakemake/slurm_logs" / f"rule_{r}").exists() for r in local_only)
+
+    # The same outputs as the local run.
+    expected, got = _results(local), _results(on_slurm)
+    assert expected and expected.keys() == got.keys()
+    assert all((on_slurm / target).stat().st_size > 0 for target in TARGETS)
+    for name, path in expected.items():
+        if path.suffix == ".json":
+            _same_json(json.loads(path.read_text()), json.loads(got[name].read_text()), name)
+        elif "/prepared/" in name:
+            assert path.read_bytes() == got[name].read_bytes(), f"{name} differs from the local run"
+        else:
+            _same_h5(path, got[name])
+
+
+def _same_h5(a, b):
+    """Same datasets with the same values (model weights and scores: same seeds, same threads)."""
+    import h5py
+
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        names_a, names_b = [], []
+        fa.visit(names_a.append)
+        fb.visit(names_b.append)
+        assert names_a == names_b, f"{a.name}: {names_a} != {names_b}"
+        for name in names_a:
+            if not isinstance(fa[name], h5py.Dataset):
+                continue
+            x, y = fa[name][()], fb[name][()]
+            if np.issubdtype(np.asarray(x).dtype, np.number):
+                np.testing.assert_allclose(x, y, rtol=1e-6, err_msg=f"{a}:{name}")
+            else:
+                assert np.array_equal(x, y), f"{a}:{name}"
