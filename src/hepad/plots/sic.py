@@ -69,20 +69,27 @@ def plot_sic(records: list[dict], title: str = ""):
         med, lo, hi = quantile_band(curves)
         best = np.array([r["max_sic"] if r["max_sic"] is not None else np.nan for r in recs])
         n_seeds = len({r["seed"] for r in recs})
+        n_runs = len(recs) // max(n_seeds, 1)
         label = (f"{method_label(method, len(families) > 1)}: max SIC {np.nanmedian(best):.1f}"
                  f" [{np.nanpercentile(best, 16):.1f}, {np.nanpercentile(best, 84):.1f}]"
-                 f" ({n_seeds} seeds x {len(recs) // max(n_seeds, 1)} runs)")
+                 f" ({n_seeds} seed{'s' * (n_seeds > 1)} x {n_runs} run{'s' * (n_runs > 1)})")
         color = MODE_COLORS.get(mode)
         ax.plot(grid, med, color=color, linestyle=FAMILY_LINESTYLES.get(family, "-"), lw=2, label=label)
         ax.fill_between(grid, lo, hi, color=color, alpha=0.2, lw=0)
+        # The max SIC point (median over runs): visible even where the curve is cut at low statistics.
+        at = np.array([r["tpr_at_max_sic"] if r["tpr_at_max_sic"] is not None else np.nan for r in recs])
+        if np.isfinite(best).any():
+            ax.plot(np.nanmedian(at), np.nanmedian(best), marker="*", markersize=14, color=color, lw=0, clip_on=False)
+            top = max(top, np.nanpercentile(best, 84))
         if np.isfinite(hi).any():
             top = max(top, np.nanmax(hi))
     eff = np.linspace(0, 1, 101)
     ax.plot(eff, np.sqrt(eff), color="gray", linestyle=":", lw=1.5, label="random classifier")
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.15 * top)
+    ax.set_ylim(0, 1.6 * top)  # room for the legend above the curves
     ax.set_xlabel(EFF_LABEL)
     ax.set_ylabel(SIC_LABEL)
+    ax.plot([], [], marker="*", markersize=12, color="gray", lw=0, label="max SIC (median)")
     ax.legend(title=injection_text(records) + "\nmedian, band 16-84 %", fontsize="x-small",
               title_fontsize="x-small", loc="upper right")
     if title:
