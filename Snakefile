@@ -25,6 +25,9 @@ include: "workflow/rules/generate.smk"
 include: "workflow/rules/prepare.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/cathode.smk"
+include: "workflow/rules/quak.smk"
+include: "workflow/rules/codae.smk"
+include: "workflow/rules/mimickers.smk"
 include: "workflow/rules/report.smk"
 
 
