@@ -143,7 +143,8 @@ def anode_scores(sr_model: ConditionalDensity, sb_model: ConditionalDensity, x, 
     """
     if not np.allclose(sr_model.scaler_.min_, sb_model.scaler_.min_) or sr_model.mjj_mean_ != sb_model.mjj_mean_:
         raise ValueError("the SR and SB models must share the scalers (fit the SR model with scalers_from)")
-    score = sr_model.log_prob(x, mjj) - sb_model.log_prob(x, mjj)
+    with np.errstate(invalid="ignore"):  # -inf - -inf outside the range: replaced below
+        score = sr_model.log_prob(x, mjj) - sb_model.log_prob(x, mjj)
     bad = ~np.isfinite(score)
     if bad.all():
         raise InputError("no test event lies inside the flows' feature range")
