@@ -1,0 +1,185 @@
+"""The 12 QUAK inputs per event (REFERENCE.md §3), from the extended-features file of the generation stage.
+
+Per jet, the two leading jets ordered by mass (heavier first):
+
+    m_j,  tau21 = tau2/(tau1 + eps),  tau32 = tau3/(tau2 + eps),  tau43 = tau4/(tau3 + eps),
+    sqrt(tau1^(beta=2)) / (tau1^(beta=1) + eps),  n_constituents,
+
+with tau_N = N-subjettiness (beta = 1 unless noted) and eps = 1e-5 as in the LHCO tau21 convention, so a
+jet with too few constituents for N axes (tau = 0) gives a finite ratio. Events are kept when
+mjj >= ``mjj_min`` (2.8 TeV in the paper). The paper's jets are anti-kT R = 0.8; here they are the R = 1.0
+jets of the generation stage (the LHCO convention), whose N-subjettiness uses the normalised measure.
+
+The constituent count is an integer: a density model would put spikes on the integers and score
+(and overfit) them. :func:`dequantize` adds uniform noise in [-0.5, 0.5) to it, seeded, before the
+standardisation; every set (training, validation, test) gets the same treatment.
+
+:class:`Standardizer` holds the background mean and standard deviation (fitted on background training
+events only) that every class is scaled with.
+"""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from hepad.io import InputError, atomic_output
+
+EPS = 1e-5
+PER_JET = ["m", "tau21", "tau32", "tau43", "sqrt_tau1b2_over_tau1", "ncons"]
+FEATURES = [f"{name}_j{j}" for j in (1, 2) for name in PER_JET]
+COUNT_FEATURES = [f"ncons_j{j}" for j in (1, 2)]
+MJJ_MIN_TEV = 2.8
+
+
+def _tau(ext, n: int, j: int, beta: str = "beta1") -> np.ndarray:
+    return np.asarray(ext[f"tau{n}j{j}_{beta}"], dtype=np.float64)
+
+
+def _jet_features(ext, j: int) -> np.ndarray:
+    """(n, 6) per-jet features of leading jet ``j`` (1 or 2, pT order of the file)."""
+    t1, t2, t3, t4 = (_tau(ext, n, j) for n in (1, 2, 3, 4))
+    t1b2 = _tau(ext, 1, j, "beta2")
+    return np.stack([
+        np.asarray(ext[f"mj{j}"], dtype=np.float64),
+        t2 / (t1 + EPS),
+        t3 / (t2 + EPS),
+        t4 / (t3 + EPS),
+        np.sqrt(np.clip(t1b2, 0.0, None)) / (t1 + EPS),
+        np.asarray(ext[f"nconsj{j}"], dtype=np.float64),
+    ], axis=1)
+
+
+def quak_features(ext, mjj_min_tev: float = MJJ_MIN_TEV) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The 12 QUAK features of the events with mjj >= ``mjj_min_tev``.
+
+    Parameters
+    ----------
+    ext : mapping of column name -> array (a DataFrame works)
+        Extended features of the generation stage (``mjj`` in GeV, ``m j1/j2`` as ``mj1``/``mj2``,
+        ``nconsj1``/``nconsj2``, ``tau{N}j{j}_beta1``, ``tau1j{j}_beta2``).
+    mjj_min_tev : float
+        Lower dijet-mass cut [TeV].
+
+    Returns
+    -------
+    x : (n_kept, 12) array, columns :data:`FEATURES` (jet masses in GeV)
+    mjj : (n_kept,) dijet mass [TeV]
+    kept : (n_events,) boolean mask of the kept rows of ``ext``
+    """
+    missing = [c for c in ("mjj", "mj1", "mj2", "nconsj1", "nconsj2", "tau4j1_beta1", "tau1j1_beta2")
+               if c not in ext]
+    if missing:
+        raise InputError(f"extended features lack columns {missing}; is this a generation-stage .extended.h5 file?")
+    mjj = np.asarray(ext["mjj"], dtype=np.float64) / 1000.0
+    kept = mjj >= mjj_min_tev
+    jets = np.stack([_jet_features(ext, 1), _jet_features(ext, 2)], axis=1)[kept]  # (n, 2, 6)
+    # Heavier jet first (the paper orders by mass); ties keep the pT order.
+    swap = jets[:, 1, 0] > jets[:, 0, 0]
+    jets[swap] = jets[swap][:, ::-1]
+    return jets.reshape(len(jets), -1), mjj[kept], kept
+
+
+def read_extended(path) -> pd.DataFrame:
+    """Read an extended-features file: pandas HDF (key ``df``) or an h5py dataset ``extended`` with a
+    ``columns`` attribute (the layout of the generation stage's chunk files)."""
+    try:
+        with h5py.File(path, "r") as handle:
+            if "extended" in handle and isinstance(handle["extended"], h5py.Dataset):
+                data = handle["extended"]
+                columns = [c.decode() if isinstance(c, bytes) else str(c) for c in data.attrs["columns"]]
+                return pd.DataFrame(data[()], columns=columns)
+    except OSError as err:
+        raise InputError(f"{path}: cannot read the extended-features file ({err}); rerun the generation step")
+    try:
+        return pd.read_hdf(path, key="df")
+    except (KeyError, ValueError, OSError) as err:
+        raise InputError(f"{path}: neither a dataset 'extended' nor a pandas key 'df' ({err})")
+
+
+def dequantize(x: np.ndarray, seed: int, columns=COUNT_FEATURES) -> np.ndarray:
+    """Copy of ``x`` with uniform noise in [-0.5, 0.5) added to the integer ``columns``."""
+    x = np.array(x, dtype=np.float64, copy=True)
+    rng = np.random.default_rng(seed)
+    idx = [FEATURES.index(c) for c in columns]
+    x[:, idx] += rng.uniform(-0.5, 0.5, size=(len(x), len(idx)))
+    return x
+
+
+class Standardizer:
+    """Zero mean, unit variance per feature with the statistics of one reference set (the background).
+
+    Attributes
+    ----------
+    mean_, std_ : ndarray of shape (n_features,)
+    """
+
+    def fit(self, x) -> "Standardizer":
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or len(x) < 2:
+            raise ValueError(f"Standardizer.fit needs an (n >= 2, d) array, got shape {x.shape}")
+        if not np.isfinite(x).all():
+            raise InputError(f"{int((~np.isfinite(x)).any(1).sum())} background events have non-finite features")
+        self.mean_ = x.mean(0)
+        self.std_ = x.std(0)
+        self.std_[self.std_ == 0] = 1.0  # a constant feature stays constant (0) instead of NaN
+        return self
+
+    def transform(self, x) -> np.ndarray:
+        if not hasattr(self, "mean_"):
+            raise RuntimeError("Standardizer is not fitted; call fit(x) first")
+        return (np.asarray(x, dtype=np.float64) - self.mean_) / self.std_
+
+    def inverse_transform(self, z) -> np.ndarray:
+        return np.asarray(z, dtype=np.float64) * self.std_ + self.mean_
+
+    def save(self, path) -> None:
+        with atomic_output(path) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, mean=self.mean_, std=self.std_)
+
+    @classmethod
+    def load(cls, path) -> "Standardizer":
+        out = cls()
+        with np.load(path) as data:
+            out.mean_, out.std_ = data["mean"], data["std"]
+        return out
+
+
+# ---------------------------------------------------------------------------------------------- files
+
+def write_quak_sets(path, sets: dict, meta: dict) -> None:
+    """One HDF5 file with a group per set (``x`` standardised features, ``raw`` unscaled, ``mjj``),
+    ``meta`` as attributes, written atomically."""
+    with atomic_output(path) as tmp:
+        with h5py.File(tmp, "w", track_order=True) as out:
+            out.attrs["features"] = FEATURES
+            for key, value in meta.items():
+                out.attrs[key] = value
+            for name, arrays in sets.items():
+                group = out.create_group(name)
+                for key, value in arrays.items():
+                    group.create_dataset(key, data=value, track_times=False)
+
+
+def read_quak_set(path, name: str, key: str = "x") -> np.ndarray:
+    """Array ``key`` of set ``name`` of a file written by :func:`write_quak_sets`."""
+    try:
+        with h5py.File(path, "r") as handle:
+            if name not in handle:
+                raise InputError(f"{path}: no set {name!r} (has {sorted(handle)})")
+            return handle[name][key][()]
+    except OSError as err:
+        raise InputError(f"{path}: cannot read QUAK features ({err}); rerun quak_features")
+
+
+def split_indices(n: int, fractions, seed: int) -> list[np.ndarray]:
+    """Random disjoint index sets of sizes round(f * n) for each fraction (the rest is unused)."""
+    fractions = list(fractions)
+    if sum(fractions) > 1 + 1e-9 or min(fractions) < 0:
+        raise ValueError(f"fractions must be non-negative and sum to at most 1, got {fractions}")
+    perm = np.random.default_rng(seed).permutation(n)
+    bounds = np.cumsum([0] + [int(round(f * n)) for f in fractions])
+    bounds = np.minimum(bounds, n)
+    return [np.sort(perm[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]

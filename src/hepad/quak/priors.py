@@ -1,0 +1,388 @@
+"""QUAK priors: one density model per class of events, each giving a loss per event (low = "looks like my
+class"). Two families, with the same scikit-learn shape (``fit(x, x_val)``, ``score(x)``, ``save``,
+``load``; numpy in and out):
+
+- :class:`FlowPrior`: a masked autoregressive flow (the project's :class:`hepad.models.flows.ConditionalFlow`,
+  given a constant condition, which makes it an unconditional density) scoring ``-log p(x)``;
+- :class:`VAEPrior`: the original QUAK model, a variational auto-encoder whose latent prior is itself a
+  MAF (nflows), scoring ``MSE(x, decoder(mu(x))) + beta * KL`` where the KL term
+  ``E_q[log q(z|x) - log p_flow(z)]`` is a Monte-Carlo average over ``n_score_samples`` draws with a
+  fixed seed (a deterministic score).
+
+:func:`make_prior` builds either from a family name and a dict of hyperparameters, :func:`load_prior`
+reads any saved prior.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from hepad.io import InputError, atomic_output
+from hepad.models.flows import ConditionalFlow, NonFiniteLossError, resolve_device, set_threads
+
+log = logging.getLogger(__name__)
+
+FAMILIES = ("flow", "vae")
+
+
+def _as2d(x, name) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 2:
+        raise ValueError(f"{name} must have shape (n, n_features), got {x.shape}")
+    if not np.isfinite(x).all():
+        raise InputError(f"{int((~np.isfinite(x)).any(1).sum())} rows of {name} are not finite")
+    return x
+
+
+class FlowPrior:
+    """Unconditional MAF density; loss = -log p(x) in nats (of the standardised features).
+
+    Parameters
+    ----------
+    n_blocks : int, default 6
+        MADE blocks.
+    hidden : int, default 64
+        Hidden units per MADE layer.
+    batch_norm : bool, default True
+        Batch-norm bijection after each block.
+    lr : float, default 1e-3
+        Adam learning rate.
+    weight_decay : float, default 1e-6
+        Adam weight decay.
+    batch_size : int, default 1024
+        Events per gradient step.
+    max_epochs : int, default 30
+        Upper limit of epochs.
+    patience : int or None, default 5
+        Early stopping on the validation loss (None: train all epochs).
+    n_ensemble : int, default 3
+        Lowest-validation-loss epochs whose densities are averaged.
+    implementation : {"made", "nflows"}, default "made"
+        See :mod:`hepad.models.flows`.
+    lr_schedule : {"constant", "cosine"}, default "cosine"
+        Learning-rate schedule over ``max_epochs``.
+    seed : int, default 0
+        Seed of initialisation and batch order.
+    threads, device
+        Torch CPU threads and device (None: torch's defaults / the GPU when visible).
+    """
+
+    family = "flow"
+    _PARAMS = ("n_blocks", "hidden", "batch_norm", "lr", "weight_decay", "batch_size", "max_epochs", "patience",
+               "n_ensemble", "implementation", "lr_schedule", "seed", "threads", "device")
+
+    def __init__(self, n_blocks=6, hidden=64, batch_norm=True, lr=1e-3, weight_decay=1e-6, batch_size=1024,
+                 max_epochs=30, patience=5, n_ensemble=3, implementation="made", lr_schedule="cosine", seed=0,
+                 threads=None, device=None):
+        self.n_blocks = n_blocks
+        self.hidden = hidden
+        self.batch_norm = batch_norm
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.n_ensemble = n_ensemble
+        self.implementation = implementation
+        self.lr_schedule = lr_schedule
+        self.seed = seed
+        self.threads = threads
+        self.device = device
+
+    def get_params(self) -> dict:
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def fit(self, x, x_val, checkpoint_path=None) -> "FlowPrior":
+        x, x_val = _as2d(x, "x"), _as2d(x_val, "x_val")
+        self.n_features_ = x.shape[1]
+        self.flow_ = ConditionalFlow(
+            n_features=self.n_features_, n_blocks=self.n_blocks, hidden=self.hidden, batch_norm=self.batch_norm,
+            lr=self.lr, weight_decay=self.weight_decay, batch_size=self.batch_size, max_epochs=self.max_epochs,
+            patience=self.patience, n_ensemble=self.n_ensemble, seed=self.seed, threads=self.threads,
+            device=self.device, implementation=self.implementation, lr_schedule=self.lr_schedule,
+            warmup_epochs=0.0)
+        # A constant condition: its weights multiply zero, so the flow is an unconditional density.
+        self.flow_.fit(x, np.zeros(len(x)), x_val, np.zeros(len(x_val)), checkpoint_path=checkpoint_path)
+        self.history_ = self.flow_.history_
+        return self
+
+    def score(self, x) -> np.ndarray:
+        """-log p(x) per event (higher = less like the training class)."""
+        if not hasattr(self, "flow_"):
+            raise RuntimeError("FlowPrior is not fitted; call fit(...) or load(path) first")
+        x = _as2d(x, "x")
+        return -self.flow_.log_prob(x, np.zeros(len(x)))
+
+    def save(self, path) -> None:
+        f = self.flow_
+        state = {"family": self.family, "params": self.get_params(), "n_features": self.n_features_,
+                 "flow": {"params": f.get_params(), "n_cond": f.n_cond_, "ensemble": f.ensemble_,
+                          "ensemble_val_nll": f.ensemble_val_nll_, "ensemble_epochs": f.ensemble_epochs_,
+                          "history": f.history_, "best_val_nll": f.best_val_nll_}}
+        with atomic_output(path) as tmp:
+            torch.save(state, tmp)
+
+    @classmethod
+    def _from_state(cls, state, threads=None, device=None) -> "FlowPrior":
+        params = dict(state["params"], threads=threads, device=device)
+        prior = cls(**params)
+        prior.n_features_ = state["n_features"]
+        fs = state["flow"]
+        flow = ConditionalFlow(**dict(fs["params"], threads=threads, device=device))
+        flow.n_cond_, flow.ensemble_ = fs["n_cond"], fs["ensemble"]
+        flow.ensemble_val_nll_, flow.ensemble_epochs_ = fs["ensemble_val_nll"], fs["ensemble_epochs"]
+        flow.history_, flow.best_val_nll_ = fs["history"], fs["best_val_nll"]
+        prior.flow_, prior.history_ = flow, flow.history_
+        return prior
+
+    @classmethod
+    def load(cls, path, threads=None, device=None) -> "FlowPrior":
+        return load_prior(path, threads=threads, device=device)
+
+
+# ---------------------------------------------------------------------------------------------------- VAE
+
+def _mlp(sizes, final_activation=False):
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2 or final_activation:
+            layers.append(nn.ELU())
+    return nn.Sequential(*layers)
+
+
+class _LatentFlow(nn.Module):
+    """Unconditional MAF of the latent space (nflows), as the original's flow prior."""
+
+    def __init__(self, n_latent, n_blocks, hidden):
+        super().__init__()
+        from nflows.distributions.normal import StandardNormal
+        from nflows.flows.base import Flow
+        from nflows.transforms.autoregressive import MaskedAffineAutoregressiveTransform
+        from nflows.transforms.base import CompositeTransform
+        from nflows.transforms.permutations import ReversePermutation
+
+        transforms = []
+        for _ in range(n_blocks):
+            transforms.append(MaskedAffineAutoregressiveTransform(features=n_latent, hidden_features=hidden))
+            transforms.append(ReversePermutation(n_latent))
+        self.flow = Flow(CompositeTransform(transforms), StandardNormal([n_latent]))
+
+    def log_prob(self, z):
+        return self.flow.log_prob(z)
+
+
+class _VAE(nn.Module):
+    def __init__(self, n_features, hidden, n_latent, prior_blocks, prior_hidden):
+        super().__init__()
+        self.encoder = _mlp([n_features, *hidden], final_activation=True)
+        self.to_mu = nn.Linear(hidden[-1], n_latent)
+        self.to_logvar = nn.Linear(hidden[-1], n_latent)
+        self.decoder = _mlp([n_latent, *reversed(hidden), n_features])
+        self.prior = _LatentFlow(n_latent, prior_blocks, prior_hidden)
+
+    def losses(self, x, eps):
+        """Per event: (reconstruction MSE of the sampled z, KL estimate) with noise ``eps`` (k, n, d)."""
+        h = self.encoder(x)
+        mu, logvar = self.to_mu(h), self.to_logvar(h).clamp(-12.0, 8.0)
+        std = torch.exp(0.5 * logvar)
+        z = mu + std * eps  # (k, n, d)
+        k, n, d = z.shape
+        # log q(z|x) of a diagonal Gaussian at its own sample: the eps**2 term is the standardised distance.
+        log_q = -0.5 * (eps ** 2 + logvar + math.log(2 * math.pi)).sum(-1)
+        log_p = self.prior.log_prob(z.reshape(k * n, d)).reshape(k, n)
+        recon = ((self.decoder(z) - x) ** 2).mean(-1)
+        return recon.mean(0), (log_q - log_p).mean(0), mu
+
+    def score(self, x, eps, beta):
+        _, kl, mu = self.losses(x, eps)
+        recon = ((self.decoder(mu) - x) ** 2).mean(-1)
+        return recon + beta * kl
+
+
+class VAEPrior:
+    """Variational auto-encoder with a MAF prior in the latent space (the original QUAK model).
+
+    Loss (training and score) = reconstruction MSE (mean over features) + ``beta`` * KL(q(z|x) || p_flow(z)).
+
+    Parameters
+    ----------
+    n_latent : int, default 4
+        Latent dimension.
+    hidden : sequence of int, default (64, 32)
+        Encoder hidden layers (the decoder mirrors them), ELU.
+    beta : float, default 1.0
+        Weight of the KL term (the paper scans 0.1 ... 10).
+    prior_blocks : int, default 4
+        MADE blocks of the latent flow.
+    prior_hidden : int, default 32
+        Hidden units of each latent MADE.
+    lr : float, default 1e-3
+        Adam learning rate (encoder, decoder and latent flow together).
+    batch_size : int, default 1024
+        Events per step.
+    max_epochs : int, default 30
+        Upper limit of epochs.
+    patience : int or None, default 5
+        Early stopping on the validation loss; the best epoch's weights are kept.
+    n_score_samples : int, default 8
+        Latent draws of the Monte-Carlo KL estimate when scoring (fixed seed: deterministic scores).
+    seed : int, default 0
+        Seed of initialisation, batch order and training noise.
+    threads, device
+        Torch CPU threads and device.
+    """
+
+    family = "vae"
+    _PARAMS = ("n_latent", "hidden", "beta", "prior_blocks", "prior_hidden", "lr", "batch_size", "max_epochs",
+               "patience", "n_score_samples", "seed", "threads", "device")
+
+    def __init__(self, n_latent=4, hidden=(64, 32), beta=1.0, prior_blocks=4, prior_hidden=32, lr=1e-3,
+                 batch_size=1024, max_epochs=30, patience=5, n_score_samples=8, seed=0, threads=None, device=None):
+        self.n_latent = n_latent
+        self.hidden = tuple(hidden)
+        self.beta = beta
+        self.prior_blocks = prior_blocks
+        self.prior_hidden = prior_hidden
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.n_score_samples = n_score_samples
+        self.seed = seed
+        self.threads = threads
+        self.device = device
+
+    def get_params(self) -> dict:
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def _build(self):
+        torch.manual_seed(self.seed)
+        return _VAE(self.n_features_, list(self.hidden), self.n_latent, self.prior_blocks, self.prior_hidden)
+
+    def fit(self, x, x_val) -> "VAEPrior":
+        x, x_val = _as2d(x, "x"), _as2d(x_val, "x_val")
+        if len(x) < 2 or len(x_val) < 1:
+            raise InputError(f"too few events to train a VAE: {len(x)} training, {len(x_val)} validation")
+        set_threads(self.threads)
+        device = resolve_device(self.device)
+        self.n_features_ = x.shape[1]
+        model = self._build().to(device)
+        opt = torch.optim.Adam(model.parameters(), lr=self.lr)
+        xt, xv = torch.as_tensor(x, device=device), torch.as_tensor(x_val, device=device)
+        n_batches = max(1, round(len(x) / self.batch_size))
+        gen = torch.Generator().manual_seed(self.seed)
+        best, best_state, since, history = math.inf, None, 0, []
+        log.info("training VAE prior (latent %d, hidden %s, beta %g) on %d events, %d validation, %d steps/epoch",
+                 self.n_latent, self.hidden, self.beta, len(x), len(x_val), n_batches)
+        for epoch in range(1, self.max_epochs + 1):
+            t0 = time.perf_counter()
+            model.train()
+            perm = torch.randperm(len(x), generator=gen).to(device)
+            total = 0.0
+            for b, idx in enumerate(torch.tensor_split(perm, n_batches)):
+                eps = torch.randn(1, len(idx), self.n_latent, generator=gen).to(device)
+                recon, kl, _ = model.losses(xt[idx], eps)
+                loss = (recon + self.beta * kl).mean()
+                if not torch.isfinite(loss):
+                    raise NonFiniteLossError(f"VAE training diverged in epoch {epoch}, batch {b + 1} "
+                                             f"(loss {float(loss)}); lower the learning rate")
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(idx)
+            val = float(self._score_tensor(model, xv, device).mean())
+            if not math.isfinite(val):
+                raise NonFiniteLossError(f"VAE validation loss is {val} after epoch {epoch}; lower the learning rate")
+            history.append({"epoch": epoch, "train_loss": total / len(x), "val_loss": val,
+                            "seconds": time.perf_counter() - t0})
+            if val < best:
+                best, since = val, 0
+                best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            else:
+                since += 1
+            log.info("epoch %d/%d: train loss %.5f, val loss %.5f, %.1f s%s", epoch, self.max_epochs,
+                     total / len(x), val, history[-1]["seconds"], " *" if since == 0 else "")
+            if self.patience is not None and since >= self.patience:
+                log.info("early stop: no better validation loss in %d epochs", self.patience)
+                break
+        self.state_, self.history_, self.best_val_loss_ = best_state, history, best
+        self._model = None
+        return self
+
+    def _score_tensor(self, model, x, device, chunk=65536):
+        model.eval()
+        # Fixed noise: the score of an event does not depend on the other events or on the call.
+        gen = torch.Generator().manual_seed(self.seed + 7919)
+        out = []
+        with torch.no_grad():
+            for s in range(0, len(x), chunk):
+                xs = x[s:s + chunk]
+                eps = torch.randn(self.n_score_samples, len(xs), self.n_latent, generator=gen).to(device)
+                out.append(model.score(xs, eps, self.beta).double().cpu())
+        return torch.cat(out)
+
+    def score(self, x) -> np.ndarray:
+        """Reconstruction MSE + beta * KL per event (higher = less like the training class)."""
+        if getattr(self, "state_", None) is None:
+            raise RuntimeError("VAEPrior is not fitted; call fit(...) or load(path) first")
+        set_threads(self.threads)
+        x = _as2d(x, "x")
+        device = resolve_device(self.device)
+        if getattr(self, "_model", None) is None:
+            self._model = self._build().to(device)
+            self._model.load_state_dict(self.state_)
+        return self._score_tensor(self._model, torch.as_tensor(x, device=device), device).numpy()
+
+    def save(self, path) -> None:
+        state = {"family": self.family, "params": self.get_params(), "n_features": self.n_features_,
+                 "state": self.state_, "history": self.history_, "best_val_loss": self.best_val_loss_}
+        with atomic_output(path) as tmp:
+            torch.save(state, tmp)
+
+    @classmethod
+    def _from_state(cls, state, threads=None, device=None) -> "VAEPrior":
+        prior = cls(**dict(state["params"], threads=threads, device=device))
+        prior.n_features_ = state["n_features"]
+        prior.state_, prior.history_ = state["state"], state["history"]
+        prior.best_val_loss_ = state["best_val_loss"]
+        prior._model = None
+        return prior
+
+    @classmethod
+    def load(cls, path, threads=None, device=None) -> "VAEPrior":
+        return load_prior(path, threads=threads, device=device)
+
+
+_CLASSES = {"flow": FlowPrior, "vae": VAEPrior}
+
+
+def make_prior(family: str, params: dict | None = None, **overrides):
+    """A prior of ``family`` ('flow' or 'vae') with hyperparameters ``params`` and ``overrides``."""
+    if family not in _CLASSES:
+        raise InputError(f"unknown prior family {family!r}; allowed: {', '.join(FAMILIES)}")
+    kwargs = dict(params or {})
+    kwargs.update(overrides)
+    try:
+        return _CLASSES[family](**kwargs)
+    except TypeError as err:
+        raise InputError(f"bad hyperparameters for a {family} prior: {err}")
+
+
+def load_prior(path, threads=None, device=None):
+    """Read a prior written by ``save`` of either family."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError) as err:
+        raise InputError(f"{path}: cannot read QUAK prior ({err}); rerun train_quak_prior")
+    family = state.get("family")
+    if family not in _CLASSES:
+        raise InputError(f"{path}: unknown prior family {family!r}")
+    return _CLASSES[family]._from_state(state, threads=threads, device=device)

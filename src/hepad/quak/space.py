@@ -1,0 +1,262 @@
+"""QUAK space: every event is a point with one coordinate per prior, its loss under that prior.
+
+Column 0 of a loss matrix is the background prior, columns 1.. are signal priors. A selection is a box
+
+    keep = (loss_bkg > bkg_min) and (loss_sig_i < sig_max_i for every signal prior i)
+
+("unlike the background and like some signal"), with strict inequalities (an event on an edge is out).
+
+Two ways to turn boxes into a ROC curve:
+
+1. :func:`hull_roc`, as in the paper: scan a grid of boxes and take, at each background efficiency, the
+   box with the highest signal efficiency (the upper hull; monotone by construction). Picking the best of
+   many boxes on the events that are then counted would flatter the result, so the boxes are chosen on
+   one labelled set (validation) and counted on another (test); the monotone envelope of those test
+   points is the ROC. This uses signal labels to choose cuts, as the paper does.
+2. :func:`quantile_box_score`: a one-parameter family of nested boxes fixed by the background alone: at
+   level t, bkg_min is the (1 - t) quantile of the background's background-prior loss and sig_max_i the
+   t quantile of its signal-prior-i loss. An event enters the family at t = max(1 - F_0(l_0), F_i(l_i)), so
+   ``-max(...)`` is a single anomaly score (nested boxes: the usual ROC/SIC of
+   :mod:`hepad.metrics.sic` apply), and :func:`working_point` picks the t whose background efficiency on a
+   validation set is the target. No signal label is needed: this is the selection a search can use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hepad.metrics.sic import MIN_BKG_EVENTS
+
+# Grid cells of the hull scan: about this many boxes whatever the number of axes.
+MAX_GRID_CELLS = 300_000
+
+
+@dataclass
+class BoxCut:
+    """keep = loss[:, 0] > bkg_min and loss[:, i] < sig_max[i - 1] for i >= 1."""
+
+    bkg_min: float
+    sig_max: np.ndarray
+
+    def __post_init__(self):
+        self.sig_max = np.atleast_1d(np.asarray(self.sig_max, dtype=np.float64))
+
+    def select(self, losses) -> np.ndarray:
+        losses = _as_losses(losses)
+        if losses.shape[1] != 1 + len(self.sig_max):
+            raise ValueError(f"box has {1 + len(self.sig_max)} axes, losses have {losses.shape[1]}")
+        return box_mask(losses, self.bkg_min, self.sig_max)
+
+    def to_dict(self) -> dict:
+        return {"bkg_min": float(self.bkg_min), "sig_max": [float(v) for v in self.sig_max]}
+
+
+def _as_losses(losses) -> np.ndarray:
+    losses = np.asarray(losses, dtype=np.float64)
+    if losses.ndim == 1:
+        losses = losses[:, None]
+    if losses.ndim != 2:
+        raise ValueError(f"losses must have shape (n, n_priors), got {losses.shape}")
+    if np.isnan(losses).any():
+        raise ValueError(f"{int(np.isnan(losses).any(1).sum())} events have NaN losses")
+    return losses
+
+
+def box_mask(losses, bkg_min: float, sig_max=()) -> np.ndarray:
+    """Events inside the box: loss[:, 0] > bkg_min and loss[:, 1:] < sig_max (each axis)."""
+    losses = _as_losses(losses)
+    sig_max = np.atleast_1d(np.asarray(sig_max, dtype=np.float64))
+    keep = losses[:, 0] > bkg_min
+    if losses.shape[1] > 1:
+        keep &= np.all(losses[:, 1:] < sig_max[None, :], axis=1)
+    return keep
+
+
+# ---------------------------------------------------------------------------------------------- hull ROC
+
+def grid_thresholds(losses, n_per_axis: int | None = None) -> list[np.ndarray]:
+    """Per axis, sorted cut values at quantiles of ``losses``, with the 'no cut' value included
+    (-inf for the background axis, +inf for signal axes)."""
+    losses = _as_losses(losses)
+    k = losses.shape[1]
+    if n_per_axis is None:
+        n_per_axis = int(min(2000, max(4, np.floor(MAX_GRID_CELLS ** (1.0 / k)))))
+    q = np.linspace(0.0, 1.0, n_per_axis + 1)[1:-1]
+    out = []
+    for axis in range(k):
+        cuts = np.unique(np.quantile(losses[:, axis], q))
+        extra = -np.inf if axis == 0 else np.inf
+        out.append(np.unique(np.r_[cuts, extra]))
+    return out
+
+
+def box_counts(losses, weights, thresholds) -> np.ndarray:
+    """Sum of ``weights`` of the events inside every box of the grid.
+
+    Entry [i0, i1, ...] is the box bkg_min = thresholds[0][i0], sig_max_j = thresholds[j][ij]. One pass
+    over the events (bin index per axis) and cumulative sums: O(n k + cells).
+    """
+    losses = _as_losses(losses)
+    weights = np.asarray(weights, dtype=np.float64)
+    shape, idx = [], []
+    for axis, cuts in enumerate(thresholds):
+        cuts = np.asarray(cuts, dtype=np.float64)
+        if axis == 0:
+            # passes cut i iff v > cuts[i], i.e. i < (number of cuts below v)
+            idx.append(np.searchsorted(cuts, losses[:, 0], side="left"))
+        else:
+            # passes cut i iff v < cuts[i], i.e. i >= (number of cuts at or below v)
+            idx.append(np.searchsorted(cuts, losses[:, axis], side="right"))
+        shape.append(len(cuts) + 1)
+    flat = np.ravel_multi_index(idx, shape)
+    counts = np.bincount(flat, weights=weights, minlength=int(np.prod(shape))).reshape(shape)
+    # axis 0: events with bin index > i pass cut i; others: bin index <= i.
+    counts = np.flip(np.cumsum(np.flip(counts, 0), 0), 0)[1:]
+    for axis in range(1, len(thresholds)):
+        counts = np.cumsum(counts, axis=axis).take(np.arange(shape[axis] - 1), axis=axis)
+    return counts
+
+
+def upper_envelope(fpr, tpr) -> np.ndarray:
+    """Indices of the points on the monotone upper envelope: sorted by FPR, each with a TPR above every
+    point at the same or lower FPR."""
+    fpr, tpr = np.asarray(fpr, dtype=np.float64), np.asarray(tpr, dtype=np.float64)
+    order = np.lexsort((-tpr, fpr))
+    best, keep = -np.inf, []
+    for i in order:
+        if tpr[i] > best:
+            keep.append(i)
+            best = tpr[i]
+    return np.asarray(keep, dtype=np.int64)
+
+
+@dataclass
+class HullROC:
+    """ROC of the best boxes: ``fpr``/``tpr`` on the evaluation set (monotone, from (0, 0) to (1, 1)),
+    ``boxes`` the box of every point (None for the added (0, 0))."""
+
+    fpr: np.ndarray
+    tpr: np.ndarray
+    boxes: list
+    n_background: int
+
+    @property
+    def auc(self) -> float:
+        return float(np.trapezoid(self.tpr, self.fpr))
+
+    def sic(self, min_bkg_events: float = MIN_BKG_EVENTS) -> tuple[np.ndarray, np.ndarray]:
+        """(tpr, sic) at the points with at least ``min_bkg_events`` selected background events."""
+        keep = (self.fpr > 0) & (self.fpr * self.n_background >= min_bkg_events - 1e-9)
+        return self.tpr[keep], self.tpr[keep] / np.sqrt(self.fpr[keep])
+
+    def max_sic(self, min_bkg_events: float = MIN_BKG_EVENTS) -> float:
+        _, sic = self.sic(min_bkg_events)
+        return float(sic.max()) if len(sic) else float("nan")
+
+    def summary(self, min_bkg_events: float = MIN_BKG_EVENTS) -> dict:
+        tpr, sic = self.sic(min_bkg_events)
+        best = int(np.argmax(sic)) if len(sic) else None
+        return {"auc": self.auc, "max_sic": float(sic[best]) if best is not None else None,
+                "tpr_at_max_sic": float(tpr[best]) if best is not None else None}
+
+
+def _rates(losses, labels, thresholds):
+    labels = np.asarray(labels).astype(bool).ravel()
+    n_sig, n_bkg = int(labels.sum()), int((~labels).sum())
+    if n_sig == 0 or n_bkg == 0:
+        raise ValueError("both signal (1) and background (0) events are needed")
+    sig = box_counts(losses, labels, thresholds) / n_sig
+    bkg = box_counts(losses, ~labels, thresholds) / n_bkg
+    return sig.ravel(), bkg.ravel(), n_bkg
+
+
+def hull_roc(losses_val, labels_val, losses_test=None, labels_test=None, n_per_axis: int | None = None) -> HullROC:
+    """ROC of the upper hull of box cuts, boxes chosen on (losses_val, labels_val) and counted on the
+    test set (the same set when no test set is given: the optimistic in-sample hull).
+
+    The grid's cut values are quantiles of the validation losses (:func:`grid_thresholds`); the no-cut
+    values are on the grid, so one signal axis can always be switched off.
+    """
+    losses_val = _as_losses(losses_val)
+    thresholds = grid_thresholds(losses_val, n_per_axis)
+    tpr_v, fpr_v, _ = _rates(losses_val, labels_val, thresholds)
+    chosen = upper_envelope(fpr_v, tpr_v)
+    if losses_test is None:
+        tpr_t, fpr_t, n_bkg = tpr_v, fpr_v, int((np.asarray(labels_val) == 0).sum())
+    else:
+        tpr_t, fpr_t, n_bkg = _rates(losses_test, labels_test, thresholds)
+    fpr_c, tpr_c = fpr_t[chosen], tpr_t[chosen]
+    env = upper_envelope(fpr_c, tpr_c)
+    shape = [len(t) for t in thresholds]
+    boxes = []
+    for flat in chosen[env]:
+        idx = np.unravel_index(flat, shape)
+        boxes.append(BoxCut(thresholds[0][idx[0]], [thresholds[a][idx[a]] for a in range(1, len(shape))]))
+    fpr, tpr = fpr_c[env], tpr_c[env]
+    if fpr[0] > 0 or tpr[0] > 0:
+        fpr, tpr, boxes = np.r_[0.0, fpr], np.r_[0.0, tpr], [None] + boxes
+    if fpr[-1] < 1.0:  # the loosest box keeps everything on the grid; guard against float residue
+        fpr, tpr, boxes = np.r_[fpr, 1.0], np.r_[tpr, 1.0], boxes + [boxes[-1]]
+    return HullROC(fpr=fpr, tpr=tpr, boxes=boxes, n_background=n_bkg)
+
+
+# ------------------------------------------------------------------------------- label-free nested boxes
+
+class QuantileBoxes:
+    """The background-fixed family of nested boxes (module docstring, point 2).
+
+    ``fit`` stores the background losses of every axis (sorted): their empirical CDFs F_a.
+    ``score`` = -max(1 - F_0(l_0), F_1(l_1), ...): higher = inside a tighter box.
+    """
+
+    def fit(self, bkg_losses) -> "QuantileBoxes":
+        bkg_losses = _as_losses(bkg_losses)
+        if len(bkg_losses) < 2:
+            raise ValueError("QuantileBoxes.fit needs background losses of at least two events")
+        self.sorted_ = [np.sort(bkg_losses[:, a]) for a in range(bkg_losses.shape[1])]
+        return self
+
+    def _cdf(self, axis, values, side):
+        ref = self.sorted_[axis]
+        return np.searchsorted(ref, values, side=side) / len(ref)
+
+    def score(self, losses) -> np.ndarray:
+        losses = _as_losses(losses)
+        if losses.shape[1] != len(self.sorted_):
+            raise ValueError(f"fitted on {len(self.sorted_)} axes, got {losses.shape[1]}")
+        # 1 - F_0 counts background strictly above l_0; F_i counts background at or below l_i.
+        parts = [1.0 - self._cdf(0, losses[:, 0], "right")]
+        parts += [self._cdf(a, losses[:, a], "left") for a in range(1, losses.shape[1])]
+        return -np.max(np.stack(parts, 1), axis=1)
+
+    def box(self, level: float) -> BoxCut:
+        """Box of level t in [0, 1]: bkg_min = (1 - t) quantile of axis 0, sig_max_i = t quantile of axis i."""
+        t = float(np.clip(level, 0.0, 1.0))
+        q0 = np.quantile(self.sorted_[0], 1.0 - t)
+        qs = [np.quantile(s, t) for s in self.sorted_[1:]]
+        return BoxCut(q0, qs)
+
+
+def working_point(bkg_losses_val, target_bkg_eff: float, tol: float = 1e-4) -> tuple[BoxCut, float]:
+    """The box of the quantile family whose background efficiency on ``bkg_losses_val`` is closest to
+    ``target_bkg_eff`` (bisection on the level); returns (box, achieved efficiency)."""
+    if not 0.0 < target_bkg_eff < 1.0:
+        raise ValueError(f"target_bkg_eff must be in (0, 1), got {target_bkg_eff}")
+    bkg_losses_val = _as_losses(bkg_losses_val)
+    family = QuantileBoxes().fit(bkg_losses_val)
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        eff = family.box(mid).select(bkg_losses_val).mean()
+        if eff < target_bkg_eff:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < tol * target_bkg_eff:
+            break
+    candidates = [family.box(lo), family.box(hi)]
+    effs = [c.select(bkg_losses_val).mean() for c in candidates]
+    best = int(np.argmin([abs(e - target_bkg_eff) for e in effs]))
+    return candidates[best], float(effs[best])
