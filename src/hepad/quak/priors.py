@@ -6,8 +6,8 @@ class"). Two families, with the same scikit-learn shape (``fit(x, x_val)``, ``sc
   given a constant condition, which makes it an unconditional density) scoring ``-log p(x)``;
 - :class:`VAEPrior`: the original QUAK model, a variational auto-encoder whose latent prior is itself a
   MAF (nflows), scoring ``MSE(x, decoder(mu(x))) + beta * KL`` where the KL term
-  ``E_q[log q(z|x) - log p_flow(z)]`` is a Monte-Carlo average over ``n_score_samples`` draws with a
-  fixed seed (a deterministic score).
+  ``E_q[log q(z|x) - log p_flow(z)]`` is a Monte-Carlo average over ``n_score_samples`` noise draws,
+  fixed and shared by all events (a deterministic score of each event alone).
 
 :func:`make_prior` builds either from a family name and a dict of hyperparameters, :func:`load_prior`
 reads any saved prior.
@@ -319,13 +319,15 @@ class VAEPrior:
 
     def _score_tensor(self, model, x, device, chunk=65536):
         model.eval()
-        # Fixed noise: the score of an event does not depend on the other events or on the call.
+        # The same n_score_samples noise vectors for every event: an event's score does not depend on
+        # the other events, the batch or the call.
         gen = torch.Generator().manual_seed(self.seed + 7919)
+        eps0 = torch.randn(self.n_score_samples, 1, self.n_latent, generator=gen).to(device)
         out = []
         with torch.no_grad():
             for s in range(0, len(x), chunk):
                 xs = x[s:s + chunk]
-                eps = torch.randn(self.n_score_samples, len(xs), self.n_latent, generator=gen).to(device)
+                eps = eps0.expand(-1, len(xs), -1)
                 out.append(model.score(xs, eps, self.beta).double().cpu())
         return torch.cat(out)
 
