@@ -118,3 +118,21 @@ def test_working_point_hits_target_background_efficiency():
     assert box.bkg_min > np.median(bkg[:, 0]) and box.sig_max[0] < np.median(bkg[:, 1])
     with pytest.raises(ValueError):
         working_point(bkg, 1.5)
+
+
+def test_any_signal_selection_is_a_union_of_boxes():
+    losses = np.array([[2, 0.1, 5.0], [2, 5.0, 0.1], [2, 5.0, 5.0], [0, 0.1, 0.1]], dtype=float)
+    assert np.flatnonzero(BoxCut(1.0, [1.0, 1.0], any_signal=True).select(losses)).tolist() == [0, 1]
+
+
+def test_quantile_boxes_with_two_signal_priors_select_like_either():
+    rng = np.random.default_rng(8)
+    bkg = rng.normal(size=(5000, 3))
+    family = QuantileBoxes().fit(bkg)
+    # signal-like on prior 2 only: still selected early
+    event = np.array([[3.0, 3.0, -3.0]])
+    assert family.score(event)[0] > -0.01
+    box = family.box(0.2)
+    assert box.any_signal and box.select(event)[0]
+    score = family.score(bkg)
+    assert np.mean(box.select(bkg) == (score > -0.2)) > 0.995

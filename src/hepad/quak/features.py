@@ -147,31 +147,118 @@ class Standardizer:
         return out
 
 
-# ---------------------------------------------------------------------------------------------- files
+# ---------------------------------------------------------------------------------------------- samples
+#
+# A QUAK sample file (physics or digits) holds one HDF5 group per sample and split,
+# ``<sample>/<split>/x`` (standardised features; physics also ``mjj`` [TeV]), and a JSON attribute
+# ``meta`` naming the samples: ``background`` (splits train, val, calib, test), every signal prior
+# (train, val) and every held-out signal (calib, test). train/val fit a prior; calib chooses cuts; test
+# gives the figures.
 
-def write_quak_sets(path, sets: dict, meta: dict) -> None:
-    """One HDF5 file with a group per set (``x`` standardised features, ``raw`` unscaled, ``mjj``),
-    ``meta`` as attributes, written atomically."""
+BACKGROUND_SPLITS = ("train", "val", "calib", "test")
+PRIOR_SPLITS = ("train", "val")
+SIGNAL_SPLITS = ("calib", "test")
+
+
+def physics_samples(extended: dict, background: str, priors, signals, mjj_min_tev: float = MJJ_MIN_TEV,
+                    seed: int = 1, max_background: int | None = None, max_signal: int | None = None,
+                    fractions=(0.5, 0.1, 0.2, 0.2), prior_val_fraction: float = 0.2):
+    """The QUAK samples of generated events.
+
+    Parameters
+    ----------
+    extended : dict process name -> extended-features table (:func:`read_extended`)
+    background : str
+        Process of the background prior (``qcd``).
+    priors, signals : lists of str
+        Signal-prior processes and held-out signal processes (disjoint).
+    mjj_min_tev : float
+        Dijet-mass cut.
+    seed : int
+        Seed of the splits and the dequantisation.
+    max_background, max_signal : int or None
+        Use at most this many events (after the mjj cut) per process, the first ones in file order.
+    fractions : 4 floats
+        Background fractions of train, val, calib, test.
+    prior_val_fraction : float
+        Fraction of each prior's events used for its validation.
+
+    Returns
+    -------
+    sets : ``{sample: {split: {"x": standardised (n, 12), "mjj": (n,)}}}``; the background is ``background``
+    meta : JSON-ready dict (process names, counts, standardisation)
+    """
+    priors, signals = list(priors), list(signals)
+    overlap = sorted(set(priors) & set(signals))
+    if overlap:
+        raise InputError(f"processes {overlap} are both signal priors and held-out signals; a held-out "
+                         "signal must differ from every prior (quak.priors, quak.signals)")
+    if background in priors or background in signals:
+        raise InputError(f"the background process {background!r} cannot be a signal prior or held-out signal")
+    raw = {}
+    for k, name in enumerate([background] + priors + signals):
+        x, mjj, kept = quak_features(extended[name], mjj_min_tev)
+        limit = max_background if name == background else max_signal
+        if limit is not None:
+            x, mjj = x[:limit], mjj[:limit]
+        if len(x) < 10:
+            raise InputError(f"{name}: only {len(x)} events with mjj >= {mjj_min_tev} TeV; generate more events")
+        raw[name] = (dequantize(x, seed * 1009 + k), mjj)
+    splits = {}
+    n_bkg = len(raw[background][0])
+    splits["background"] = (background, dict(zip(BACKGROUND_SPLITS, split_indices(n_bkg, fractions, seed))))
+    for k, name in enumerate(priors):
+        parts = split_indices(len(raw[name][0]), (1 - prior_val_fraction, prior_val_fraction), seed + 1 + k)
+        splits[name] = (name, dict(zip(PRIOR_SPLITS, parts)))
+    for k, name in enumerate(signals):
+        parts = split_indices(len(raw[name][0]), (0.5, 0.5), seed + 101 + k)
+        splits[name] = (name, dict(zip(SIGNAL_SPLITS, parts)))
+    scaler = Standardizer().fit(raw[background][0][splits["background"][1]["train"]])
+    sets = {}
+    for sample, (process, parts) in splits.items():
+        x, mjj = raw[process]
+        sets[sample] = {split: {"x": scaler.transform(x[idx]), "mjj": mjj[idx]} for split, idx in parts.items()}
+    meta = {"background_process": background, "priors": priors, "signals": signals, "mjj_min_tev": mjj_min_tev,
+            "features": FEATURES, "mean": scaler.mean_.tolist(), "std": scaler.std_.tolist(),
+            "counts": {sample: {split: int(len(idx)) for split, idx in parts.items()}
+                       for sample, (_, parts) in splits.items()}}
+    return sets, meta
+
+
+def write_samples(path, sets: dict, meta: dict) -> None:
+    """Write ``{sample: {split: {key: array}}}`` and ``meta`` (JSON attribute), atomically."""
+    import json
+
     with atomic_output(path) as tmp:
         with h5py.File(tmp, "w", track_order=True) as out:
-            out.attrs["features"] = FEATURES
-            for key, value in meta.items():
-                out.attrs[key] = value
-            for name, arrays in sets.items():
-                group = out.create_group(name)
-                for key, value in arrays.items():
-                    group.create_dataset(key, data=value, track_times=False)
+            out.attrs["meta"] = json.dumps(meta, sort_keys=True)
+            for sample, splits in sets.items():
+                for split, arrays in splits.items():
+                    group = out.create_group(f"{sample}/{split}")
+                    for key, value in arrays.items():
+                        group.create_dataset(key, data=np.asarray(value), track_times=False)
 
 
-def read_quak_set(path, name: str, key: str = "x") -> np.ndarray:
-    """Array ``key`` of set ``name`` of a file written by :func:`write_quak_sets`."""
+def read_meta(path) -> dict:
+    import json
+
     try:
         with h5py.File(path, "r") as handle:
-            if name not in handle:
-                raise InputError(f"{path}: no set {name!r} (has {sorted(handle)})")
-            return handle[name][key][()]
+            return json.loads(handle.attrs["meta"])
+    except (OSError, KeyError) as err:
+        raise InputError(f"{path}: not a QUAK sample file ({err}); rerun quak_features or quak_digits")
+
+
+def read_sample(path, sample: str, split: str, key: str = "x") -> np.ndarray:
+    """Array ``key`` of ``sample``/``split`` of a file written by :func:`write_samples`."""
+    try:
+        with h5py.File(path, "r") as handle:
+            if f"{sample}/{split}" not in handle:
+                raise InputError(f"{path}: no sample {sample!r} with split {split!r} "
+                                 f"(samples: {sorted(handle)}); is the prior in the config's list?")
+            return handle[f"{sample}/{split}/{key}"][()]
     except OSError as err:
-        raise InputError(f"{path}: cannot read QUAK features ({err}); rerun quak_features")
+        raise InputError(f"{path}: cannot read QUAK samples ({err}); rerun the features step")
 
 
 def split_indices(n: int, fractions, seed: int) -> list[np.ndarray]:

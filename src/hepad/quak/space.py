@@ -13,12 +13,14 @@ Two ways to turn boxes into a ROC curve:
    many boxes on the events that are then counted would flatter the result, so the boxes are chosen on
    one labelled set (validation) and counted on another (test); the monotone envelope of those test
    points is the ROC. This uses signal labels to choose cuts, as the paper does.
-2. :func:`quantile_box_score`: a one-parameter family of nested boxes fixed by the background alone: at
+2. :class:`QuantileBoxes`: a one-parameter family of nested selections fixed by the background alone: at
    level t, bkg_min is the (1 - t) quantile of the background's background-prior loss and sig_max_i the
-   t quantile of its signal-prior-i loss. An event enters the family at t = max(1 - F_0(l_0), F_i(l_i)), so
-   ``-max(...)`` is a single anomaly score (nested boxes: the usual ROC/SIC of
-   :mod:`hepad.metrics.sic` apply), and :func:`working_point` picks the t whose background efficiency on a
-   validation set is the target. No signal label is needed: this is the selection a search can use.
+   t quantile of its signal-prior-i loss; an event is selected if it is above bkg_min and below sig_max_i
+   for at least one signal prior (like some signal hypothesis; with one signal prior this is the box).
+   An event enters the family at t = max(1 - F_0(l_0), min_i F_i(l_i)) (F_a: background CDF of axis a),
+   so ``-t`` is a single anomaly score (nested selections: the usual ROC/SIC of :mod:`hepad.metrics.sic`
+   apply), and :func:`working_point` picks the t whose background efficiency on a validation set is the
+   target. No signal label is needed: this is the selection a search can use.
 """
 
 from __future__ import annotations
@@ -35,10 +37,12 @@ MAX_GRID_CELLS = 300_000
 
 @dataclass
 class BoxCut:
-    """keep = loss[:, 0] > bkg_min and loss[:, i] < sig_max[i - 1] for i >= 1."""
+    """keep = loss[:, 0] > bkg_min and loss[:, i] < sig_max[i - 1] for every i >= 1 (a box), or, with
+    ``any_signal``, for at least one i >= 1 (a union of boxes: like at least one signal prior)."""
 
     bkg_min: float
     sig_max: np.ndarray
+    any_signal: bool = False
 
     def __post_init__(self):
         self.sig_max = np.atleast_1d(np.asarray(self.sig_max, dtype=np.float64))
@@ -47,10 +51,11 @@ class BoxCut:
         losses = _as_losses(losses)
         if losses.shape[1] != 1 + len(self.sig_max):
             raise ValueError(f"box has {1 + len(self.sig_max)} axes, losses have {losses.shape[1]}")
-        return box_mask(losses, self.bkg_min, self.sig_max)
+        return box_mask(losses, self.bkg_min, self.sig_max, self.any_signal)
 
     def to_dict(self) -> dict:
-        return {"bkg_min": float(self.bkg_min), "sig_max": [float(v) for v in self.sig_max]}
+        return {"bkg_min": float(self.bkg_min), "sig_max": [float(v) for v in self.sig_max],
+                "any_signal": bool(self.any_signal)}
 
 
 def _as_losses(losses) -> np.ndarray:
@@ -64,13 +69,15 @@ def _as_losses(losses) -> np.ndarray:
     return losses
 
 
-def box_mask(losses, bkg_min: float, sig_max=()) -> np.ndarray:
-    """Events inside the box: loss[:, 0] > bkg_min and loss[:, 1:] < sig_max (each axis)."""
+def box_mask(losses, bkg_min: float, sig_max=(), any_signal: bool = False) -> np.ndarray:
+    """Events inside the box: loss[:, 0] > bkg_min and loss[:, 1:] < sig_max (every signal axis, or at
+    least one with ``any_signal``)."""
     losses = _as_losses(losses)
     sig_max = np.atleast_1d(np.asarray(sig_max, dtype=np.float64))
     keep = losses[:, 0] > bkg_min
     if losses.shape[1] > 1:
-        keep &= np.all(losses[:, 1:] < sig_max[None, :], axis=1)
+        below = losses[:, 1:] < sig_max[None, :]
+        keep &= below.any(axis=1) if any_signal else below.all(axis=1)
     return keep
 
 
@@ -208,7 +215,7 @@ class QuantileBoxes:
     """The background-fixed family of nested boxes (module docstring, point 2).
 
     ``fit`` stores the background losses of every axis (sorted): their empirical CDFs F_a.
-    ``score`` = -max(1 - F_0(l_0), F_1(l_1), ...): higher = inside a tighter box.
+    ``score`` = -max(1 - F_0(l_0), min(F_1(l_1), F_2(l_2), ...)): higher = inside a tighter selection.
     """
 
     def fit(self, bkg_losses) -> "QuantileBoxes":
@@ -227,16 +234,18 @@ class QuantileBoxes:
         if losses.shape[1] != len(self.sorted_):
             raise ValueError(f"fitted on {len(self.sorted_)} axes, got {losses.shape[1]}")
         # 1 - F_0 counts background strictly above l_0; F_i counts background at or below l_i.
-        parts = [1.0 - self._cdf(0, losses[:, 0], "right")]
-        parts += [self._cdf(a, losses[:, a], "left") for a in range(1, losses.shape[1])]
-        return -np.max(np.stack(parts, 1), axis=1)
+        level = 1.0 - self._cdf(0, losses[:, 0], "right")
+        if losses.shape[1] > 1:
+            sig = np.min(np.stack([self._cdf(a, losses[:, a], "left") for a in range(1, losses.shape[1])], 1), 1)
+            level = np.maximum(level, sig)
+        return -level
 
     def box(self, level: float) -> BoxCut:
         """Box of level t in [0, 1]: bkg_min = (1 - t) quantile of axis 0, sig_max_i = t quantile of axis i."""
         t = float(np.clip(level, 0.0, 1.0))
         q0 = np.quantile(self.sorted_[0], 1.0 - t)
         qs = [np.quantile(s, t) for s in self.sorted_[1:]]
-        return BoxCut(q0, qs)
+        return BoxCut(q0, qs, any_signal=True)
 
 
 def working_point(bkg_losses_val, target_bkg_eff: float, tol: float = 1e-4) -> tuple[BoxCut, float]:
@@ -260,3 +269,72 @@ def working_point(bkg_losses_val, target_bkg_eff: float, tol: float = 1e-4) -> t
     effs = [c.select(bkg_losses_val).mean() for c in candidates]
     best = int(np.argmin([abs(e - target_bkg_eff) for e in effs]))
     return candidates[best], float(effs[best])
+
+
+# ----------------------------------------------------------------------------------------- evaluation
+
+def combinations(priors) -> dict:
+    """The compared prior sets as {name: axes}: the background prior alone, with each signal prior, and
+    with all of them (axis 0 = background prior, axis i = priors[i - 1])."""
+    priors = list(priors)
+    combos = {"background": [0]}
+    for i, name in enumerate(priors, start=1):
+        combos[f"background+{name}"] = [0, i]
+    if len(priors) > 1:
+        combos["all"] = list(range(len(priors) + 1))
+    return combos
+
+
+def _stack(bkg, sig):
+    return np.r_[bkg, sig], np.r_[np.zeros(len(bkg), int), np.ones(len(sig), int)]
+
+
+def evaluate(losses: dict, priors, signals, target_bkg_eff: float = 0.01,
+             min_bkg_events: float = MIN_BKG_EVENTS) -> tuple[dict, dict]:
+    """Figures of merit of every prior combination on every held-out signal.
+
+    Parameters
+    ----------
+    losses : dict ``{sample: {split: (n, 1 + len(priors)) array}}`` with sample ``background`` (splits
+        calib, test) and every signal of ``signals`` (calib, test).
+    priors, signals : lists of names.
+    target_bkg_eff : float
+        Background efficiency of the working point (chosen on the background calib split).
+    min_bkg_events : float
+        SIC points need at least this many selected test background events (:mod:`hepad.metrics.sic`).
+
+    Returns
+    -------
+    summary : ``{signal: {combination: {"hull": {auc, max_sic, ...}, "nested": {...},
+              "working_point": {...}}}}`` (JSON-ready)
+    curves : ``{signal: {combination: {"hull": (fpr, tpr), "nested": (fpr, tpr)}}}``
+    """
+    from hepad.metrics import sic as sicm
+
+    summary, curves = {}, {}
+    bkg_cal, bkg_test = losses["background"]["calib"], losses["background"]["test"]
+    for signal in signals:
+        summary[signal], curves[signal] = {}, {}
+        cal, y_cal = _stack(bkg_cal, losses[signal]["calib"])
+        test, y_test = _stack(bkg_test, losses[signal]["test"])
+        for combo, axes in combinations(priors).items():
+            hull = hull_roc(cal[:, axes], y_cal, test[:, axes], y_test)
+            family = QuantileBoxes().fit(bkg_cal[:, axes])
+            nested = family.score(test[:, axes])
+            fpr, tpr, _ = sicm.roc_curve(nested, y_test)
+            box, eff_cal = working_point(bkg_cal[:, axes], target_bkg_eff)
+            keep = box.select(test[:, axes])
+            n_bkg_pass = int(keep[y_test == 0].sum())
+            wp = {"box": box.to_dict(), "bkg_eff_calib": eff_cal, "bkg_eff_test": float(keep[y_test == 0].mean()),
+                  "sig_eff_test": float(keep[y_test == 1].mean()), "n_bkg_test_selected": n_bkg_pass}
+            wp["sic_test"] = (wp["sig_eff_test"] / np.sqrt(wp["bkg_eff_test"])
+                              if n_bkg_pass >= min_bkg_events else None)
+            nested_summary = sicm.summarize(nested, y_test, min_bkg_events)
+            summary[signal][combo] = {
+                "axes": ["background", *[priors[a - 1] for a in axes[1:]]],
+                "hull": hull.summary(min_bkg_events),
+                "nested": {k: nested_summary[k] for k in ("auc", "max_sic", "tpr_at_max_sic")},
+                "working_point": wp,
+            }
+            curves[signal][combo] = {"hull": (hull.fpr, hull.tpr), "nested": (fpr, tpr)}
+    return summary, curves
