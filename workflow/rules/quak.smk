@@ -1,1 +1,265 @@
-# placeholder: filled by the quak stage
+# QUAK (REFERENCE.md section 3): one density model ("prior") per class, events mapped to the space of
+# their losses, box selections there.
+#
+#   quak_features      generated QCD + signal-prior + held-out-signal events -> results/quak/generated/samples.h5
+#   quak_digits        handwritten digits (sklearn 8x8 or MNIST)              -> results/quak/{digits,mnist}/samples.h5
+#   train_quak_prior   one prior per sample and family   -> results/quak/{qset}/priors/{family}/{sample}.pt
+#   quak_space         losses of every prior, ROC/SIC of the combinations -> results/quak/{qset}/space_{family}/
+#   plot_quak          results/quak_space.pdf, results/roc_quak.pdf
+#   plot_quak_digits   results/quak_digits.pdf
+import json
+import shutil
+
+QUAK = config["quak"]
+QUAK_DIR = "results/quak/{qset}"
+QUAK_GENERATED = "resources/generated"
+QUAK_MNIST = "resources/mnist/mnist.npz"  # where the download stage puts MNIST (entry to be added)
+
+
+wildcard_constraints:
+    qset="generated|digits|mnist",
+    quak_family="flow|vae",
+    sample=r"background|wprime(?:3p)?_\d+_\d+_\d+|digit\d",
+
+
+def quak_extended(process):
+    """Merged extended features of a generated process (made by the generation stage's chunked chain)."""
+    return f"{QUAK_GENERATED}/{process}.extended.h5"
+
+
+def quak_features_inputs(wildcards):
+    names = ["qcd", *QUAK["priors"], *QUAK["signals"]]
+    return {name: quak_extended(name) for name in names}
+
+
+def quak_features_options(wildcards, input):
+    opts = [f"--background qcd={input.qcd}"]
+    opts += [f"--prior {p}={input[p]}" for p in QUAK["priors"]]
+    opts += [f"--signal {s}={input[s]}" for s in QUAK["signals"]]
+    return " ".join(opts)
+
+
+def quak_digits_inputs(wildcards):
+    """MNIST arrives through the download stage; the 8x8 digits ship with scikit-learn (no input)."""
+    return {"mnist": QUAK_MNIST} if wildcards.qset == "mnist" else {}
+
+
+def quak_digits_source(wildcards, input):
+    return f"--source mnist --mnist {input.mnist}" if wildcards.qset == "mnist" else "--source sklearn"
+
+
+def quak_sample_names(qset):
+    """Priors of a QUAK space: the background first, then the signal priors."""
+    if qset == "generated":
+        return ["background", *QUAK["priors"]]
+    return ["background", *[f"digit{d}" for d in QUAK["digits"]["priors"]]]
+
+
+def quak_prior_files(wildcards):
+    return {name: f"{QUAK_DIR}/priors/{{quak_family}}/{name}.pt".format(**wildcards)
+            for name in quak_sample_names(wildcards.qset)}
+
+
+def quak_prior_options(wildcards, input):
+    return " ".join(f"--prior {name}={input[name]}" for name in quak_sample_names(wildcards.qset))
+
+
+def quak_train_options(wildcards):
+    """--param key=<json> options of the family's hyperparameters (digits: smaller batches, more epochs)."""
+    params = dict(QUAK[wildcards.quak_family])
+    if wildcards.qset != "generated":
+        for key in ("batch_size", "max_epochs", "patience"):
+            params[key] = QUAK["digits"][key]
+    if params.get("patience") == 0:
+        params["patience"] = None
+    return " ".join(f"--param '{key}={json.dumps(value)}'" for key, value in sorted(params.items()))
+
+
+def quak_space_setting(key):
+    """quak.<key> for the physics space, quak.digits.<key> for digits (an input function of qset)."""
+
+    def lookup(wildcards):
+        return QUAK[key] if wildcards.qset == "generated" else QUAK["digits"][key]
+
+    return lookup
+
+
+def quak_gpu():
+    setting = QUAK["gpu"]
+    if setting == "auto":
+        return int(shutil.which("nvidia-smi") is not None)
+    return int(bool(setting))
+
+
+def quak_other_formats(stem):
+    """The plot in the formats of config plots.formats (besides the PDF)."""
+    return [f"results/{stem}.{ext}" for ext in config["plots"]["formats"]]
+
+
+def quak_space_files(qset, family):
+    return {"losses": f"results/quak/{qset}/space_{family}/losses.h5",
+            "metrics": f"results/quak/{qset}/space_{family}/metrics.json"}
+
+
+rule quak_features:
+    """The 12 QUAK inputs of QCD, the signal priors and the held-out signals; splits; background scaling."""
+    input:
+        unpack(quak_features_inputs),
+    output:
+        "results/quak/generated/samples.h5",
+    params:
+        script=script("quak_features"),
+        processes=quak_features_options,
+        mjj_min=QUAK["mjj_min"],
+        max_background=QUAK["max_background"],
+        max_signal=QUAK["max_signal"],
+        seed=QUAK["seed"],
+    log:
+        f"{LOGS}/quak_features/generated.log",
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    conda:
+        "../../envs/quak.yaml"
+    shell:
+        "python {params.script} {params.processes} --mjj-min {params.mjj_min}"
+        " --max-background {params.max_background} --max-signal {params.max_signal} --seed {params.seed}"
+        " --output {output} > {log} 2>&1"
+
+
+rule quak_digits:
+    """QUAK samples of handwritten digits: background classes, one prior per class, held-out classes."""
+    input:
+        unpack(quak_digits_inputs),
+    output:
+        f"{QUAK_DIR}/samples.h5",
+    params:
+        script=script("quak_digits"),
+        source=quak_digits_source,
+        background=" ".join(map(str, QUAK["digits"]["background"])),
+        priors=" ".join(map(str, QUAK["digits"]["priors"])),
+        anomalies=" ".join(map(str, QUAK["digits"]["anomalies"])),
+        n_components=QUAK["digits"]["n_components"],
+        seed=QUAK["seed"],
+    wildcard_constraints:
+        qset="digits|mnist",
+    log:
+        f"{LOGS}/quak_digits/{{qset}}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    conda:
+        "../../envs/quak.yaml"
+    shell:
+        "python {params.script} {params.source} --background {params.background} --priors {params.priors}"
+        " --anomalies {params.anomalies} --n-components {params.n_components} --seed {params.seed}"
+        " --output {output} > {log} 2>&1"
+
+
+rule train_quak_prior:
+    """One QUAK prior: a density model of one class (flow: -log p; vae: MSE + beta KL with a flow prior)."""
+    input:
+        f"{QUAK_DIR}/samples.h5",
+    output:
+        model=f"{QUAK_DIR}/priors/{{quak_family}}/{{sample}}.pt",
+        history=f"{QUAK_DIR}/priors/{{quak_family}}/{{sample}}.json",
+    params:
+        script=script("train_quak_prior"),
+        options=quak_train_options,
+        seed=QUAK["seed"],
+    log:
+        f"{LOGS}/train_quak_prior/{{qset}}_{{quak_family}}_{{sample}}.log",
+    benchmark:
+        f"{BENCH}/train_quak_prior/{{qset}}_{{quak_family}}_{{sample}}.tsv"
+    threads: QUAK["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=60,
+        gpu=quak_gpu(),
+    conda:
+        "../../envs/quak.yaml"
+    shell:
+        "python {params.script} --samples {input} --sample {wildcards.sample} --family {wildcards.quak_family}"
+        " {params.options} --seed {params.seed} --threads {threads} --output {output.model}"
+        " --history {output.history} > {log} 2>&1"
+
+
+rule quak_space:
+    """Every calibration and test event mapped to QUAK space; ROC/SIC of each prior combination per signal."""
+    input:
+        unpack(quak_prior_files),
+        samples=f"{QUAK_DIR}/samples.h5",
+    output:
+        losses=f"{QUAK_DIR}/space_{{quak_family}}/losses.h5",
+        metrics=f"{QUAK_DIR}/space_{{quak_family}}/metrics.json",
+    params:
+        script=script("quak_space"),
+        priors=quak_prior_options,
+        target=quak_space_setting("target_bkg_eff"),
+        min_bkg=quak_space_setting("min_bkg_events"),
+    log:
+        f"{LOGS}/quak_space/{{qset}}_{{quak_family}}.log",
+    benchmark:
+        f"{BENCH}/quak_space/{{qset}}_{{quak_family}}.tsv"
+    threads: QUAK["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    conda:
+        "../../envs/quak.yaml"
+    shell:
+        "python {params.script} --samples {input.samples} {params.priors} --target-bkg-eff {params.target}"
+        " --min-bkg-events {params.min_bkg} --threads {threads} --losses {output.losses}"
+        " --metrics {output.metrics} > {log} 2>&1"
+
+
+rule plot_quak:
+    """results/quak_space.pdf (2-d QUAK space with the selection) and results/roc_quak.pdf (ROC and SIC)."""
+    input:
+        **quak_space_files("generated", QUAK["family"]),
+    output:
+        space=report("results/quak_space.pdf", caption="../report/quak_space.rst", category="QUAK"),
+        roc=report("results/roc_quak.pdf", caption="../report/roc_quak.rst", category="QUAK"),
+        other_formats=quak_other_formats("quak_space") + quak_other_formats("roc_quak"),
+    params:
+        script=script("plot_quak"),
+        space_other=" ".join(quak_other_formats("quak_space")),
+        roc_other=" ".join(quak_other_formats("roc_quak")),
+        y_prior=QUAK["plot_prior"] or QUAK["priors"][0],
+        title=f"QUAK ({QUAK['family']} priors):",
+    log:
+        f"{LOGS}/plot_quak/plot_quak.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    conda:
+        "../../envs/plot.yaml"
+    shell:
+        "python {params.script} --losses {input.losses} --metrics {input.metrics} --y-prior {params.y_prior}"
+        " --title {params.title:q} --space-output {output.space} {params.space_other}"
+        " --roc-output {output.roc} {params.roc_other} > {log} 2>&1"
+
+
+rule plot_quak_digits:
+    """results/quak_digits.pdf: QUAK on handwritten digits (space, ROC and SIC per held-out class)."""
+    input:
+        **quak_space_files(QUAK["digits"]["source"], QUAK["family"]),
+    output:
+        plot=report("results/quak_digits.pdf", caption="../report/quak_digits.rst", category="QUAK"),
+        other_formats=quak_other_formats("quak_digits"),
+    params:
+        script=script("plot_quak_digits"),
+    log:
+        f"{LOGS}/plot_quak_digits/plot_quak_digits.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    conda:
+        "../../envs/plot.yaml"
+    shell:
+        "python {params.script} --losses {input.losses} --metrics {input.metrics}"
+        " --output {output.plot} {output.other_formats} > {log} 2>&1"
