@@ -1,1 +1,101 @@
-# placeholder: filled by the generate stage
+# Event generation (dataset "generated"): Pythia 8 + detector response + anti-kT R=1.0 jets +
+# N-subjettiness, in chunks that run as separate jobs, merged per process and into the data set files
+# that `prepare` reads (resources/generated/features.h5, resources/generated/extra_qcd_sr.h5).
+# Processes: qcd, qcd_sr, wprime_{mW}_{mX}_{mY} (X -> qq) and wprime3p_{mW}_{mX}_{mY} (X -> qqq), GeV.
+include: "generate_common.smk"
+
+
+rule generate_events:
+    output:
+        f"{GENERATED}/chunks/{{process}}/chunk{{chunk}}.h5",
+    params:
+        script=script("generate_events"),
+        events=generation_chunk_events,
+        settings=generation_settings,
+    log:
+        f"{LOGS}/generate_events/{{process}}/chunk{{chunk}}.log",
+    benchmark:
+        f"{BENCH}/generate_events/{{process}}/chunk{{chunk}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=generation_runtime,
+    conda:
+        "../../envs/generate.yaml"
+    shell:
+        "python {params.script} --process {wildcards.process} --chunk {wildcards.chunk}"
+        " --events {params.events} --settings {params.settings:q} --output {output} > {log} 2>&1"
+
+
+rule merge_events:
+    input:
+        generation_chunks,
+    output:
+        features=f"{GENERATED}/{{process}}.features.h5",
+        extended=f"{GENERATED}/{{process}}.extended.h5",
+        constituents=f"{GENERATED}/{{process}}.constituents.h5",
+        summary=f"{GENERATED}/{{process}}.summary.json",
+    params:
+        script=script("merge_events"),
+    log:
+        f"{LOGS}/merge_events/{{process}}.log",
+    benchmark:
+        f"{BENCH}/merge_events/{{process}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    conda:
+        "../../envs/generate.yaml"
+    shell:
+        "python {params.script} process --features {output.features} --extended {output.extended}"
+        " --constituents {output.constituents} --summary {output.summary} {input} > {log} 2>&1"
+
+
+rule merge_events_dataset:
+    # features.h5 = QCD (label 0) + the configured signal (label 1), and the extended features, same rows.
+    input:
+        qcd_features=f"{GENERATED}/qcd.features.h5",
+        qcd_extended=f"{GENERATED}/qcd.extended.h5",
+        signal_features=f"{GENERATED}/{GENERATION_SIGNAL}.features.h5",
+        signal_extended=f"{GENERATED}/{GENERATION_SIGNAL}.extended.h5",
+    output:
+        features=f"{GENERATED}/features.h5",
+        extended=f"{GENERATED}/features_extended.h5",
+    params:
+        script=script("merge_events"),
+    log:
+        f"{LOGS}/merge_events/dataset.log",
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    conda:
+        "../../envs/generate.yaml"
+    shell:
+        "python {params.script} dataset --qcd-features {input.qcd_features} --qcd-extended {input.qcd_extended}"
+        " --signal-features {input.signal_features} --signal-extended {input.signal_extended}"
+        " --features {output.features} --extended {output.extended} > {log} 2>&1"
+
+
+rule merge_events_extra_sr:
+    # The extra background of the idealized AD, supervised and test sets: SR events of qcd_sr only.
+    input:
+        f"{GENERATED}/qcd_sr.features.h5",
+    output:
+        f"{GENERATED}/extra_qcd_sr.h5",
+    params:
+        script=script("merge_events"),
+        sr_low=config["regions"]["sr"]["low"],
+        sr_high=config["regions"]["sr"]["high"],
+    log:
+        f"{LOGS}/merge_events/extra_qcd_sr.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=15,
+    conda:
+        "../../envs/generate.yaml"
+    shell:
+        "python {params.script} extra-sr --qcd-sr-features {input} --sr-low {params.sr_low}"
+        " --sr-high {params.sr_high} --output {output} > {log} 2>&1"

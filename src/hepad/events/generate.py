@@ -49,7 +49,7 @@ class ChunkSettings:
     pthat_min: float = 1100.0
     trigger_pt: float = 1200.0
     jet_radius: float = 1.0
-    qcd_sr_mhat: tuple[float, float] = (2800.0, 4400.0)
+    qcd_sr_mhat: tuple[float, float] = (0.0, 13000.0)
     sr: tuple[float, float] = (3.3, 3.7)  # TeV, regions.sr
     detector: dict = field(default_factory=dict)
 

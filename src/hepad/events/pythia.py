@@ -56,12 +56,13 @@ def process_settings(process: Process, pthat_min: float, qcd_sr_mhat: tuple[floa
         if qcd_sr_mhat is None:
             raise ValueError("qcd_sr needs the hard-process mass window qcd_sr_mhat")
         low, high = qcd_sr_mhat
-        return _COMMON + [
-            "HardQCD:all = on",
-            f"PhaseSpace:pTHatMin = {pthat_min:g}",
-            f"PhaseSpace:mHatMin = {low:g}",
-            f"PhaseSpace:mHatMax = {high:g}",
-        ]
+        lines = _COMMON + ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {pthat_min:g}"]
+        # Only a real restriction goes to Pythia (mHat >= 2 pTHatMin anyway; 13 TeV is the beam energy).
+        if low > 2 * pthat_min:
+            lines.append(f"PhaseSpace:mHatMin = {low:g}")
+        if high < SQRT_S_GEV:
+            lines.append(f"PhaseSpace:mHatMax = {high:g}")
+        return lines
     # W' -> W Z with the W and Z redefined as X (mass mX) and Y (mass mY), both hadronic (REFERENCE.md §6).
     lines = _COMMON + [
         "NewGaugeBoson:ffbar2Wprime = on",
