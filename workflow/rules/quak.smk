@@ -7,98 +7,7 @@
 #   quak_space         losses of every prior, ROC/SIC of the combinations -> results/quak/{qset}/space_{family}/
 #   plot_quak          results/quak_space.pdf, results/roc_quak.pdf
 #   plot_quak_digits   results/quak_digits.pdf
-import json
-import shutil
-
-QUAK = config["quak"]
-QUAK_DIR = "results/quak/{qset}"
-QUAK_GENERATED = "resources/generated"
-QUAK_MNIST = "resources/mnist/mnist.npz"  # where the download stage puts MNIST (entry to be added)
-
-
-wildcard_constraints:
-    qset="generated|digits|mnist",
-    quak_family="flow|vae",
-    sample=r"background|wprime(?:3p)?_\d+_\d+_\d+|digit\d",
-
-
-def quak_extended(process):
-    """Merged extended features of a generated process (made by the generation stage's chunked chain)."""
-    return f"{QUAK_GENERATED}/{process}.extended.h5"
-
-
-def quak_features_inputs(wildcards):
-    names = ["qcd", *QUAK["priors"], *QUAK["signals"]]
-    return {name: quak_extended(name) for name in names}
-
-
-def quak_features_options(wildcards, input):
-    opts = [f"--background qcd={input.qcd}"]
-    opts += [f"--prior {p}={input[p]}" for p in QUAK["priors"]]
-    opts += [f"--signal {s}={input[s]}" for s in QUAK["signals"]]
-    return " ".join(opts)
-
-
-def quak_digits_inputs(wildcards):
-    """MNIST arrives through the download stage; the 8x8 digits ship with scikit-learn (no input)."""
-    return {"mnist": QUAK_MNIST} if wildcards.qset == "mnist" else {}
-
-
-def quak_digits_source(wildcards, input):
-    return f"--source mnist --mnist {input.mnist}" if wildcards.qset == "mnist" else "--source sklearn"
-
-
-def quak_sample_names(qset):
-    """Priors of a QUAK space: the background first, then the signal priors."""
-    if qset == "generated":
-        return ["background", *QUAK["priors"]]
-    return ["background", *[f"digit{d}" for d in QUAK["digits"]["priors"]]]
-
-
-def quak_prior_files(wildcards):
-    return {name: f"{QUAK_DIR}/priors/{{quak_family}}/{name}.pt".format(**wildcards)
-            for name in quak_sample_names(wildcards.qset)}
-
-
-def quak_prior_options(wildcards, input):
-    return " ".join(f"--prior {name}={input[name]}" for name in quak_sample_names(wildcards.qset))
-
-
-def quak_train_options(wildcards):
-    """--param key=<json> options of the family's hyperparameters (digits: smaller batches, more epochs)."""
-    params = dict(QUAK[wildcards.quak_family])
-    if wildcards.qset != "generated":
-        for key in ("batch_size", "max_epochs", "patience"):
-            params[key] = QUAK["digits"][key]
-    if params.get("patience") == 0:
-        params["patience"] = None
-    return " ".join(f"--param '{key}={json.dumps(value)}'" for key, value in sorted(params.items()))
-
-
-def quak_space_setting(key):
-    """quak.<key> for the physics space, quak.digits.<key> for digits (an input function of qset)."""
-
-    def lookup(wildcards):
-        return QUAK[key] if wildcards.qset == "generated" else QUAK["digits"][key]
-
-    return lookup
-
-
-def quak_gpu():
-    setting = QUAK["gpu"]
-    if setting == "auto":
-        return int(shutil.which("nvidia-smi") is not None)
-    return int(bool(setting))
-
-
-def quak_other_formats(stem):
-    """The plot in the formats of config plots.formats (besides the PDF)."""
-    return [f"results/{stem}.{ext}" for ext in config["plots"]["formats"]]
-
-
-def quak_space_files(qset, family):
-    return {"losses": f"results/quak/{qset}/space_{family}/losses.h5",
-            "metrics": f"results/quak/{qset}/space_{family}/metrics.json"}
+include: "quak_common.smk"
 
 
 rule quak_features:
@@ -225,8 +134,8 @@ rule plot_quak:
         other_formats=quak_other_formats("quak_space") + quak_other_formats("roc_quak"),
     params:
         script=script("plot_quak"),
-        space_other=" ".join(quak_other_formats("quak_space")),
-        roc_other=" ".join(quak_other_formats("roc_quak")),
+        space_other=quak_other_of("quak_space"),
+        roc_other=quak_other_of("roc_quak"),
         y_prior=QUAK["plot_prior"] or QUAK["priors"][0],
         title=f"QUAK ({QUAK['family']} priors):",
     log:
