@@ -171,7 +171,10 @@ class Detector:
         t_sigma = t_pt * np.sqrt(trk.resolution_const ** 2 + (trk.resolution_slope * t_pt) ** 2)
         t_pt = lognormal_smear(t_pt, t_sigma, rng)
 
-        untracked = ~tracked & (abs_pid != 13)  # muons leave no calorimeter energy worth modelling
+        # Muons leave no calorimeter energy worth modelling; neutrinos nothing at all (callers normally
+        # pass visible particles only, this is a safety net).
+        invisible = (abs_pid == 12) | (abs_pid == 14) | (abs_pid == 16)
+        untracked = ~tracked & (abs_pid != 13) & ~invisible
         em = untracked & ((abs_pid == 22) | (abs_pid == 11))
         in_ecal = em & (np.abs(eta) < self.ecal.eta_max)
         in_hcal = untracked & ~in_ecal & (np.abs(eta) < self.hcal.eta_max)
