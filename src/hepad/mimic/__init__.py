@@ -1,0 +1,1 @@
+"""Interpretable mimickers: the iterative choice of observables."""

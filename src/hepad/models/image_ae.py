@@ -1,0 +1,189 @@
+"""The black box of the mimicker study: a convolutional auto-encoder of unit-sum jet images.
+
+Encoder: three 3x3 convolutions (16, 32, 32 channels, ELU) each followed by 2x2 max pooling, a dense
+layer of 100 and the ``bottleneck`` (32) latent units. Decoder: the mirror image with nearest-neighbour
+up-sampling, ending in one channel whose pixels go through a softmax over the whole image, so the output
+is a unit-sum image like the input. Loss: mean squared error per pixel. Anomaly score = per-image MSE.
+
+The loss is computed on images scaled by the number of pixels (mean pixel value 1 instead of 1/1600):
+the same minimum, but gradients of order one, far above Adam's epsilon. Reported MSEs are unscaled.
+The image side must be divisible by 8 (three poolings); 40 x 40 is the paper's.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from hepad.io import InputError, atomic_output
+from hepad.models.flows import NonFiniteLossError, resolve_device, set_threads
+
+log = logging.getLogger(__name__)
+
+
+class _ConvAE(nn.Module):
+    def __init__(self, n_pixels: int, bottleneck: int, channels=(16, 32, 32), dense: int = 100):
+        super().__init__()
+        c1, c2, c3 = channels
+        side = n_pixels // 8
+        self.side, self.c3 = side, c3
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, c1, 3, padding=1), nn.ELU(), nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 3, padding=1), nn.ELU(), nn.MaxPool2d(2),
+            nn.Conv2d(c2, c3, 3, padding=1), nn.ELU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(c3 * side * side, dense), nn.ELU(), nn.Linear(dense, bottleneck),
+        )
+        self.decoder_dense = nn.Sequential(
+            nn.Linear(bottleneck, dense), nn.ELU(), nn.Linear(dense, c3 * side * side), nn.ELU())
+        self.decoder_conv = nn.Sequential(
+            nn.Upsample(scale_factor=2), nn.Conv2d(c3, c2, 3, padding=1), nn.ELU(),
+            nn.Upsample(scale_factor=2), nn.Conv2d(c2, c1, 3, padding=1), nn.ELU(),
+            nn.Upsample(scale_factor=2), nn.Conv2d(c1, 1, 3, padding=1),
+        )
+
+    def forward(self, x):  # x: (batch, 1, n, n), unit sum
+        z = self.encoder(x)
+        h = self.decoder_dense(z).view(-1, self.c3, self.side, self.side)
+        logits = self.decoder_conv(h).flatten(1)
+        return torch.softmax(logits, dim=1).view_as(x)
+
+
+class ImageAutoEncoder:
+    """Convolutional image auto-encoder with a softmax output, scikit-learn shaped.
+
+    Parameters
+    ----------
+    bottleneck : int
+        Latent dimension (default 32, the paper's).
+    lr : float
+        Adam learning rate (default 1e-3).
+    batch_size : int
+        Images per step (default 128).
+    epochs : int
+        Maximum number of epochs (default 30).
+    patience : int
+        Stop after this many epochs without a lower validation loss; the best epoch's weights are kept
+        (default 5).
+    val_fraction : float
+        Fraction of the training images held out for that validation loss (default 0.2).
+    seed : int
+        Seeds the weights, the validation split and the batch order (default 1).
+    device : str or None
+        "cpu", "cuda", ...; None picks the GPU when there is one.
+    threads : int or None
+        CPU threads for torch (the rule's ``threads``).
+    """
+
+    def __init__(self, bottleneck=32, lr=1e-3, batch_size=128, epochs=30, patience=5, val_fraction=0.2,
+                 seed=1, device=None, threads=None):
+        self.bottleneck = int(bottleneck)
+        self.lr = float(lr)
+        self.batch_size = int(batch_size)
+        self.epochs = int(epochs)
+        self.patience = int(patience)
+        self.val_fraction = float(val_fraction)
+        self.seed = int(seed)
+        self.device = device
+        self.threads = threads
+
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in ("bottleneck", "lr", "batch_size", "epochs", "patience",
+                                               "val_fraction", "seed")}
+
+    def _images(self, images) -> torch.Tensor:
+        x = np.asarray(images, dtype=np.float32)
+        if x.ndim != 3 or x.shape[1] != x.shape[2] or x.shape[1] % 8:
+            raise ValueError(f"images must be (n, side, side) with side divisible by 8, got {x.shape}")
+        return torch.from_numpy(x).unsqueeze(1)
+
+    def fit(self, images, progress=None):
+        """Train on (background) images (n, side, side); returns self."""
+        set_threads(self.threads)
+        torch.manual_seed(self.seed)
+        dev = resolve_device(self.device)
+        x = self._images(images)
+        n, side = len(x), x.shape[-1]
+        self.n_pixels_ = side
+        rng = np.random.default_rng(self.seed)
+        perm = rng.permutation(n)
+        n_val = max(1, int(round(self.val_fraction * n))) if n > 1 else 0
+        val_idx, train_idx = perm[:n_val], perm[n_val:]
+        model = _ConvAE(side, self.bottleneck).to(dev)
+        opt = torch.optim.Adam(model.parameters(), lr=self.lr)
+        scale = float(side * side)
+        best, best_state, bad = np.inf, None, 0
+        self.history_ = []
+        for epoch in range(self.epochs):
+            t0 = time.perf_counter()
+            model.train()
+            order = train_idx[rng.permutation(len(train_idx))]
+            total = 0.0
+            for start in range(0, len(order), self.batch_size):
+                xb = x[order[start:start + self.batch_size]].to(dev)
+                loss = ((model(xb) - xb) * scale).pow(2).mean()
+                if not torch.isfinite(loss):
+                    raise NonFiniteLossError(f"image auto-encoder: non-finite loss in epoch {epoch}; "
+                                             "lower image_ae.lr")
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(xb)
+            train_loss = total / max(len(order), 1)
+            val_loss = float(np.mean(self._mse(model, x[val_idx], dev))) * scale ** 2 if n_val else train_loss
+            self.history_.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
+                                  "seconds": time.perf_counter() - t0})
+            log.info("AE epoch %d: train %.5f, val %.5f (%.1f s)", epoch, train_loss, val_loss,
+                     time.perf_counter() - t0)
+            if val_loss < best:
+                best, best_state, bad = val_loss, copy.deepcopy(model.state_dict()), 0
+            else:
+                bad += 1
+                if bad >= self.patience:
+                    break
+        model.load_state_dict(best_state)
+        self.model_ = model.cpu().eval()
+        return self
+
+    @staticmethod
+    def _mse(model, x, dev, chunk=4096) -> np.ndarray:
+        model.eval()
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(x), chunk):
+                xb = x[start:start + chunk].to(dev)
+                out.append((model(xb) - xb).pow(2).mean(dim=(1, 2, 3)).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def reconstruct(self, images) -> np.ndarray:
+        with torch.no_grad():
+            return self.model_(self._images(images)).squeeze(1).numpy()
+
+    def predict(self, images) -> np.ndarray:
+        """Anomaly score: per-image mean squared error of the reconstruction (n,)."""
+        set_threads(self.threads)
+        return self._mse(self.model_, self._images(images), torch.device("cpu")).astype(np.float64)
+
+    def save(self, path) -> None:
+        state = {"params": self.get_params(), "n_pixels": self.n_pixels_, "state": self.model_.state_dict(),
+                 "history": self.history_}
+        with atomic_output(path) as tmp:
+            torch.save(state, tmp)
+
+    @classmethod
+    def load(cls, path, threads=None) -> "ImageAutoEncoder":
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except (OSError, RuntimeError) as err:
+            raise InputError(f"{path}: cannot read the image auto-encoder ({err}); delete it and rerun")
+        ae = cls(**state["params"], threads=threads)
+        ae.n_pixels_ = state["n_pixels"]
+        ae.model_ = _ConvAE(ae.n_pixels_, ae.bottleneck)
+        ae.model_.load_state_dict(state["state"])
+        ae.model_.eval()
+        ae.history_ = state["history"]
+        return ae

@@ -1,0 +1,240 @@
+"""Mimickers of a black-box anomaly score from a few high-level observables (Bradshaw et al. 2022).
+
+- :class:`HighLevelNetwork` (HLN): an MLP (4 x 50, ELU) regressing the logarithm of the black box's
+  score (the auto-encoder MSE); its prediction is the mimicker's anomaly score.
+- :class:`PairedNeuralNetwork` (PNN): one MLP f (4 x 50, ELU, one output) shared by both events of a
+  pair (x1, x2); the network's output sigmoid(f(x2) - f(x1)) is trained with binary cross-entropy on
+  whether the black box scores x2 above x1. f itself is the anomaly score: only orderings are learned.
+  The training pairs are drawn once from ``seed`` (``pair_indices``), so a rerun sees the same pairs.
+
+Both standardise their inputs with the training mean and spread, keep the weights of the epoch with
+the lowest validation loss (a seeded hold-out of the training events), and have the scikit-learn shape
+``fit(x, score)`` / ``predict(x)`` / ``save`` / ``load``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+
+import numpy as np
+import torch
+from torch import nn
+
+from hepad.io import InputError, atomic_output
+from hepad.models.flows import NonFiniteLossError, resolve_device, set_threads
+
+log = logging.getLogger(__name__)
+
+
+def mlp(n_in: int, hidden=(50, 50, 50, 50)) -> nn.Sequential:
+    layers, width = [], n_in
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ELU()]
+        width = h
+    layers.append(nn.Linear(width, 1))
+    return nn.Sequential(*layers)
+
+
+def pair_indices(n: int, n_pairs: int, seed: int) -> np.ndarray:
+    """(n_pairs, 2) indices of distinct events, drawn from ``seed`` alone (fixed across reruns)."""
+    if n < 2:
+        raise ValueError("pairs need at least two events")
+    rng = np.random.default_rng([int(seed), 0x5EED])
+    i = rng.integers(0, n, n_pairs)
+    j = (i + rng.integers(1, n, n_pairs)) % n  # never i itself
+    return np.stack([i, j], axis=1)
+
+
+class _Mimicker:
+    """Shared training loop; subclasses define the batches and the loss."""
+
+    kind = ""
+
+    def __init__(self, hidden=(50, 50, 50, 50), lr=1e-3, batch_size=256, epochs=50, patience=5,
+                 val_fraction=0.2, seed=1, device=None, threads=None):
+        self.hidden = tuple(int(h) for h in hidden)
+        self.lr = float(lr)
+        self.batch_size = int(batch_size)
+        self.epochs = int(epochs)
+        self.patience = int(patience)
+        self.val_fraction = float(val_fraction)
+        self.seed = int(seed)
+        self.device = device
+        self.threads = threads
+
+    def get_params(self) -> dict:
+        return {"hidden": list(self.hidden), "lr": self.lr, "batch_size": self.batch_size, "epochs": self.epochs,
+                "patience": self.patience, "val_fraction": self.val_fraction, "seed": self.seed}
+
+    def _standardise(self, x) -> torch.Tensor:
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim == 1:
+            x = x[:, None]
+        return torch.from_numpy(((x - self.mean_) / self.std_).astype(np.float32))
+
+    def fit(self, x, score):
+        """Train on observables ``x`` (n, d) to mimic the black-box ``score`` (n,) > 0; returns self."""
+        set_threads(self.threads)
+        torch.manual_seed(self.seed)
+        dev = resolve_device(self.device)
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim == 1:
+            x = x[:, None]
+        score = np.asarray(score, dtype=np.float64).ravel()
+        if len(x) != len(score):
+            raise ValueError(f"{len(x)} events but {len(score)} scores")
+        self.mean_ = x.mean(axis=0)
+        self.std_ = np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
+        xt = self._standardise(x).to(dev)
+        rng = np.random.default_rng(self.seed)
+        perm = rng.permutation(len(x))
+        n_val = max(2, int(round(self.val_fraction * len(x))))
+        val_idx, train_idx = perm[:n_val], perm[n_val:]
+        model = mlp(x.shape[1], self.hidden).to(dev)
+        opt = torch.optim.Adam(model.parameters(), lr=self.lr)
+        train_batches, val_batches = self._prepare(train_idx, val_idx, score, dev)
+        best, best_state, bad = np.inf, None, 0
+        self.history_ = []
+        for epoch in range(self.epochs):
+            model.train()
+            total = count = 0
+            for batch in self._batches(train_batches, rng):
+                loss = self._loss(model, xt, batch)
+                if not torch.isfinite(loss):
+                    raise NonFiniteLossError(f"{self.kind}: non-finite loss in epoch {epoch}; lower the learning rate")
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(batch[0])
+                count += len(batch[0])
+            model.eval()
+            with torch.no_grad():
+                val = float(self._loss(model, xt, val_batches))
+            self.history_.append({"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": val})
+            if val < best - 1e-7:
+                best, best_state, bad = val, copy.deepcopy(model.state_dict()), 0
+            else:
+                bad += 1
+                if bad >= self.patience:
+                    break
+        model.load_state_dict(best_state)
+        self.model_ = model.cpu().eval()
+        self.n_features_ = x.shape[1]
+        log.info("%s on %d features: %d epochs, best validation loss %.5f", self.kind, x.shape[1],
+                 len(self.history_), best)
+        return self
+
+    def predict(self, x) -> np.ndarray:
+        """The mimicker's anomaly score (n,): larger = more anomalous, like the black box."""
+        set_threads(self.threads)
+        with torch.no_grad():
+            return self.model_(self._standardise(x)).squeeze(1).numpy().astype(np.float64)
+
+    def save(self, path) -> None:
+        state = {"kind": self.kind, "params": self.get_params(), "state": self.model_.state_dict(),
+                 "mean": torch.as_tensor(self.mean_), "std": torch.as_tensor(self.std_),
+                 "n_features": self.n_features_, "history": self.history_}
+        with atomic_output(path) as tmp:
+            torch.save(state, tmp)
+
+    @classmethod
+    def load(cls, path, threads=None):
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except (OSError, RuntimeError) as err:
+            raise InputError(f"{path}: cannot read the mimicker ({err}); delete it and rerun")
+        if state["kind"] != cls.kind:
+            raise InputError(f"{path}: holds a {state['kind']} mimicker, not a {cls.kind}")
+        obj = cls(**state["params"], threads=threads)
+        obj.mean_, obj.std_ = state["mean"].numpy(), state["std"].numpy()
+        obj.n_features_ = state["n_features"]
+        obj.model_ = mlp(obj.n_features_, obj.hidden)
+        obj.model_.load_state_dict(state["state"])
+        obj.model_.eval()
+        obj.history_ = state["history"]
+        return obj
+
+
+class HighLevelNetwork(_Mimicker):
+    """HLN: regress log(black-box score) with an MLP (mean squared error).
+
+    Parameters
+    ----------
+    hidden : tuple of int
+        Hidden layer widths (default four of 50, ELU).
+    lr, batch_size, epochs, patience, val_fraction, seed, device, threads
+        Adam learning rate (1e-3), events per step (256), maximum epochs (50), early-stopping patience
+        (5), validation hold-out fraction (0.2), seed of weights/split/batches (1), torch device (None:
+        GPU if any), CPU threads.
+    """
+
+    kind = "hln"
+
+    def _prepare(self, train_idx, val_idx, score, dev):
+        target = torch.from_numpy(np.log(np.maximum(score, 1e-300)).astype(np.float32)).to(dev)
+        self._target = target
+        return (train_idx,), (torch.from_numpy(val_idx).to(dev),)
+
+    def _batches(self, train, rng):
+        idx = train[0][rng.permutation(len(train[0]))]
+        for start in range(0, len(idx), self.batch_size):
+            yield (torch.from_numpy(idx[start:start + self.batch_size]).to(self._target.device),)
+
+    def _loss(self, model, xt, batch):
+        (idx,) = batch
+        return (model(xt[idx]).squeeze(1) - self._target[idx]).pow(2).mean()
+
+
+class PairedNeuralNetwork(_Mimicker):
+    """PNN: learn which event of a pair the black box scores higher, sigmoid(f(x2) - f(x1)).
+
+    Parameters
+    ----------
+    n_pairs : int
+        Training pairs drawn once (seeded) among the training events (default 200000); validation
+        pairs are drawn among the held-out events in proportion.
+    hidden, lr, batch_size, epochs, patience, val_fraction, seed, device, threads
+        As :class:`HighLevelNetwork`; ``batch_size`` counts pairs.
+    """
+
+    kind = "pnn"
+
+    def __init__(self, n_pairs=200000, **kwargs):
+        super().__init__(**kwargs)
+        self.n_pairs = int(n_pairs)
+
+    def get_params(self) -> dict:
+        return {**super().get_params(), "n_pairs": self.n_pairs}
+
+    def _prepare(self, train_idx, val_idx, score, dev):
+        def pairs(idx, n_pairs, seed):
+            p = idx[pair_indices(len(idx), n_pairs, seed)]
+            s1, s2 = score[p[:, 0]], score[p[:, 1]]
+            keep = s1 != s2  # a tie says nothing about the order
+            y = (s2[keep] > s1[keep]).astype(np.float32)
+            return torch.from_numpy(p[keep]).to(dev), torch.from_numpy(y).to(dev)
+
+        n_val_pairs = max(100, int(self.n_pairs * len(val_idx) / max(len(train_idx), 1)))
+        return pairs(train_idx, self.n_pairs, self.seed), pairs(val_idx, n_val_pairs, self.seed + 1)
+
+    def _batches(self, train, rng):
+        p, y = train
+        order = torch.from_numpy(rng.permutation(len(y))).to(y.device)
+        for start in range(0, len(y), self.batch_size):
+            sel = order[start:start + self.batch_size]
+            yield p[sel], y[sel]
+
+    def _loss(self, model, xt, batch):
+        p, y = batch
+        logit = model(xt[p[:, 1]]).squeeze(1) - model(xt[p[:, 0]]).squeeze(1)
+        return nn.functional.binary_cross_entropy_with_logits(logit, y)
+
+
+MIMICKERS = {"hln": HighLevelNetwork, "pnn": PairedNeuralNetwork}
+
+
+def make_mimicker(kind: str, **params):
+    if kind not in MIMICKERS:
+        raise ValueError(f"unknown mimicker {kind!r}; choose from {sorted(MIMICKERS)}")
+    return MIMICKERS[kind](**params)
