@@ -106,3 +106,18 @@ def test_missing_columns_named():
 def test_split_indices_disjoint():
     a, b = features.split_indices(100, [0.5, 0.3], seed=1)
     assert len(a) == 50 and len(b) == 30 and not set(a) & set(b)
+
+
+def test_config_cross_checks_name_the_keys():
+    from hepad.config import ConfigError, validate_config
+    from hepad.quak.checks import check_quak_config
+
+    ok = validate_config({})
+    check_quak_config(ok)
+    bad = validate_config({"quak": {"signals": ["wprime_4500_500_150"]}})
+    with pytest.raises(ConfigError, match="quak.priors and quak.signals"):
+        check_quak_config(bad)
+    with pytest.raises(ConfigError, match="plot_prior"):
+        check_quak_config(validate_config({"quak": {"plot_prior": "wprime_1_1_1"}}))
+    with pytest.raises(ConfigError, match="digit"):
+        check_quak_config(validate_config({"quak": {"digits": {"priors": [0]}}}))

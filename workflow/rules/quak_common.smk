@@ -2,6 +2,18 @@
 import json
 import shutil
 
+from hepad import config as hepad_config
+from hepad.quak.checks import check_quak_config
+
+# Multi-key checks: registered for later validations, and run now (the Snakefile validated the config
+# before this file was read), so `snakemake -n` already stops with the message.
+if check_quak_config not in hepad_config.CROSS_CHECKS:
+    hepad_config.CROSS_CHECKS.append(check_quak_config)
+try:
+    check_quak_config(config)
+except hepad_config.ConfigError as err:
+    sys.exit(str(err))
+
 QUAK = config["quak"]
 QUAK_DIR = "results/quak/{qset}"
 QUAK_GENERATED = "resources/generated"
