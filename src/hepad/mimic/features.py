@@ -1,0 +1,94 @@
+"""Feature files of the mimicker study and the background splits.
+
+Feature file (one per sample): ``images`` (n, side, side) float32, unit sum; ``features`` (n, 103) with
+attribute ``names`` = m, pt, the 101 EFPs (``hepad.events.efps.feature_names``); optional ``nsub``.
+
+Background splits (contiguous, in file order; the events are in generation order, i.e. random):
+the first ``train_fraction`` (default 2/3, the paper's standardisation and training share) trains the
+auto-encoder and the mimickers; the rest is cut in two: the first ``select_fraction`` of it chooses the
+observables (misordered pairs), the remainder is the test set of every reported ADO and AUC.
+Signals are only ever test events.
+
+Mimicker inputs are log(observable): EFPs, m and pT are positive and span decades, so the logarithm
+makes the standardised inputs well-conditioned for the networks; it is monotonic, so the ADO of a
+candidate observable, the selection and the interpretation are unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import h5py
+import numpy as np
+
+from hepad.io import InputError, atomic_output
+
+
+def hardest_constituents(sample, n_max: int):
+    """The same jets with only their ``n_max`` highest-pT constituents (all if ``n_max`` <= 0)."""
+    from hepad.events.mimicker_io import JetSample
+
+    if n_max <= 0:
+        return sample
+    off = sample.offsets
+    jet = np.repeat(np.arange(sample.n_jets), np.diff(off))
+    order = np.lexsort((-sample.pt, jet))
+    rank = np.arange(len(order)) - np.repeat(off[:-1], np.diff(off))
+    keep = order[rank < n_max]
+    keep.sort()
+    counts = np.minimum(np.diff(off), n_max)
+    new_off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return JetSample(new_off, sample.pt[keep], sample.y[keep], sample.phi[keep], sample.mass[keep],
+                     sample.nsub, dict(sample.attrs))
+
+
+def write_features(path, images, features, nsub=None, sample: str = "") -> None:
+    from hepad.events.efps import feature_names
+
+    names = feature_names()
+    if features.shape[1] != len(names):
+        raise ValueError(f"{features.shape[1]} feature columns, expected {len(names)}")
+    with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
+        f.create_dataset("images", data=np.asarray(images, dtype=np.float32), compression="gzip",
+                         compression_opts=4, shuffle=True, track_times=False)
+        d = f.create_dataset("features", data=np.asarray(features, dtype=np.float64), track_times=False)
+        d.attrs["names"] = names
+        if nsub is not None:
+            f.create_dataset("nsub", data=np.asarray(nsub), track_times=False)
+        f.attrs["sample"] = sample
+
+
+def read_features(path, images: bool = True) -> tuple[np.ndarray | None, np.ndarray, list[str]]:
+    """(images or None, features, names) of a feature file."""
+    try:
+        with h5py.File(path, "r") as f:
+            feats = f["features"][()]
+            names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["features"].attrs["names"]]
+            return (f["images"][()] if images else None), feats, names
+    except (OSError, KeyError) as err:
+        raise InputError(f"{path}: not a feature file of jet_features ({err}); delete it and rerun")
+
+
+@dataclass(frozen=True)
+class Splits:
+    train: slice
+    select: slice
+    test: slice
+
+
+def background_splits(n: int, train_fraction: float = 2 / 3, select_fraction: float = 0.5) -> Splits:
+    """Contiguous train / select / test slices of ``n`` background events (module docstring)."""
+    n_train = int(round(train_fraction * n))
+    n_select = int(round(select_fraction * (n - n_train)))
+    if min(n_train, n_select, n - n_train - n_select) < 10:
+        raise InputError(f"{n} background jets give too small splits (train {n_train}, select {n_select}, "
+                         f"test {n - n_train - n_select}); generate more background jets")
+    return Splits(slice(0, n_train), slice(n_train, n_train + n_select), slice(n_train + n_select, n))
+
+
+def mimicker_inputs(features: np.ndarray) -> np.ndarray:
+    """log of the (positive) observables; values <= 0 (empty jets) are floored at the column's smallest positive value."""
+    x = np.asarray(features, dtype=np.float64)
+    floor = np.where(x > 0, x, np.inf).min(axis=0)
+    floor = np.where(np.isfinite(floor), floor, 1.0)
+    return np.log(np.maximum(x, floor))
