@@ -52,9 +52,10 @@ def plot_data_overview(features: np.ndarray, extra_bkg: np.ndarray, sr: tuple[fl
 
     # Mark the signal region where the classifiers look.
     axes[0, 0].axvspan(*sr, color="gold", alpha=0.25, label=f"SR {sr[0]:g}-{sr[1]:g} TeV")
-    axes[0, 0].legend(fontsize="small", loc="upper right")
-    axes[0, 1].legend(fontsize="small")
+    axes[0, 0].set_ylim(top=axes[0, 0].get_ylim()[1] * 30)  # room for the legend above the curves
+    axes[0, 0].legend(fontsize="x-small", loc="upper right")
+    axes[0, 1].legend(fontsize="small", loc="upper right")
     n_sr = int(((bkg[:, 0] > sr[0]) & (bkg[:, 0] < sr[1])).sum())
-    fig.suptitle(f"{title}\n: {len(bkg)} background (of which {n_sr} in the SR), {len(sig)} signal, "
+    fig.suptitle(f"{title}\n{len(bkg)} background (of which {n_sr} in the SR), {len(sig)} signal, "
                  f"{len(extra_bkg)} extra SR background events")
     return fig
