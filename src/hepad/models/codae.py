@@ -1,0 +1,518 @@
+"""Conditional dual auto-encoder (CoDAE, Anzalone et al., MLST 5 035064, REFERENCE.md §4) in torch.
+
+The input is the binarised track mask of an event image, ``(n, 1, H, W)`` (72 x 58 by default: phi x eta).
+
+- ``f_R``, the large encoder: a strided 3x3 convolution per resolution, each followed by a residual block
+  (except the first), down to the spatial latent ``Z`` of ``latent_channels x 5 x 4`` (ceil halvings of 72 x 58). In the
+  variational variant it gives the mean and log-variance of a diagonal Gaussian ``q(Z|x)``, ``Z`` is drawn
+  with the reparametrisation trick and ``KL(q(Z|x) || N(0, 1))`` enters the loss with weight ``beta``.
+- ``f_m``, the small encoder: four strided convolutions, global mean and max pooling, one linear layer to
+  ``Z_m`` in R^2. It is the trigger-time model (``export_fm_onnx``).
+- The decoder ``D(Z, Z_m)``: at every resolution (5 x 4 and each bilinear up-sampling to the encoder's
+  sizes in reverse) a 3x3 convolution, instance norm and ReLU, then the conditioning: ``Z_m`` broadcast
+  over the H x W grid together with two coordinate channels (phi and eta in [-1, 1]), a 3x3 convolution to
+  the feature channels, multiplied into the features (a FiLM-like scale). A 1x1 convolution and a sigmoid
+  give per-pixel hit probabilities; the loss is their binary cross-entropy with the mask.
+
+Augmentation (training only): a random eta flip and a random phi roll per image - the physics is symmetric
+under both, and the phi roll wraps around the detector.
+
+Scores (``score_samples``; larger = more anomalous):
+``bce``, ``mse`` (mean over pixels), ``dice`` (1 - Dice coefficient of mask and reconstruction),
+``energy_diff`` (|sum of the mask - sum of the reconstruction|: the image "energy" of a binary image),
+``zm1``, ``zm2`` (the Z_m components, each oriented to grow with the number of hit pixels on the QCD
+training set - a label-free choice of direction), ``zm_dist`` (Mahalanobis distance of Z_m from its QCD
+training mean), and ``kl`` (variational variant only).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from hepad.io import InputError, atomic_output
+from hepad.models.flows import NonFiniteLossError, resolve_device, set_threads
+
+log = logging.getLogger(__name__)
+
+
+def _halvings(size: tuple[int, int], n: int) -> list[tuple[int, int]]:
+    """Spatial sizes after each of ``n`` stride-2 'same' convolutions: ceil(h / 2) each time."""
+    out = [tuple(size)]
+    for _ in range(n):
+        h, w = out[-1]
+        out.append(((h + 1) // 2, (w + 1) // 2))
+    return out
+
+
+def _coords(h: int, w: int, device) -> torch.Tensor:
+    """(1, 2, h, w) coordinate channels in [-1, 1] (phi, eta)."""
+    ys = torch.linspace(-1.0, 1.0, h, device=device)
+    xs = torch.linspace(-1.0, 1.0, w, device=device)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    return torch.stack([gy, gx])[None]
+
+
+class ResidualBlock(nn.Module):
+    """x + conv(relu(conv(x))), then ReLU (no normalisation: the occupancy of an image is information)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x):
+        return F.relu(x + self.conv2(F.relu(self.conv1(x))))
+
+
+class EncoderR(nn.Module):
+    """The large residual encoder f_R: image -> spatial latent (mean and, if variational, log-variance)."""
+
+    def __init__(self, in_channels: int, channels: tuple, latent_channels: int, variational: bool):
+        super().__init__()
+        layers, c_in = [], in_channels
+        for i, c in enumerate(channels):
+            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), nn.ReLU()]
+            # No residual block at the first (half) resolution: it would cost as much as all the others.
+            if i > 0:
+                layers.append(ResidualBlock(c))
+            c_in = c
+        self.body = nn.Sequential(*layers)
+        self.to_latent = nn.Conv2d(c_in, latent_channels * (2 if variational else 1), 3, stride=2, padding=1)
+        self.variational = variational
+
+    def forward(self, x):
+        out = self.to_latent(self.body(x))
+        if self.variational:
+            mu, logvar = out.chunk(2, dim=1)
+            return mu, logvar.clamp(-12.0, 8.0)
+        return out, None
+
+
+class EncoderM(nn.Module):
+    """The small encoder f_m: image -> Z_m in R^latent_dim (strided convolutions, mean+max pooling, linear)."""
+
+    def __init__(self, in_channels: int, channels: tuple, latent_dim: int):
+        super().__init__()
+        layers, c_in = [], in_channels
+        for c in channels:
+            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), nn.ReLU()]
+            c_in = c
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(2 * c_in, latent_dim)
+
+    def forward(self, x):
+        h = self.body(x)
+        pooled = torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
+        return self.head(pooled)
+
+
+class ConditionedDecoder(nn.Module):
+    """Decoder D(Z, Z_m): per resolution 3x3 conv, instance norm, ReLU and the Z_m scale; bilinear up-sampling."""
+
+    def __init__(self, latent_channels: int, channels: tuple, sizes: list, cond_dim: int, out_channels: int):
+        super().__init__()
+        # sizes: the resolutions from the latent's up to the image's, e.g. [(5,4), (9,8), ..., (72,58)].
+        if len(channels) != len(sizes):
+            raise ValueError(f"decoder needs one channel count per resolution {sizes}, got {channels}")
+        self.sizes = [tuple(s) for s in sizes]
+        self.cond_dim = cond_dim
+        self.convs, self.norms, self.conds = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
+        c_in = latent_channels
+        for c in channels:
+            self.convs.append(nn.Conv2d(c_in, c, 3, padding=1))
+            self.norms.append(nn.InstanceNorm2d(c, affine=True))
+            if cond_dim:
+                self.conds.append(nn.Conv2d(cond_dim + 2, c, 3, padding=1))
+            c_in = c
+        self.out = nn.Conv2d(c_in, out_channels, 1)
+        # Start near the typical occupancy (a few % of pixels hit), not at p = 0.5 everywhere.
+        nn.init.constant_(self.out.bias, -3.0)
+        for i, (h, w) in enumerate(self.sizes):
+            self.register_buffer(f"coords{i}", _coords(h, w, "cpu"), persistent=False)
+
+    def forward(self, z, zm=None):
+        x = z
+        for i, (h, w) in enumerate(self.sizes):
+            if x.shape[-2:] != (h, w):
+                x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
+            x = F.relu(self.norms[i](self.convs[i](x)))
+            if self.cond_dim:
+                n = x.shape[0]
+                cond = torch.cat([zm[:, :, None, None].expand(n, self.cond_dim, h, w),
+                                  getattr(self, f"coords{i}").expand(n, 2, h, w)], dim=1)
+                x = x * self.conds[i](cond)
+        return self.out(x)  # logits
+
+
+class CoDAENet(nn.Module):
+    """f_R, f_m and the decoder; ``forward`` returns (logits, Z_m, mu, logvar)."""
+
+    def __init__(self, image_shape, encoder_channels, latent_channels, fm_channels, latent_dim, decoder_channels,
+                 variational, conditional=True):
+        super().__init__()
+        c, h, w = image_shape
+        self.f_r = EncoderR(c, encoder_channels, latent_channels, variational)
+        sizes = _halvings((h, w), len(encoder_channels) + 1)  # image ... latent
+        self.latent_size = sizes[-1]
+        if len(decoder_channels) != len(sizes):
+            raise ValueError(f"decoder_channels needs {len(sizes)} entries (one per resolution "
+                             f"{sizes[::-1]}), got {len(decoder_channels)}")
+        self.f_m = EncoderM(c, fm_channels, latent_dim) if conditional else None
+        self.decoder = ConditionedDecoder(latent_channels, decoder_channels, sizes[::-1],
+                                          latent_dim if conditional else 0, c)
+        self.variational = variational
+
+    def forward(self, x, sample: bool = True):
+        mu, logvar = self.f_r(x)
+        z = mu
+        if self.variational and sample:
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        zm = self.f_m(x) if self.f_m is not None else None
+        return self.decoder(z, zm), zm, mu, logvar
+
+
+def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random eta flip (width axis) and random phi roll (height axis, wrapping), per image."""
+    n, _, h, w = x.shape
+    flip = torch.rand(n, generator=generator) < 0.5
+    x = torch.where(flip.to(x.device)[:, None, None, None], x.flip(-1), x)
+    shift = torch.randint(0, h, (n,), generator=generator).to(x.device)
+    rows = (torch.arange(h, device=x.device)[None, :] - shift[:, None]) % h  # out[i] = in[i - shift]
+    return torch.gather(x, 2, rows[:, None, :, None].expand(n, x.shape[1], h, w))
+
+
+def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, 1)) summed over all latent elements, per image."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).flatten(1).sum(1)
+
+
+def _as_tensor(x: np.ndarray) -> torch.Tensor:
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"images must have shape (n, channels, height, width), got {x.shape}")
+    return torch.from_numpy(x.astype(np.float32, copy=False))
+
+
+class _ImageModel:
+    """Shared training loop of the image models: Adam, minibatches, best-validation-epoch weights, NaN stop."""
+
+    _net: nn.Module | None = None
+
+    def _build(self, image_shape):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _loss(self, net, x, y, generator):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _fit_loop(self, x, y, x_val, y_val, device):
+        torch.manual_seed(self.seed)
+        generator = torch.Generator().manual_seed(self.seed)
+        net = self._net.to(device)
+        opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        n = len(x)
+        steps_per_epoch = max(1, math.ceil(n / self.batch_size))
+        total = steps_per_epoch * self.epochs
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+        best, best_state, history = math.inf, None, []
+        for epoch in range(self.epochs):
+            t0 = time.perf_counter()
+            net.train()
+            perm = torch.randperm(n, generator=generator)
+            run, seen = 0.0, 0
+            for step in range(steps_per_epoch):
+                idx = perm[step * self.batch_size:(step + 1) * self.batch_size]
+                xb = x[idx].to(device)
+                yb = y[idx].to(device) if y is not None else None
+                loss = self._loss(net, xb, yb, generator)
+                if not torch.isfinite(loss):
+                    raise NonFiniteLossError(f"non-finite loss at epoch {epoch + 1}, batch {step + 1}; "
+                                             "lower the learning rate")
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                run += float(loss.detach()) * len(idx)
+                seen += len(idx)
+            train_loss = run / seen
+            val_loss = self._evaluate(net, x_val, y_val, device) if x_val is not None else train_loss
+            history.append({"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss,
+                            "seconds": time.perf_counter() - t0})
+            log.info("epoch %d/%d: train %.5f, val %.5f (%.1f s, %.0f images/s)", epoch + 1, self.epochs, train_loss,
+                     val_loss, history[-1]["seconds"], n / history[-1]["seconds"])
+            if val_loss < best:
+                best, best_state = val_loss, copy.deepcopy(net.state_dict())
+        net.load_state_dict(best_state)
+        self.history_ = history
+        return self
+
+    @torch.no_grad()
+    def _evaluate(self, net, x, y, device):
+        net.eval()
+        generator = None
+        total, count = 0.0, 0
+        for lo in range(0, len(x), 1024):
+            xb = x[lo:lo + 1024].to(device)
+            yb = y[lo:lo + 1024].to(device) if y is not None else None
+            total += float(self._loss(net, xb, yb, generator)) * len(xb)
+            count += len(xb)
+        return total / max(count, 1)
+
+    def _device(self):
+        return resolve_device(self.device)
+
+    # ------------------------------------------------------------------ persistence
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in self._param_names}
+
+    def save(self, path) -> None:
+        """One torch file: hyperparameters, weights and fitted statistics; written atomically."""
+        if self._net is None:
+            raise RuntimeError("save() before fit()")
+        state = {"class": type(self).__name__, "params": self.get_params(), "image_shape": self.image_shape_,
+                 "state_dict": {k: v.cpu() for k, v in self._net.state_dict().items()},
+                 "extra": self._extra_state(), "history": getattr(self, "history_", [])}
+        with atomic_output(path) as tmp:
+            torch.save(state, tmp)
+
+    def _extra_state(self) -> dict:
+        return {}
+
+    def _load_extra(self, extra: dict) -> None:
+        pass
+
+    @classmethod
+    def load(cls, path):
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=False)
+        except (OSError, RuntimeError, EOFError) as err:
+            raise InputError(f"{path}: not a readable model file ({err}); retrain it")
+        if state.get("class") != cls.__name__:
+            raise InputError(f"{path} holds a {state.get('class')}, not a {cls.__name__}")
+        model = cls(**state["params"])
+        model.image_shape_ = tuple(state["image_shape"])
+        model._net = model._build(model.image_shape_)
+        model._net.load_state_dict(state["state_dict"])
+        model._load_extra(state["extra"])
+        model.history_ = state["history"]
+        return model
+
+
+class CoDAE(_ImageModel):
+    """Conditional dual auto-encoder on binary images (scikit-learn shape: fit / score_samples / save / load).
+
+    Parameters
+    ----------
+    encoder_channels : tuple of int
+        Channels of f_R per resolution (each a stride-2 conv, then a residual block except at the first);
+        one more stride-2 conv makes the latent (default (8, 16, 32): 72 x 58 -> 36 x 29 -> 18 x 15 -> 9 x 8
+        -> Z at 5 x 4).
+    latent_channels : int
+        Channels of Z (default 64: Z is 5 x 4 x 64 as in the paper).
+    fm_channels : tuple of int
+        Channels of the stride-2 convolutions of f_m (default (8, 16, 32, 32)).
+    latent_dim : int
+        Dimension of Z_m (default 2).
+    decoder_channels : tuple of int
+        Decoder channels per resolution, from the latent's to the image's (default (64, 32, 16, 8, 4)).
+    variational : bool
+        f_R gives a Gaussian q(Z|x), with KL to N(0, 1) in the loss and as a score (default True).
+    beta : float
+        Weight of the KL term against the per-image summed BCE (default 0.1).
+    conditional : bool
+        False removes f_m and the conditioning: a plain convolutional auto-encoder (the baseline).
+    augment : bool
+        Random eta flips and phi rolls during training (default True).
+    lr : float
+        Adam learning rate, cosine-decayed to 0 over the training (default 2e-3).
+    weight_decay : float
+        Adam weight decay (default 0).
+    batch_size : int
+        Images per step (default 128).
+    epochs : int
+        Training epochs; the weights of the epoch with the lowest validation loss are kept (default 10).
+    seed : int
+        Seed of the initialisation, shuffling, augmentation and latent sampling.
+    threads : int or None
+        CPU threads of torch.
+    device : str or None
+        Torch device; None = the GPU when visible, else the CPU.
+    """
+
+    _param_names = ("encoder_channels", "latent_channels", "fm_channels", "latent_dim", "decoder_channels",
+                    "variational", "beta", "conditional", "augment", "lr", "weight_decay", "batch_size", "epochs",
+                    "seed", "threads", "device")
+
+    def __init__(self, encoder_channels=(8, 16, 32), latent_channels=64, fm_channels=(8, 16, 32, 32), latent_dim=2,
+                 decoder_channels=(64, 32, 16, 8, 4), variational=True, beta=0.1, conditional=True, augment=True,
+                 lr=2e-3, weight_decay=0.0, batch_size=128, epochs=10, seed=0, threads=None, device=None):
+        self.encoder_channels = tuple(encoder_channels)
+        self.latent_channels = int(latent_channels)
+        self.fm_channels = tuple(fm_channels)
+        self.latent_dim = int(latent_dim)
+        self.decoder_channels = tuple(decoder_channels)
+        self.variational = bool(variational)
+        self.beta = float(beta)
+        self.conditional = bool(conditional)
+        self.augment = bool(augment)
+        self.lr = float(lr)
+        self.weight_decay = float(weight_decay)
+        self.batch_size = int(batch_size)
+        self.epochs = int(epochs)
+        self.seed = int(seed)
+        self.threads = threads
+        self.device = device
+
+    def _build(self, image_shape):
+        return CoDAENet(image_shape, self.encoder_channels, self.latent_channels, self.fm_channels, self.latent_dim,
+                        self.decoder_channels, self.variational, self.conditional)
+
+    def _loss(self, net, x, y, generator):
+        if generator is not None and self.augment:
+            x = augment(x, generator)
+        logits, _, mu, logvar = net(x, sample=generator is not None)
+        # Per-image summed BCE, so that beta weighs the KL against the whole image's reconstruction.
+        bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+        loss = bce
+        if self.variational:
+            loss = loss + self.beta * kl_standard_normal(mu, logvar)
+        return loss.mean() / x[0].numel()  # per pixel, for readable numbers
+
+    def fit(self, x, x_val=None):
+        """Train on images ``x`` (n, C, H, W) with values in [0, 1] (QCD only); ``x_val`` picks the best epoch."""
+        set_threads(self.threads)
+        xt = _as_tensor(x)
+        if len(xt) < 2:
+            raise InputError(f"CoDAE needs at least 2 training images, got {len(xt)}")
+        self.image_shape_ = tuple(xt.shape[1:])
+        self._net = self._build(self.image_shape_)
+        xv = _as_tensor(x_val) if x_val is not None and len(x_val) else None
+        self._fit_loop(xt, None, xv, None, self._device())
+        self._fit_latent_stats(xt)
+        return self
+
+    @torch.no_grad()
+    def _fit_latent_stats(self, xt):
+        """Z_m orientation (grow with the number of hit pixels) and its mean/covariance on training images."""
+        if not self.conditional:
+            self.zm_sign_ = np.ones(0)
+            return
+        zm = self.encode_m(xt.numpy())
+        hits = xt.flatten(1).sum(1).numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):  # a constant component has no direction: +1
+            corr = np.array([np.corrcoef(zm[:, k], hits)[0, 1] for k in range(zm.shape[1])])
+        sign = np.where(corr < 0, -1.0, 1.0)
+        self.zm_sign_ = np.nan_to_num(sign, nan=1.0)
+        self.zm_mean_ = zm.mean(0)
+        self.zm_cov_inv_ = np.linalg.pinv(np.atleast_2d(np.cov(zm, rowvar=False)))
+
+    def _extra_state(self):
+        if not self.conditional:
+            return {}
+        return {"zm_sign": self.zm_sign_, "zm_mean": self.zm_mean_, "zm_cov_inv": self.zm_cov_inv_}
+
+    def _load_extra(self, extra):
+        if self.conditional:
+            self.zm_sign_, self.zm_mean_, self.zm_cov_inv_ = extra["zm_sign"], extra["zm_mean"], extra["zm_cov_inv"]
+
+    def _check_fitted(self):
+        if self._net is None:
+            raise RuntimeError("the model is not fitted; call fit() or load()")
+
+    @torch.no_grad()
+    def encode_m(self, x, batch_size: int = 1024) -> np.ndarray:
+        """Z_m = f_m(x), (n, latent_dim) - the trigger-time output."""
+        self._check_fitted()
+        if not self.conditional:
+            raise RuntimeError("a plain auto-encoder (conditional=False) has no f_m")
+        device = self._device()
+        net = self._net.to(device).eval()
+        out = [net.f_m(_as_tensor(x[lo:lo + batch_size]).to(device)).cpu() for lo in range(0, len(x), batch_size)]
+        return torch.cat(out).numpy().astype(np.float64) if out else np.zeros((0, self.latent_dim))
+
+    @torch.no_grad()
+    def reconstruct(self, x, batch_size: int = 512) -> np.ndarray:
+        """Per-pixel hit probabilities D(mean of Z, Z_m), float32 like x."""
+        self._check_fitted()
+        device = self._device()
+        net = self._net.to(device).eval()
+        out = [torch.sigmoid(net(_as_tensor(x[lo:lo + batch_size]).to(device), sample=False)[0]).cpu()
+               for lo in range(0, len(x), batch_size)]
+        return torch.cat(out).numpy()
+
+    @torch.no_grad()
+    def score_samples(self, x, batch_size: int = 512) -> dict:
+        """Every anomaly score of images ``x`` (see the module docstring), as float64 arrays."""
+        self._check_fitted()
+        device = self._device()
+        net = self._net.to(device).eval()
+        parts = []
+        for lo in range(0, len(x), batch_size):
+            xb = _as_tensor(x[lo:lo + batch_size]).to(device)
+            logits, zm, mu, logvar = net(xb, sample=False)
+            p = torch.sigmoid(logits)
+            flat_x, flat_p = xb.flatten(1), p.flatten(1)
+            inter = (flat_x * flat_p).sum(1)
+            s = {
+                "bce": F.binary_cross_entropy_with_logits(logits, xb, reduction="none").flatten(1).mean(1),
+                "mse": (flat_x - flat_p).pow(2).mean(1),
+                "dice": 1.0 - (2 * inter + 1.0) / (flat_x.sum(1) + flat_p.sum(1) + 1.0),
+                "energy_diff": (flat_x.sum(1) - flat_p.sum(1)).abs(),
+            }
+            if zm is not None:
+                s["zm"] = zm
+            if self.variational:
+                s["kl"] = kl_standard_normal(mu, logvar)
+            parts.append({k: v.cpu().double().numpy() for k, v in s.items()})
+        scores = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+        if "zm" in scores:
+            zm = scores.pop("zm")
+            for k in range(zm.shape[1]):
+                scores[f"zm{k + 1}"] = self.zm_sign_[k] * zm[:, k]
+            d = zm - self.zm_mean_
+            scores["zm_dist"] = np.sqrt(np.einsum("ni,ij,nj->n", d, self.zm_cov_inv_, d).clip(min=0))
+        return scores
+
+
+# ---------------------------------------------------------------------------------------------- deployment
+
+def export_fm_onnx(model: CoDAE, path, opset: int = 17) -> None:
+    """Export f_m (image -> Z_m, raw components) to ONNX with a dynamic batch axis, atomically."""
+    model._check_fitted()
+    net = model._net.to("cpu").eval()
+    dummy = torch.zeros((1,) + tuple(model.image_shape_))
+    # The TorchScript exporter: the dynamo one needs onnxscript, and f_m has no control flow to trace.
+    with atomic_output(path) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(net.f_m, (dummy,), str(tmp), input_names=["image"], output_names=["z_m"],
+                          dynamic_axes={"image": {0: "batch"}, "z_m": {0: "batch"}}, opset_version=opset,
+                          dynamo=False)
+
+
+def onnx_session(path, threads: int = 1):
+    """An onnxruntime CPU session limited to ``threads`` intra-op threads and one inter-op thread."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = int(threads)
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def write_model_card(model: CoDAE, path) -> None:
+    """Small JSON next to a model: hyperparameters and training history (for the log and the report)."""
+    with atomic_output(path) as tmp:
+        Path(tmp).write_text(json.dumps({"params": model.get_params(), "history": model.history_}, indent=2,
+                                        sort_keys=True, default=str) + "\n")
