@@ -84,25 +84,26 @@ def method_names(modes, family):
     return [m if m == "anode" else f"{m}_{family}" for m in modes]
 
 
-def metrics_files(dataset, nsigs, seeds, modes, family):
+def metrics_files(dataset, nsigs, seeds, modes, family, n_runs):
     """Metrics JSON of every (nsig, seed, method, run); ANODE has run 0 only."""
     files = []
     for nsig in nsigs:
         for seed in seeds:
             for method in method_names(modes, family):
-                runs = [0] if method == "anode" else range(CATHODE["runs"])
+                runs = [0] if method == "anode" else range(n_runs)
                 files += [f"results/{dataset}/nsig{nsig}_seed{seed}/metrics/{method}_run{run}.json" for run in runs]
     return files
 
 
 def sic_metrics(wildcards):
     modes = SIC_CATHODE_MODES if wildcards.selection == "cathode" else CATHODE["modes"]
-    return metrics_files(wildcards.dataset, [wildcards.nsig], config["injection"]["seeds"], modes, wildcards.family)
+    return metrics_files(wildcards.dataset, [wildcards.nsig], config["injection"]["seeds"], modes, wildcards.family,
+                         CATHODE["runs"])
 
 
 def sb_scan_metrics(wildcards):
     return metrics_files(wildcards.dataset, config["injection"]["scan_nsig"], config["injection"]["scan_seeds"],
-                         CATHODE["modes"], wildcards.family)
+                         CATHODE["modes"], wildcards.family, CATHODE["scan_runs"])
 
 
 def plot_outputs(stem):
