@@ -191,3 +191,23 @@ def test_impossible_process_stops_with_a_clear_message(tmp_path):
     assert not out.exists()
     with pytest.raises(ValueError, match="unknown process"):
         parse_process("zprime_1_2_3")
+
+
+def test_three_prong_variant_has_three_prong_x_jets(generated):
+    from hepad.events.generate import ChunkSettings, generate_chunk
+
+    three = generate_chunk("wprime3p_3500_500_100", 0, 120, ChunkSettings()).extended
+    two = read_extended(generated / f"{SIGNAL}.extended.h5").to_numpy()
+    col = {name: i for i, name in enumerate(EXTENDED_COLUMNS)}
+
+    def heavy_ratios(x):
+        heavy = np.where(x[:, col["mj1"]] >= x[:, col["mj2"]], 1, 2)
+        tau = {n: np.where(heavy == 1, x[:, col[f"tau{n}j1_beta1"]], x[:, col[f"tau{n}j2_beta1"]]) for n in (1, 2, 3)}
+        mass = np.maximum(x[:, col["mj1"]], x[:, col["mj2"]])
+        return mass, tau[2] / tau[1], tau[3] / tau[2]
+
+    m3, t21_3, t32_3 = heavy_ratios(three)
+    m2, t21_2, t32_2 = heavy_ratios(two)
+    assert np.median(m3) == pytest.approx(500, rel=0.15)
+    assert np.median(t32_3) < 0.85 * np.median(t32_2)  # X -> qqq has a third prong
+    assert np.median(t21_3) > 1.5 * np.median(t21_2)  # ... and is not two-prong-like
