@@ -1,1 +1,285 @@
-# placeholder: filled by the codae stage
+# Dark showers and conditional dual auto-encoders (CoDAE, REFERENCE.md §4):
+#   generate_dark_showers (QCD, SVJ per Z' mass; chunks) -> make_images (per process) -> train_codae,
+#   train_image_baselines -> score_codae -> evaluate_codae (results/codae_metrics.csv), plot_codae
+#   (results/codae_roc.pdf); export_onnx (f_m for the trigger; bench/bench_codae_latency.py times it).
+import json
+import shutil
+
+from hepad.events.dark_showers import DARK_PROCESS_REGEX, svj_process_name
+from hepad.events.process import chunk_sizes
+
+CODAE = config["codae"]
+DARK = "resources/dark_showers"
+CODAE_OUT = "results/codae"
+CODAE_SIGNALS = [svj_process_name(m) for m in CODAE["generation"]["masses"]]
+
+
+def codae_process_events(process):
+    gen = CODAE["generation"]
+    return gen["qcd_events"] if process == "qcd" else gen["signal_events"]
+
+
+def codae_chunks(wildcards):
+    """Chunk files of one process (config codae.generation.*_events and chunk_events)."""
+    n = len(chunk_sizes(codae_process_events(wildcards.dark_process), CODAE["generation"]["chunk_events"]))
+    return [f"{DARK}/{wildcards.dark_process}/chunk{i}.h5" for i in range(n)]
+
+
+def codae_chunk_events(wildcards):
+    sizes = chunk_sizes(codae_process_events(wildcards.dark_process), CODAE["generation"]["chunk_events"])
+    chunk = int(wildcards.chunk)
+    if chunk >= len(sizes):
+        raise ValueError(f"{wildcards.dark_process} has only {len(sizes)} chunks (codae.generation)")
+    return sizes[chunk]
+
+
+def codae_detector():
+    """generation.detector as JSON ({} = the detector's defaults) for the chunk script."""
+    return json.dumps(config.get("generation", {}).get("detector", {}), sort_keys=True)
+
+
+def codae_params(section, prefix="--param"):
+    """'--param key=value' options (YAML values) of a config section."""
+    return " ".join(f"{prefix} '{key}={json.dumps(value)}'" for key, value in sorted(CODAE[section].items()))
+
+
+def codae_model_params():
+    # The plain auto-encoder shares the CoDAE's architecture; only its training settings are its own.
+    arch = {k: CODAE["model"][k] for k in ("encoder_channels", "latent_channels", "decoder_channels", "augment")}
+    ae = " ".join(f"--ae-param '{k}={json.dumps(v)}'" for k, v in sorted({**arch, **CODAE["conv_ae"]}.items()))
+    return ae + " " + codae_params("cnn", "--cnn-param")
+
+
+def codae_split_options(signal=True):
+    s = CODAE["split"]
+    opts = f"--qcd-test-fraction {s['qcd_test_fraction']} --val-fraction {s['val_fraction']}"
+    return opts + (f" --signal-train-fraction {s['signal_train_fraction']}" if signal else "")
+
+
+def codae_gpu():
+    setting = CODAE["gpu"]
+    if setting == "auto":
+        return int(shutil.which("nvidia-smi") is not None)
+    return int(bool(setting))
+
+
+def codae_images(processes):
+    return [f"{CODAE_OUT}/images/{p}.h5" for p in processes]
+
+
+def codae_plot_outputs():
+    return [f"results/codae_roc.{ext}" for ext in ["pdf"] + config["plots"]["formats"]]
+
+
+rule generate_dark_showers:
+    """One chunk of QCD or semi-visible-jet events with every detector object (Pythia 8 Hidden Valley)."""
+    output:
+        f"{DARK}/{{dark_process}}/chunk{{chunk}}.h5",
+    wildcard_constraints:
+        dark_process=DARK_PROCESS_REGEX,
+        chunk=r"\d+",
+    params:
+        script=script("generate_dark_showers"),
+        events=codae_chunk_events,
+        seed=CODAE["generation"]["seed"],
+        pthat=CODAE["generation"]["qcd_pthat_min"],
+        trigger=CODAE["generation"]["trigger_pt"],
+        radius=CODAE["generation"]["jet_radius"],
+        sector=json.dumps(CODAE["generation"]["dark_sector"], sort_keys=True),
+        detector=codae_detector(),
+    log:
+        f"{LOGS}/generate_dark_showers/{{dark_process}}/chunk{{chunk}}.log",
+    benchmark:
+        f"{BENCH}/generate_dark_showers/{{dark_process}}/chunk{{chunk}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=120,
+    conda:
+        "../../envs/codae.yaml"
+    shell:
+        "python {params.script} --process {wildcards.dark_process} --chunk {wildcards.chunk}"
+        " --events {params.events} --seed {params.seed} --qcd-pthat-min {params.pthat}"
+        " --trigger-pt {params.trigger} --jet-radius {params.radius} --dark-sector {params.sector:q}"
+        " --detector {params.detector:q} --output {output} > {log} 2>&1"
+
+
+rule make_images:
+    """Event images (track pT, ECAL, HCAL) of one process, 286 x 360 summed x5 to 72 x 58 by default."""
+    input:
+        codae_chunks,
+    output:
+        f"{CODAE_OUT}/images/{{dark_process}}.h5",
+    wildcard_constraints:
+        dark_process=DARK_PROCESS_REGEX,
+    params:
+        script=script("make_images"),
+        eta_max=CODAE["images"]["eta_max"],
+        n_eta=CODAE["images"]["n_eta"],
+        n_phi=CODAE["images"]["n_phi"],
+        factor=CODAE["images"]["factor"],
+        channels=" ".join(CODAE["images"]["channels"]),
+    log:
+        f"{LOGS}/make_images/{{dark_process}}.log",
+    benchmark:
+        f"{BENCH}/make_images/{{dark_process}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/codae.yaml"
+    shell:
+        "python {params.script} --chunks {input} --eta-max {params.eta_max} --n-eta {params.n_eta}"
+        " --n-phi {params.n_phi} --factor {params.factor} --channels {params.channels}"
+        " --output {output} > {log} 2>&1"
+
+
+rule train_codae:
+    """The CoDAE on QCD track masks (training split), best validation epoch."""
+    input:
+        qcd=f"{CODAE_OUT}/images/qcd.h5",
+    output:
+        model=f"{CODAE_OUT}/model/codae.pt",
+        card=f"{CODAE_OUT}/model/codae.json",
+    params:
+        script=script("train_codae"),
+        options=codae_params("model"),
+        split=codae_split_options(signal=False),
+        seed=CODAE["generation"]["seed"],
+    log:
+        f"{LOGS}/train_codae.log",
+    benchmark:
+        f"{BENCH}/train_codae.tsv"
+    threads: CODAE["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=240,
+        gpu=codae_gpu(),
+    conda:
+        "../../envs/codae.yaml"
+    shell:
+        "python {params.script} --qcd {input.qcd} {params.options} {params.split} --seed {params.seed}"
+        " --threads {threads} --output {output.model} --card {output.card} > {log} 2>&1"
+
+
+rule score_codae:
+    """Every CoDAE score on the common test set (QCD test split and each signal's test split)."""
+    input:
+        model=f"{CODAE_OUT}/model/codae.pt",
+        qcd=f"{CODAE_OUT}/images/qcd.h5",
+        signals=codae_images(CODAE_SIGNALS),
+    output:
+        f"{CODAE_OUT}/scores/codae.h5",
+    params:
+        script=script("score_codae"),
+        split=codae_split_options(),
+    log:
+        f"{LOGS}/score_codae.log",
+    threads: CODAE["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    conda:
+        "../../envs/codae.yaml"
+    shell:
+        "python {params.script} --model {input.model} --qcd {input.qcd} --signals {input.signals}"
+        " {params.split} --threads {threads} --output {output} > {log} 2>&1"
+
+
+rule train_image_baselines:
+    """Baselines: number of tracks, plain conv auto-encoder (QCD), supervised CNN (upper bound); test scores."""
+    input:
+        qcd=f"{CODAE_OUT}/images/qcd.h5",
+        signals=codae_images(CODAE_SIGNALS),
+    output:
+        model=directory(f"{CODAE_OUT}/baselines"),
+        scores=f"{CODAE_OUT}/scores/baselines.h5",
+    params:
+        script=script("train_image_baselines"),
+        options=codae_model_params(),
+        split=codae_split_options(),
+        seed=CODAE["generation"]["seed"],
+    log:
+        f"{LOGS}/train_image_baselines.log",
+    benchmark:
+        f"{BENCH}/train_image_baselines.tsv"
+    threads: CODAE["threads"]
+    resources:
+        mem_mb=12000,
+        runtime=240,
+        gpu=codae_gpu(),
+    conda:
+        "../../envs/codae.yaml"
+    shell:
+        "python {params.script} --qcd {input.qcd} --signals {input.signals} {params.options} {params.split}"
+        " --seed {params.seed} --threads {threads} --output {output.model} --scores {output.scores} > {log} 2>&1"
+
+
+rule evaluate_codae:
+    """AUC and FPR at the configured signal efficiency of every score per SVJ mass."""
+    input:
+        f"{CODAE_OUT}/scores/codae.h5",
+        f"{CODAE_OUT}/scores/baselines.h5",
+    output:
+        report("results/codae_metrics.csv", caption="../report/codae_metrics.rst", category="CoDAE"),
+    params:
+        script=script("evaluate_codae"),
+        tpr=CODAE["tpr"],
+    log:
+        f"{LOGS}/evaluate_codae.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/codae.yaml"
+    shell:
+        "python {params.script} --scores {input} --tpr {params.tpr} --output {output} > {log} 2>&1"
+
+
+rule plot_codae:
+    """ROC curves of every CoDAE score and the baselines per SVJ mass."""
+    input:
+        f"{CODAE_OUT}/scores/codae.h5",
+        f"{CODAE_OUT}/scores/baselines.h5",
+    output:
+        pdf=report("results/codae_roc.pdf", caption="../report/codae_roc.rst", category="CoDAE"),
+        others=codae_plot_outputs()[1:],
+    params:
+        script=script("plot_codae"),
+        tpr=CODAE["tpr"],
+    log:
+        f"{LOGS}/plot_codae.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/plot.yaml"
+    shell:
+        "python {params.script} --scores {input} --tpr {params.tpr} --output {output} > {log} 2>&1"
+
+
+rule export_onnx:
+    """f_m (image -> Z_m, the trigger-time model) to ONNX, checked against torch to 1e-5 on QCD test images."""
+    input:
+        model=f"{CODAE_OUT}/model/codae.pt",
+        qcd=f"{CODAE_OUT}/images/qcd.h5",
+    output:
+        onnx=f"{CODAE_OUT}/onnx/f_m.onnx",
+        check=f"{CODAE_OUT}/onnx/check.json",
+    params:
+        script=script("export_onnx"),
+        test_fraction=CODAE["split"]["qcd_test_fraction"],
+    log:
+        f"{LOGS}/export_onnx.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    conda:
+        "../../envs/codae.yaml"
+    shell:
+        "python {params.script} --model {input.model} --qcd {input.qcd} --qcd-test-fraction {params.test_fraction}"
+        " --output {output.onnx} --check {output.check} > {log} 2>&1"

@@ -19,7 +19,9 @@ under both, and the phi roll wraps around the detector.
 
 Scores (``score_samples``; larger = more anomalous):
 ``bce``, ``mse`` (mean over pixels), ``dice`` (1 - Dice coefficient of mask and reconstruction),
-``energy_diff`` (|sum of the mask - sum of the reconstruction|: the image "energy" of a binary image),
+``energy_diff`` (the energy the reconstruction misses: sum over pixels of track pT * |mask - reconstruction|
+when the pT images are given, else |sum of the mask - sum of the reconstruction|, the "energy" of a binary
+image),
 ``zm1``, ``zm2`` (the Z_m components, each oriented to grow with the number of hit pixels on the QCD
 training set - a label-free choice of direction), ``zm_dist`` (Mahalanobis distance of Z_m from its QCD
 training mean), and ``kl`` (variational variant only).
@@ -451,9 +453,15 @@ class CoDAE(_ImageModel):
         return torch.cat(out).numpy()
 
     @torch.no_grad()
-    def score_samples(self, x, batch_size: int = 512) -> dict:
-        """Every anomaly score of images ``x`` (see the module docstring), as float64 arrays."""
+    def score_samples(self, x, energies=None, batch_size: int = 512) -> dict:
+        """Every anomaly score of images ``x`` (see the module docstring), as float64 arrays.
+
+        ``energies`` (optional, the pT images behind the masks, same shape) turn ``energy_diff`` into the
+        energy the reconstruction misses, sum over pixels of pT * |x - p|; without them the pixels weigh 1.
+        """
         self._check_fitted()
+        if energies is not None and np.shape(energies) != np.shape(x):
+            raise ValueError(f"energies {np.shape(energies)} must have the shape of the images {np.shape(x)}")
         device = self._device()
         net = self._net.to(device).eval()
         parts = []
@@ -463,11 +471,16 @@ class CoDAE(_ImageModel):
             p = torch.sigmoid(logits)
             flat_x, flat_p = xb.flatten(1), p.flatten(1)
             inter = (flat_x * flat_p).sum(1)
+            if energies is not None:
+                weight = _as_tensor(energies[lo:lo + batch_size]).to(device).flatten(1)
+                energy_diff = (weight * (flat_x - flat_p).abs()).sum(1)
+            else:
+                energy_diff = (flat_x.sum(1) - flat_p.sum(1)).abs()
             s = {
                 "bce": F.binary_cross_entropy_with_logits(logits, xb, reduction="none").flatten(1).mean(1),
                 "mse": (flat_x - flat_p).pow(2).mean(1),
                 "dice": 1.0 - (2 * inter + 1.0) / (flat_x.sum(1) + flat_p.sum(1) + 1.0),
-                "energy_diff": (flat_x.sum(1) - flat_p.sum(1)).abs(),
+                "energy_diff": energy_diff,
             }
             if zm is not None:
                 s["zm"] = zm

@@ -1,0 +1,57 @@
+#!/usr/bin/env python
+"""Export the CoDAE's small encoder f_m (the trigger-time model: image -> Z_m) to ONNX and check it.
+
+The check runs onnxruntime on QCD test images, one at a time (batch 1, as at the trigger), and fails if
+any Z_m component differs from torch's by more than --tolerance. Writes the .onnx file and a JSON record
+of the check.
+"""
+
+import argparse
+
+import numpy as np
+
+import _bootstrap  # noqa: F401  (puts ../src on sys.path)
+
+from hepad.events.images import image_count
+from hepad.io import InputError, run_main, setup_logging, write_json
+from hepad.methods.codae import Splits, load_masks
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="CoDAE model of train_codae")
+    p.add_argument("--qcd", required=True, help="QCD image file (test split used for the check)")
+    p.add_argument("--qcd-test-fraction", type=float, default=0.25)
+    p.add_argument("--n-check", type=int, default=200, help="test images compared one by one")
+    p.add_argument("--tolerance", type=float, default=1e-5)
+    p.add_argument("--output", required=True, help="ONNX file")
+    p.add_argument("--check", required=True, help="JSON record of the comparison")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    log = setup_logging("export_onnx")
+    import onnxruntime
+
+    from hepad.models.codae import CoDAE, export_fm_onnx, onnx_session
+
+    model = CoDAE.load(args.model)
+    model.device = "cpu"
+    export_fm_onnx(model, args.output)
+    rows = Splits(qcd_test_fraction=args.qcd_test_fraction).qcd(image_count(args.qcd))["test"][:args.n_check]
+    x, _ = load_masks(args.qcd, rows)
+    x = x.astype(np.float32)
+    session = onnx_session(args.output, threads=1)
+    onnx_zm = np.concatenate([session.run(None, {"image": x[i:i + 1]})[0] for i in range(len(x))])
+    diff = float(np.abs(onnx_zm - model.encode_m(x)).max()) if len(x) else 0.0
+    record = {"n_images": len(x), "max_abs_diff": diff, "tolerance": args.tolerance,
+              "onnxruntime": onnxruntime.__version__, "passed": diff <= args.tolerance}
+    write_json(record, args.check)
+    if diff > args.tolerance:
+        raise InputError(f"ONNX f_m differs from torch by {diff:.2e} > {args.tolerance:.0e}")
+    log.info("ONNX f_m matches torch on %d images (max |diff| %.2e)", len(x), diff)
+
+
+if __name__ == "__main__":
+    run_main(main)

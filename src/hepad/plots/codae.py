@@ -1,0 +1,59 @@
+"""ROC curves of the CoDAE study: one panel per signal mass, every CoDAE score and the baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hepad.metrics.sic import auc, roc_curve
+from hepad.plots.style import save_figure, use_style
+
+# Score name -> (label, colour, line style). CoDAE scores solid, baselines dashed/dotted.
+SCORE_STYLES = {
+    "codae_bce": ("CoDAE BCE", "tab:red", "-"),
+    "codae_mse": ("CoDAE MSE", "tab:orange", "-"),
+    "codae_dice": ("CoDAE Dice", "tab:olive", "-"),
+    "codae_energy_diff": (r"CoDAE $|\Delta E|$", "tab:brown", "-"),
+    "codae_zm1": (r"CoDAE $Z_{m,1}$", "tab:blue", "-"),
+    "codae_zm2": (r"CoDAE $Z_{m,2}$", "tab:cyan", "-"),
+    "codae_zm_dist": (r"CoDAE $|Z_m|$ (Mahalanobis)", "tab:purple", "-"),
+    "codae_kl": (r"CoDAE KL($Z$)", "tab:pink", "-"),
+    "ntracks": ("number of tracks", "black", "--"),
+    "track_pt_sum": (r"track $\sum p_T$", "dimgrey", "--"),
+    "conv_ae_bce": ("conv. AE BCE", "tab:green", "--"),
+    "cnn": ("supervised CNN", "grey", ":"),
+}
+
+
+def plot_rocs(scores: dict, events: dict, outputs, tpr_mark: float = 0.4) -> list[str]:
+    """Background efficiency against signal efficiency (log scale) per signal mass; AUC in the legend."""
+    use_style()
+    import matplotlib.pyplot as plt
+
+    label, mass = np.asarray(events["label"]), np.asarray(events["mass"])
+    masses = sorted(set(mass[label == 1].tolist()))
+    names = [n for n in SCORE_STYLES if n in scores] + sorted(n for n in scores if n not in SCORE_STYLES)
+    fig, axes = plt.subplots(1, len(masses), figsize=(7.5 * len(masses), 7.5), squeeze=False)
+    for ax, m in zip(axes[0], masses):
+        sel = (label == 0) | (mass == m)
+        n_bkg = int((label[sel] == 0).sum())
+        for name in names:
+            text, colour, style = SCORE_STYLES.get(name, (name, None, "-."))
+            fpr, tpr, _ = roc_curve(scores[name][sel], label[sel])
+            keep = fpr > 0
+            ax.plot(tpr[keep], fpr[keep], color=colour, ls=style, lw=1.6,
+                    label=f"{text} (AUC {auc(scores[name][sel], label[sel]):.3f})")
+        grid = np.linspace(1.0 / n_bkg, 1, 200)
+        ax.plot(grid, grid, color="lightgrey", lw=1, label="random")
+        ax.axvline(tpr_mark, color="lightgrey", ls=":", lw=1)
+        ax.set_yscale("log")
+        ax.set_ylim(0.5 / n_bkg, 1.0)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel(r"signal efficiency $\epsilon_S$")
+        ax.set_ylabel(r"background efficiency $\epsilon_B$")
+        ax.set_title(f"SVJ, $m_{{Z'}}$ = {m / 1000:.1f} TeV ({int((label[sel] == 1).sum())} S, {n_bkg} QCD)",
+                     fontsize=16)
+        ax.legend(fontsize=10, loc="lower right")
+    fig.tight_layout()
+    written = save_figure(fig, outputs)
+    plt.close(fig)
+    return written
