@@ -43,7 +43,7 @@ def main(argv=None):
         plot_space(axes[row, 0], losses["background"]["test"][:, [0, 1]], losses[signal]["test"][:, [0, 1]],
                    res[combo]["working_point"]["box"], labels=("background digits", pretty(signal)),
                    axis_names=("background-prior loss", f"{pretty(y_prior)} prior loss"), bins=15)
-        axes[row, 0].legend(fontsize="x-small", loc="lower left")
+        axes[row, 0].legend(fontsize="x-small", loc="best", framealpha=0.8)
         axes[row, 0].set_title(f"background digits {meta['background_classes']}, priors {meta['prior_classes']}, "
                                f"anomaly {pretty(signal)}", fontsize="small", loc="left")
         ordered = {c: curves[signal][c] for c in combo_order(metrics)}

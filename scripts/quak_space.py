@@ -81,7 +81,9 @@ def main(argv=None):
                         out.create_dataset(f"curves/{signal}/{combo}/{kind}", data=np.stack([fpr, tpr]),
                                            track_times=False)
     n_bkg_test = len(losses["background"]["test"])
-    write_json({"axes": names, "signals": signals, "combinations": combinations(names[1:]),
+    families = sorted({prior.family for prior in priors.values()})
+    write_json({"axes": names, "family": families[0] if len(families) == 1 else "mixed", "signals": signals,
+                "combinations": combinations(names[1:]),
                 "target_bkg_eff": args.target_bkg_eff, "min_bkg_events": args.min_bkg_events,
                 "n_background_test": n_bkg_test, "sample_meta": meta, "results": summary}, args.metrics)
 

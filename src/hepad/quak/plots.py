@@ -138,7 +138,7 @@ def space_figure(losses: dict, metrics: dict, y_prior: str, combo: str | None = 
     combo = combo or f"background+{y_prior}"
     signals = metrics["signals"]
     fig, axs = plt.subplots(1, len(signals), figsize=(10.5 * len(signals), 9.5), squeeze=False)
-    unit = " (nats)" if "nll" in metrics.get("loss_kind", "nll") else ""
+    unit = r" $-\log p$" if metrics.get("family") == "flow" else ""
     for ax, signal in zip(axs[0], signals):
         bkg = losses["background"]["test"][:, [0, j]]
         sig = losses[signal]["test"][:, [0, j]]
@@ -148,6 +148,6 @@ def space_figure(losses: dict, metrics: dict, y_prior: str, combo: str | None = 
         wp = metrics["results"][signal][combo]["working_point"]
         ax.set_title(f"{title}working point: $\\epsilon_B$ = {wp['bkg_eff_test']:.3g}, "
                      f"$\\epsilon_S$ = {wp['sig_eff_test']:.3g}", fontsize="small", loc="left")
-        ax.legend(fontsize="x-small", loc="lower left")
+        ax.legend(fontsize="x-small", loc="best", framealpha=0.8)
     fig.tight_layout()
     return fig
