@@ -31,8 +31,8 @@ def zenodo_chain(repo_root, tmp_path_factory):
     write_toy_zenodo(work / resource_path("qcd_dijet.h5"), n=700, prongs=1, mass=0.0, seed=1)
     write_toy_zenodo(work / resource_path("top_100k_01.h5"), n=80, prongs=3, mass=173.0, seed=2)
     write_toy_zenodo(work / resource_path("W_100k_01.h5"), n=80, prongs=2, mass=80.0, seed=3)
-    result = snakemake(repo_root, work, "--config", "mimickers={source: zenodo}", "results/mimic_ado.pdf",
-                       "results/mimic_auc.pdf")
+    result = snakemake(repo_root, work, "results/mimic_ado.pdf", "results/mimic_auc.pdf",
+                       "--config", "mimickers={source: zenodo}")
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     return work
 
@@ -72,7 +72,11 @@ def test_scores_of_every_sample(zenodo_chain):
 
 
 def test_generated_signal_features(repo_root, tmp_path):
-    result = snakemake(repo_root, tmp_path, "--config", "mimickers={n_signal: 20}", "results/mimic/jet_features/W.h5")
+    # --config would pass 20 as a string inside the mapping: a second config file sets it
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("mimickers:\n  n_signal: 20\n")
+    result = snakemake(repo_root, tmp_path, "results/mimic/jet_features/W.h5", "--configfile",
+                       str(repo_root / "tests/config/tiny.yaml"), str(extra))
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     with h5py.File(tmp_path / "results/mimic/jet_features/W.h5") as f:
         feats = f["features"][()]
