@@ -1,0 +1,89 @@
+"""Image auto-encoder, HLN, PNN and the iterative selection on small toys."""
+
+import numpy as np
+import pytest
+
+from hepad.metrics.ado import ado
+from hepad.mimic.features import background_splits, hardest_constituents, mimicker_inputs
+from hepad.mimic.selection import SelectionData, iterative_selection
+from hepad.models.image_ae import ImageAutoEncoder
+from hepad.models.mimickers import HighLevelNetwork, PairedNeuralNetwork, make_mimicker, pair_indices
+
+
+def toy_observables(n, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6))
+    score = np.exp(x[:, 0] + 0.7 * x[:, 3] + 0.05 * rng.normal(size=n))  # depends on columns 0 and 3
+    return x, score
+
+
+def test_pair_indices_fixed_by_seed_and_distinct():
+    a, b = pair_indices(100, 1000, 7), pair_indices(100, 1000, 7)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, pair_indices(100, 1000, 8))
+    assert np.all(a[:, 0] != a[:, 1]) and a.min() >= 0 and a.max() < 100
+
+
+@pytest.mark.parametrize("cls", [HighLevelNetwork, PairedNeuralNetwork])
+def test_mimicker_learns_the_ordering_and_round_trips(cls, tmp_path):
+    x, score = toy_observables(3000, 1)
+    extra = {"n_pairs": 20000} if cls is PairedNeuralNetwork else {}
+    model = cls(hidden=(16, 16), epochs=15, seed=3, threads=1, **extra).fit(x[:2000], score[:2000])
+    pred = model.predict(x[2000:])
+    assert ado(pred, score[2000:]) > 0.9
+    model.save(tmp_path / "m.pt")
+    again = cls.load(tmp_path / "m.pt")
+    assert np.array_equal(again.predict(x[2000:]), pred)
+
+
+def test_mimicker_is_reproducible():
+    x, score = toy_observables(800, 2)
+    a = make_mimicker("pnn", hidden=(8,), epochs=2, n_pairs=2000, seed=5, threads=1).fit(x, score).predict(x)
+    b = make_mimicker("pnn", hidden=(8,), epochs=2, n_pairs=2000, seed=5, threads=1).fit(x, score).predict(x)
+    assert np.array_equal(a, b)
+
+
+def test_image_ae_scores_anomalous_images_higher(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 300
+    bkg = np.zeros((n, 16, 16), np.float32)
+    bkg[:, 7:9, 7:9] = rng.uniform(0.5, 1.5, (n, 2, 2))  # a central blob
+    sig = np.zeros((50, 16, 16), np.float32)
+    sig[:, 1:3, 12:14] = 1.0  # a blob in a corner
+    bkg /= bkg.sum(axis=(1, 2), keepdims=True)
+    sig /= sig.sum(axis=(1, 2), keepdims=True)
+    ae = ImageAutoEncoder(bottleneck=4, epochs=6, batch_size=32, lr=3e-3, seed=1, threads=1).fit(bkg)
+    out = ae.reconstruct(bkg[:5])
+    assert np.allclose(out.sum(axis=(1, 2)), 1.0, atol=1e-5)  # softmax over pixels
+    s_bkg, s_sig = ae.predict(bkg), ae.predict(sig)
+    assert np.median(s_sig) > np.median(s_bkg)
+    ae.save(tmp_path / "ae.pt")
+    assert np.allclose(ImageAutoEncoder.load(tmp_path / "ae.pt").predict(sig), s_sig)
+
+
+def test_selection_picks_the_informative_observables():
+    x, score = toy_observables(3000, 4)
+    sig_x, sig_s = toy_observables(300, 5)
+    sig_x[:, 0] += 1.5
+    sp = background_splits(3000, 2 / 3, 0.5)
+    names = ["m", "pt", "a", "b", "c", "d"]
+    data = SelectionData(names, x[sp.train], score[sp.train], x[sp.select], score[sp.select], x[sp.test],
+                         score[sp.test], {"toy": (sig_x, np.exp(sig_x[:, 0] + 0.7 * sig_x[:, 3]))})
+    result = iterative_selection(data, lambda: make_mimicker("hln", hidden=(16, 16), epochs=15, threads=1),
+                                 n_rounds=1)
+    first = result["rounds"][0]
+    assert first["added"] == "b"  # column 3: the only other observable the score depends on
+    assert first["added_ado_misordered"] > 0.6
+    assert result["rounds"][1]["ado_test"] > first["ado_test"] + 0.05
+    assert result["rounds"][1]["auc"]["toy"] > 0.7
+
+
+def test_hardest_constituents_and_inputs():
+    from hepad.events.mimicker_io import JetSample
+
+    s = JetSample(np.array([0, 3, 4]), np.array([1.0, 5.0, 3.0, 2.0]), np.zeros(4), np.zeros(4), np.zeros(4))
+    h = hardest_constituents(s, 2)
+    assert list(h.offsets) == [0, 2, 3] and list(h.pt) == [5.0, 3.0, 2.0]
+    assert hardest_constituents(s, 0) is s
+    x = mimicker_inputs(np.array([[1.0, 0.0], [np.e, 2.0]]))
+    assert np.allclose(x, [[0.0, np.log(2.0)], [1.0, np.log(2.0)]])  # non-positive floored per column
