@@ -18,7 +18,7 @@ rule generate_events:
         f"{BENCH}/generate_events/{{process}}/chunk{{chunk}}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=generation_runtime,
     conda:
         "../../envs/generate.yaml"
@@ -43,7 +43,7 @@ rule merge_events:
         f"{BENCH}/merge_events/{{process}}.tsv"
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=4000,
         runtime=30,
     conda:
         "../../envs/generate.yaml"
@@ -68,7 +68,7 @@ rule merge_events_dataset:
         f"{LOGS}/merge_events/dataset.log",
     threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=4000,
         runtime=30,
     conda:
         "../../envs/generate.yaml"
@@ -92,7 +92,7 @@ rule merge_events_extra_sr:
         f"{LOGS}/merge_events/extra_qcd_sr.log",
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
         runtime=15,
     conda:
         "../../envs/generate.yaml"
