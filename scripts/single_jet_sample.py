@@ -24,16 +24,26 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("single_jet_sample")
-    from hepad.events.mimicker_io import concatenate, pt_window, read_jet_sample, read_zenodo, write_jet_sample
+    from hepad.events.mimicker_io import (concatenate, pt_window, read_jet_sample, read_zenodo, write_jet_sample,
+                                          zenodo_size)
 
     if args.source == "zenodo":
         if len(args.inputs) != 1:
             raise InputError("--source zenodo takes exactly one input file")
-        sample = read_zenodo(args.inputs[0])
+        # read blocks until enough jets are in the pT window (the files hold 100k events or more)
+        total = zenodo_size(args.inputs[0])
+        block = max(4 * args.max_jets, 10000) if args.max_jets else total
+        parts, start, n_in = [], 0, 0
+        while start < total and (not args.max_jets or n_in < args.max_jets):
+            part = pt_window(read_zenodo(args.inputs[0], max_jets=block, start=start), *args.pt_window)
+            parts.append(part)
+            n_in += part.n_jets
+            start += block
+        sample, n_read = concatenate(parts), min(start, total)
     else:
         sample = concatenate([read_jet_sample(p) for p in args.inputs])
-    n_read = sample.n_jets
-    sample = pt_window(sample, *args.pt_window)
+        n_read = sample.n_jets
+        sample = pt_window(sample, *args.pt_window)
     if args.max_jets and sample.n_jets > args.max_jets:
         sample = sample.head(args.max_jets)
     elif args.max_jets and sample.n_jets < args.max_jets:

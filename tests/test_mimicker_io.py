@@ -44,3 +44,11 @@ def test_zenodo_not_that_layout(tmp_path):
         f["something"] = [1]
     with pytest.raises(InputError, match="objects/jets/constituents"):
         read_zenodo(tmp_path / "x.h5")
+
+
+def test_zenodo_read_in_blocks(tmp_path):
+    write_toy_zenodo(tmp_path / "w.h5", n=30, prongs=2, mass=80.0, seed=4)
+    whole = read_zenodo(tmp_path / "w.h5")
+    parts = concatenate([read_zenodo(tmp_path / "w.h5", max_jets=7, start=s) for s in range(0, 30, 7)])
+    assert np.array_equal(parts.offsets, whole.offsets) and np.array_equal(parts.pt, whole.pt)
+    assert np.array_equal(parts.nsub, whole.nsub)

@@ -107,21 +107,33 @@ def from_p4(offsets, e, px, py, pz) -> JetSample:
     return JetSample(new_off, pt, y, np.arctan2(py, px), np.sqrt(np.maximum(m2, 0.0)))
 
 
-def read_zenodo(path, max_jets: int | None = None) -> JetSample:
-    """Leading jets of a Zenodo mimicker file (module docstring), with the E >= |p| order check."""
+def zenodo_size(path) -> int:
+    """Number of events in a Zenodo mimicker file."""
+    try:
+        with h5py.File(path, "r") as f:
+            return int(f[ZENODO_CONSTITUENTS].shape[0])
+    except (OSError, KeyError) as err:
+        raise InputError(f"{path}: no dataset {ZENODO_CONSTITUENTS!r} ({err}); not a file of Zenodo records "
+                         "4641460/4614656 (delete it and download again)")
+
+
+def read_zenodo(path, max_jets: int | None = None, start: int = 0) -> JetSample:
+    """Leading jets of events ``start .. start + max_jets`` of a Zenodo mimicker file (module docstring),
+    with the E >= |p| order check."""
     try:
         with h5py.File(path, "r") as f:
             if ZENODO_CONSTITUENTS not in f:
                 raise InputError(f"{path}: no dataset {ZENODO_CONSTITUENTS!r}; not a file of Zenodo records "
                                  "4641460/4614656 (delete it and download again)")
             dset = f[ZENODO_CONSTITUENTS]
-            n = dset.shape[0] if max_jets is None else min(int(max_jets), dset.shape[0])
-            raw = dset[:n, 0] if dset.ndim == 2 else dset[:n]
+            stop = dset.shape[0] if max_jets is None else min(start + int(max_jets), dset.shape[0])
+            n = max(stop - start, 0)
+            raw = dset[start:stop, 0] if dset.ndim == 2 else dset[start:stop]
             nsub = None
             if ZENODO_OBS in f:
                 obs = f[ZENODO_OBS]
-                nsub = np.asarray(obs[:n, 0, ZENODO_NSUB_START:] if obs.ndim == 3 else obs[:n, ZENODO_NSUB_START:],
-                                  dtype=np.float64)
+                nsub = np.asarray(obs[start:stop, 0, ZENODO_NSUB_START:] if obs.ndim == 3
+                                  else obs[start:stop, ZENODO_NSUB_START:], dtype=np.float64)
     except OSError as err:
         raise InputError(f"{path}: cannot read as HDF5 ({err}); delete it and download again")
     lengths = np.array([len(r) for r in raw], dtype=np.int64)
