@@ -9,6 +9,7 @@ physics. Prints events, epochs run, seconds per epoch, total seconds, and the va
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -49,9 +50,9 @@ def main():
     n_val = int(args.events * args.val_fraction)
     x = toy_inputs(args.events + n_val).astype(np.float32)
     prior = make_prior(args.family, params, seed=1, threads=args.threads)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     prior.fit(x[: args.events], x[args.events:])
-    total = time.perf_counter() - t0
+    total, cpu = time.perf_counter() - t0, time.process_time() - c0
     hist = prior.history_
     per_epoch = np.mean([h["seconds"] for h in hist])
     key = "val_nll" if args.family == "flow" else "val_loss"
@@ -59,6 +60,8 @@ def main():
     print(f"events {args.events} (+{n_val} validation), threads {args.threads}: {len(hist)} epochs, "
           f"{per_epoch:.1f} s per epoch, {total:.0f} s in all ({total / 60:.1f} min); "
           f"best validation loss {min(h[key] for h in hist):.4f}")
+    # On a shared machine the wall time includes waiting for the cores; the CPU time does not.
+    print(f"CPU time {cpu:.0f} s ({cpu / len(hist):.1f} s per epoch); load average at end {os.getloadavg()[0]:.1f}")
     t0 = time.perf_counter()
     prior.score(x[:100_000])
     print(f"scoring: {100_000 / (time.perf_counter() - t0):.0f} events/s")
