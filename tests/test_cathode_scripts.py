@@ -1,0 +1,102 @@
+"""The CATHODE scripts by hand: --help, a killed flow training resumed to the uninterrupted result,
+clear one-line errors."""
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from lhco_toy import write_toy_lhco
+
+SCRIPTS = ["train_flow", "sample_sr", "train_classifier", "score_anode", "evaluate", "plot_sic", "plot_sb_scan"]
+SMALL_FLOW = ["--n-blocks", "2", "--hidden", "16", "--batch-size", "256", "--lr", "3e-3", "--patience", "0",
+              "--n-ensemble", "2", "--threads", "1", "--seed", "3"]
+
+
+def run(repo_root, name, *args, **kwargs):
+    return subprocess.run([sys.executable, str(repo_root / "scripts" / f"{name}.py"), *map(str, args)],
+                          capture_output=True, text=True, **kwargs)
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_help(repo_root, name):
+    result = run(repo_root, name, "--help")
+    assert result.returncode == 0 and "usage" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def prepared(repo_root, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("scripts")
+    write_toy_lhco(folder / "features.h5", n_bkg=8000, n_sig=400, seed=1)
+    write_toy_lhco(folder / "extra.h5", n_bkg=3000, n_sig=0, seed=2, sr_only=True)
+    result = run(repo_root, "prepare", "--features", folder / "features.h5", "--extra-bkg", folder / "extra.h5",
+                 "--nsig", 100, "--seed", 1, "--n-test-signal", 100, "--output", folder / "prep.h5",
+                 "--summary", folder / "prep.json")
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+def test_killed_flow_training_resumes_to_the_same_result(repo_root, prepared):
+    out = prepared
+    args = ["--data", out / "prep.h5", "--region", "sb", *SMALL_FLOW, "--max-epochs", 25]
+    ref = run(repo_root, "train_flow", *args, "--output", out / "ref")
+    assert ref.returncode == 0, ref.stderr
+    # Kill a second run as soon as its first checkpoint exists, then rerun it with the same command.
+    ckpt = out / "ckpt.pt"
+    cmd = [sys.executable, str(repo_root / "scripts/train_flow.py"), *map(str, args), "--output", str(out / "resumed"),
+           "--checkpoint", str(ckpt)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not ckpt.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert ckpt.exists(), "the run ended before its first checkpoint: nothing was interrupted"
+    assert not (out / "resumed/history.json").exists()
+    resumed = subprocess.run(cmd, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from checkpoint" in resumed.stderr
+    assert not ckpt.exists()  # removed once the model is saved
+    h_ref = json.loads((out / "ref/history.json").read_text())
+    h_res = json.loads((out / "resumed/history.json").read_text())
+    assert [e["val_nll"] for e in h_res["history"]] == [e["val_nll"] for e in h_ref["history"]]
+    assert h_res["ensemble_epochs"] == h_ref["ensemble_epochs"]
+    # The same samples from both models.
+    for name in ("ref", "resumed"):
+        result = run(repo_root, "sample_sr", "--data", out / "prep.h5", "--flow", out / name, "--seed", 5,
+                     "--oversampling", 1, "--output", out / f"samples_{name}.h5")
+        assert result.returncode == 0, result.stderr
+    import h5py
+
+    with h5py.File(out / "samples_ref.h5") as a, h5py.File(out / "samples_resumed.h5") as b:
+        np.testing.assert_array_equal(a["train"][()], b["train"][()])
+
+
+def test_errors_are_one_line(repo_root, prepared):
+    out = prepared
+    result = run(repo_root, "train_flow", "--data", out / "prep.h5", "--region", "sr", "--output", out / "x")
+    assert result.returncode == 1 and result.stderr.strip().splitlines()[-1].startswith("error: --region sr needs")
+    result = run(repo_root, "train_classifier", "--data", out / "prep.h5", "--mode", "cathode", "--family", "hgb",
+                 "--output", out / "m", "--scores", out / "s.h5")
+    assert result.returncode == 1 and "needs --samples" in result.stderr
+    result = run(repo_root, "train_classifier", "--data", out / "missing.h5", "--mode", "iad", "--family", "hgb",
+                 "--output", out / "m", "--scores", out / "s.h5")
+    assert result.returncode == 1 and "cannot read prepared set" in result.stderr
+    result = run(repo_root, "sample_sr", "--data", out / "prep.h5", "--flow", out / "nothing", "--output", out / "s.h5")
+    assert result.returncode == 1 and "rerun train_flow" in result.stderr
+    result = run(repo_root, "evaluate", "--scores", out / "none.h5", "--summary", out / "prep.json", "--method", "iad_hgb",
+                 "--dataset", "generated", "--nsig", 100, "--seed", 1, "--run", 0, "--output", out / "m.json")
+    assert result.returncode == 1 and "cannot read test scores" in result.stderr
+
+
+def test_diverging_flow_stops_with_epoch_and_cause(repo_root, prepared):
+    out = prepared
+    result = run(repo_root, "train_flow", "--data", out / "prep.h5", "--region", "sb", "--n-blocks", "2", "--hidden", "16",
+                 "--batch-size", "256", "--lr", "1e6", "--max-epochs", "5", "--threads", "1", "--output", out / "nan")
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and "epoch" in last and "lr" in last
+    assert not (out / "nan/flow.pt").exists()
