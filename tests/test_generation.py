@@ -211,3 +211,61 @@ def test_three_prong_variant_has_three_prong_x_jets(generated):
     assert np.median(m3) == pytest.approx(500, rel=0.15)
     assert np.median(t32_3) < 0.85 * np.median(t32_2)  # X -> qqq has a third prong
     assert np.median(t21_3) > 1.5 * np.median(t21_2)  # ... and is not two-prong-like
+
+
+# --- configuration checks ---------------------------------------------------------------------------
+
+def _config(**generation):
+    from hepad.config import validate_config
+
+    return validate_config({"generation": generation})
+
+
+@pytest.mark.parametrize("generation,match", [
+    ({"signal": {"mwprime": 500, "mx": 400, "my": 200}}, r"mX \+ mY = 600 GeV must be below mW' = 500"),
+    ({"extra_signals": [{"mwprime": 3000, "mx": 2500, "my": 600}]}, r"extra_signals\[0\]"),
+    ({"pthat_min": 1300}, "pthat_min = 1300 GeV is above generation.trigger_pt"),
+    ({"qcd_sr_mhat": {"low": 3400, "high": 4000}}, "must enclose regions.sr"),
+    ({"detector": {"hcal": {"cell_eta": 20.0}}}, "cell_eta"),
+])
+def test_impossible_generation_settings_are_refused(generation, match):
+    from hepad.config import ConfigError
+    from hepad.events.settings import check_generation_config
+
+    with pytest.raises(ConfigError, match=match):
+        check_generation_config(_config(**generation))
+
+
+def test_negative_resolution_is_refused_by_the_schema():
+    from hepad.config import ConfigError
+
+    with pytest.raises(ConfigError, match="generation.detector.ecal.stochastic"):
+        _config(detector={"ecal": {"stochastic": -0.1}})
+
+
+def test_settings_per_process_and_chunks():
+    from hepad.events.settings import configured_signals, process_chunks, settings_for, settings_from_json
+
+    config = _config(events={"qcd": 10, "qcd_sr": 5, "signal": 7}, chunk_events={"qcd": 4, "qcd_sr": 5, "signal": 3},
+                     extra_signals=[{"mwprime": 4500, "mx": 500, "my": 150}, {"mwprime": 5000, "mx": 500, "my": 500, "prongs": 3}])
+    assert process_chunks("qcd", config) == [4, 4, 2]
+    assert process_chunks("qcd_sr", config) == [5]
+    assert process_chunks("wprime3p_5000_500_500", config) == [3, 3, 1]
+    assert configured_signals(config) == ["wprime_3500_500_100", "wprime_4500_500_150", "wprime3p_5000_500_500"]
+    # The signal region matters to qcd_sr only: changing it must not rerun the other processes.
+    moved = _config()
+    moved["regions"]["sr"] = {"low": 3.0, "high": 3.4}
+    assert settings_for("qcd", moved) == settings_for("qcd", _config())
+    assert settings_for("qcd_sr", moved) != settings_for("qcd_sr", _config())
+    text = settings_for("qcd_sr", moved).to_json()
+    assert settings_from_json(text) == settings_for("qcd_sr", moved)
+
+
+def test_snakemake_dry_run_stops_on_impossible_masses(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("generation:\n  signal: {mwprime: 500, mx: 400, my: 200}\n")
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "-d", str(tmp_path / "work"),
+                           "-s", str(ROOT / "Snakefile"), "resources/generated/features.h5", "--configfile", str(bad)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode != 0
+    assert "config error: generation.signal: mX + mY = 600 GeV must be below mW' = 500 GeV" in proc.stdout + proc.stderr
