@@ -1,0 +1,60 @@
+#!/usr/bin/env python
+"""CoDAE training throughput (images per second) and the extrapolated time of 100k images x 30 epochs.
+
+Trains the default-architecture CoDAE (or the one of --param options) for --epochs on --n images: QCD
+track masks from an image file of make_images (--images) or random masks of the given occupancy. Prints
+images/s per epoch and the extrapolation; the issue's goal is <= 30 min for 100k images x 30 epochs on
+2 cores. Say in bench/RESULTS.md what else ran on the machine: the figure scales with the free CPU.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from hepad.models.codae import CoDAE  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--images", help="image file of make_images (QCD); default: random masks")
+    p.add_argument("--n", type=int, default=4096, help="training images")
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--occupancy", type=float, default=0.025)
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="CoDAE hyperparameter (YAML value)")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.images:
+        from hepad.methods.codae import load_masks
+
+        x, _ = load_masks(args.images, np.arange(args.n))
+    else:
+        x = (np.random.default_rng(0).random((args.n, 1, 72, 58)) < args.occupancy).astype(np.uint8)
+    params = dict(p.split("=", 1) for p in args.param)
+    params = {k: yaml.safe_load(v) for k, v in params.items()}
+    model = CoDAE(**params, epochs=args.epochs, threads=args.threads, seed=0)
+    t0 = time.perf_counter()
+    model.fit(x)
+    total = time.perf_counter() - t0
+    rates = [len(x) / h["seconds"] for h in model.history_]
+    best = max(rates)
+    n_params = sum(p.numel() for p in model._net.parameters())
+    print(f"CoDAE {n_params} parameters, {len(x)} images x {args.epochs} epochs on {args.threads} threads, "
+          f"load average {os.getloadavg()[0]:.1f}: {total:.1f} s in all")
+    print("images/s per epoch: " + ", ".join(f"{r:.0f}" for r in rates))
+    print(f"100k images x 30 epochs at the best epoch's rate: {3e6 / best / 60:.0f} min "
+          f"(at the mean rate: {3e6 / np.mean(rates) / 60:.0f} min)")
+
+
+if __name__ == "__main__":
+    main()
