@@ -1,13 +1,7 @@
 # Helpers of the generation stage (generate.smk): config checks, look-ups, input functions. No rules.
 from hepad import config as hepad_config
 from hepad.events.process import PROCESS_REGEX
-from hepad.events.settings import (
-    check_generation_config,
-    chunk_events_for,
-    process_chunks,
-    settings_json,
-    signal_name,
-)
+from hepad.events.settings import check_generation_config, chunk_events_for, process_chunks, settings_json, signal_name
 
 # Checks that join several keys (signal masses vs W' mass, detector parameters, pthat vs trigger): the
 # Snakefile validated the config before this file was read, so run the check here too, at parse time,

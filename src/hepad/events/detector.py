@@ -219,20 +219,10 @@ class Detector:
 
 def check_detector(det: Detector) -> None:
     """Raise ``ValueError`` naming the first unphysical detector parameter."""
-    t = det.tracker
-    if not 0 <= t.efficiency <= 1:
-        raise ValueError(f"tracker.efficiency = {t.efficiency} must lie in [0, 1]")
-    for name in ("eta_max", "pt_min", "resolution_const", "resolution_slope"):
-        if getattr(t, name) < 0:
-            raise ValueError(f"tracker.{name} = {getattr(t, name)} must not be negative")
-    for label, calo in (("ecal", det.ecal), ("hcal", det.hcal)):
-        for name in ("eta_max", "cell_eta", "cell_phi"):
-            if getattr(calo, name) <= 0:
-                raise ValueError(f"{label}.{name} = {getattr(calo, name)} must be positive")
-        for name in ("stochastic", "constant", "noise", "threshold"):
-            if getattr(calo, name) < 0:
-                raise ValueError(f"{label}.{name} = {getattr(calo, name)} must not be negative")
-        if calo.cell_phi > np.pi:
-            raise ValueError(f"{label}.cell_phi = {calo.cell_phi} is larger than pi; use at most pi")
-        if calo.cell_eta > 2 * calo.eta_max:
-            raise ValueError(f"{label}.cell_eta = {calo.cell_eta} exceeds the whole acceptance 2 * eta_max")
+    from dataclasses import asdict
+
+    from hepad.events.checks import detector_problem
+
+    problem = detector_problem(asdict(det.tracker), asdict(det.ecal), asdict(det.hcal))
+    if problem:
+        raise ValueError(problem)

@@ -8,10 +8,9 @@ events in the same order; the chunk file records the number of generated events 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import h5py
 import numpy as np
@@ -21,6 +20,7 @@ from hepad.events.formats import LHCO_COLUMNS
 from hepad.events.jets import cluster_leading_jets, four_mass
 from hepad.events.nsubjettiness import DEFAULT_BETAS, nsubjettiness
 from hepad.events.process import Process, chunk_seed, detector_seed, parse_process
+from hepad.events.settings import ChunkSettings  # noqa: F401  (re-exported: the chunk's settings)
 from hepad.events.pythia import PythiaGenerator, process_settings
 from hepad.io import InputError, atomic_output
 
@@ -39,33 +39,6 @@ EXTENDED_COLUMNS = (
     + [c.format(j=j) for j in (1, 2) for c in TAU_COLUMNS]
 )
 CONSTITUENT_FIELDS = {"pt": np.float32, "eta": np.float32, "phi": np.float32, "channel": np.int8, "charge": np.int8}
-
-
-@dataclass
-class ChunkSettings:
-    """Everything that decides a chunk's content (the ``generation`` config section plus the SR)."""
-
-    seed: int = 1
-    pthat_min: float = 1100.0
-    trigger_pt: float = 1200.0
-    jet_radius: float = 1.0
-    qcd_sr_mhat: tuple[float, float] = (0.0, 13000.0)
-    sr: tuple[float, float] = (3.3, 3.7)  # TeV, regions.sr
-    detector: dict = field(default_factory=dict)
-
-    @classmethod
-    def from_config(cls, config: dict) -> "ChunkSettings":
-        gen = config["generation"]
-        return cls(
-            seed=gen["seed"], pthat_min=gen["pthat_min"], trigger_pt=gen["trigger_pt"],
-            jet_radius=gen["jet_radius"],
-            qcd_sr_mhat=(gen["qcd_sr_mhat"]["low"], gen["qcd_sr_mhat"]["high"]),
-            sr=(config["regions"]["sr"]["low"], config["regions"]["sr"]["high"]),
-            detector=gen["detector"],
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(self.__dict__, sort_keys=True)
 
 
 @dataclass

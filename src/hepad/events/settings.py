@@ -1,14 +1,45 @@
 """The ``generation`` config section: event counts per process, per-process settings, and the checks that
-JSON schema cannot express (they stop ``snakemake -n`` before any job)."""
+JSON schema cannot express (they stop ``snakemake -n`` before any job).
+
+Light on purpose (standard library only besides hepad.config): the rule files import it at parse time,
+so drawing the DAG needs no physics package.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
 from hepad.config import ConfigError
-from hepad.events.detector import Detector
-from hepad.events.generate import ChunkSettings
+from hepad.events.checks import detector_problem
 from hepad.events.process import check_signal_masses, chunk_sizes, parse_process, signal_process_name
+
+
+@dataclass
+class ChunkSettings:
+    """Everything that decides a chunk's content (the ``generation`` config section plus the SR)."""
+
+    seed: int = 1
+    pthat_min: float = 1100.0
+    trigger_pt: float = 1200.0
+    jet_radius: float = 1.0
+    qcd_sr_mhat: tuple[float, float] = (0.0, 13000.0)
+    sr: tuple[float, float] = (3.3, 3.7)  # TeV, regions.sr
+    detector: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: dict) -> "ChunkSettings":
+        gen = config["generation"]
+        return cls(
+            seed=gen["seed"], pthat_min=gen["pthat_min"], trigger_pt=gen["trigger_pt"],
+            jet_radius=gen["jet_radius"],
+            qcd_sr_mhat=(gen["qcd_sr_mhat"]["low"], gen["qcd_sr_mhat"]["high"]),
+            sr=(config["regions"]["sr"]["low"], config["regions"]["sr"]["high"]),
+            detector=gen["detector"],
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, sort_keys=True)
 
 
 def signal_name(signal: dict) -> str:
@@ -87,7 +118,7 @@ def check_generation_config(config: dict) -> None:
             f"config error: generation.qcd_sr_mhat = [{low}, {high}] GeV must enclose regions.sr = "
             f"[{sr['low']}, {sr['high']}] TeV with room on both sides (dijet masses differ from the hard-process "
             "mass by tens of percent); the default [0, 13000] restricts nothing")
-    try:
-        Detector.from_config(gen["detector"])
-    except ValueError as err:
-        raise ConfigError(f"config error: generation.detector: {err}")
+    det = gen["detector"]
+    problem = detector_problem(det["tracker"], det["ecal"], det["hcal"])
+    if problem:
+        raise ConfigError(f"config error: generation.detector.{problem}")
