@@ -202,7 +202,7 @@ rule sic_cathode:
     input:
         main_plot("sic_cathode"),
     output:
-        plot_outputs("results/sic_cathode"),
+        report_outputs("sic_cathode"),
     log:
         f"{LOGS}/sic_cathode.log",
     localrule: True
@@ -217,7 +217,7 @@ rule sic_comparison:
     input:
         main_plot("sic_comparison"),
     output:
-        plot_outputs("results/sic_comparison"),
+        report_outputs("sic_comparison"),
     log:
         f"{LOGS}/sic_comparison.log",
     localrule: True
@@ -232,7 +232,7 @@ rule sb_scan:
     input:
         main_plot("sb_scan"),
     output:
-        plot_outputs("results/sb_scan"),
+        report_outputs("sb_scan"),
     log:
         f"{LOGS}/sb_scan.log",
     localrule: True

@@ -111,6 +111,12 @@ def plot_outputs(stem):
     return [f"{stem}.pdf"] + [f"{stem}.{fmt}" for fmt in config["plots"]["formats"]]
 
 
+def report_outputs(kind):
+    """results/<kind>.pdf (and other formats), flagged for the HTML report with workflow/report/<kind>.rst."""
+    return [report(path, caption=f"../report/{kind}.rst", category="CATHODE and benchmarks")
+            for path in plot_outputs(f"results/{kind}")]
+
+
 def main_plot(kind):
     """The configured data set's plot behind a top-level results/<kind>.pdf (family: cathode.classifier.family)."""
     dataset, family, nsig = config["dataset"], CATHODE["classifier"]["family"], config["injection"]["nsig"]
