@@ -68,6 +68,7 @@ def plot_ado(selections: dict, outputs) -> list[str]:
 def plot_auc(selections: dict, outputs) -> list[str]:
     use_style()
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     first = next(iter(selections.values()))
     signals = list(first["autoencoder_auc"])
@@ -83,6 +84,7 @@ def plot_auc(selections: dict, outputs) -> list[str]:
         ax.tick_params(labelsize=10)
         ax.set_ylabel("AUC", fontsize=12)
         ax.set_xlabel("round", fontsize=12)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in list(axes.flat)[len(signals):]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=10)
