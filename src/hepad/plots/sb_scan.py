@@ -58,17 +58,19 @@ def plot_sb_scan(records: list[dict], title: str = ""):
     points = scan_points(records)
     ax.set_xlabel(SB_LABEL)
     ax.set_ylabel(r"max SIC")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
+    top = max([r["q84"] for rows in table.values() for r in rows] + [1.0])
+    ax.set_xlim(0, 1.1 * max(100 * v[0] for v in points.values()))
+    ax.set_ylim(0, 1.6 * top)  # room for the legend above the points
     # Top axis: S/sqrt(B) of each scan point, so both figures of the injection can be read off.
     sec = ax.secondary_xaxis("top")
     sec.set_xticks([100 * v[0] for v in points.values()])
     sec.set_xticklabels([f"{v[1]:.1f}" for v in points.values()], fontsize="x-small")
     sec.set_xlabel(r"S/$\sqrt{B}$", fontsize="small")
-    n_seeds = max(len({(r["seed"]) for r in records if r["nsig"] == n}) for n in points)
-    ax.legend(title=f"median, band 16-84 % ({n_seeds} seeds x runs)", fontsize="x-small",
-              title_fontsize="x-small", loc="upper left")
+    n_seeds = max(len({r["seed"] for r in records if r["nsig"] == n}) for n in points)
+    n_runs = max(len({r["run"] for r in records if r["method"] == m}) for m in table)
+    ax.legend(title=f"median, band 16-84 % over {n_seeds} seed{'s' * (n_seeds > 1)} x up to {n_runs} "
+              f"run{'s' * (n_runs > 1)}", fontsize="x-small", title_fontsize="x-small", loc="upper left", ncol=2)
     if title:
-        ax.set_title(title, fontsize="small", loc="left", pad=40)
+        ax.set_title(title, fontsize="small", loc="left", pad=32)
     fig.tight_layout()
     return fig
