@@ -86,12 +86,12 @@ def plot_sic(records: list[dict], title: str = ""):
     eff = np.linspace(0, 1, 101)
     ax.plot(eff, np.sqrt(eff), color="gray", linestyle=":", lw=1.5, label="random classifier")
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.6 * top)  # room for the legend above the curves
+    ax.set_ylim(0, 1.7 * top)  # room for the legend above the curves
     ax.set_xlabel(EFF_LABEL)
     ax.set_ylabel(SIC_LABEL)
     ax.plot([], [], marker="*", markersize=12, color="gray", lw=0, label="max SIC (median)")
     ax.legend(title=injection_text(records) + "\nmedian, band 16-84 %", fontsize="x-small",
-              title_fontsize="x-small", loc="upper right")
+              title_fontsize="x-small", loc="best")
     if title:
         ax.set_title(title, fontsize="small", loc="left")
     fig.tight_layout()
