@@ -7,6 +7,7 @@ Job lists come from Snakemake's dry run (`-n`): its "Job stats" table.
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -174,3 +175,32 @@ def test_killed_job_is_rerun_not_taken_for_done(done, tmp_path):
     # --until stopped at the flow for real: what follows it is still to be redone.
     after = _planned(_snakemake(work, "-n"))
     assert "train_flow" not in after and {"sample_sr", "train_classifier", "plot_sic"} <= after.keys()
+
+
+def test_scan_of_injections_and_seeds_runs_as_independent_jobs(tmp_path):
+    """3 injections x 3 seeds (config injection.scan_nsig, scan_seeds): one chain per prepared set, no job
+    of one set waiting for another set's, all collected by the S/B scan plot."""
+    work = _fresh(tmp_path / "scan")
+    config = _config(work, "scan", injection={"scan_nsig": [300, 200, 100], "scan_seeds": [1, 2, 3]})
+    planned = _planned(_snakemake(work, "-n", configfile=config, targets=["results/sb_scan.pdf"]))
+    assert planned["prepare"] == 9 and planned["plot_sb_scan"] == 1 and planned["sb_scan"] == 1
+    assert planned["train_flow"] % 9 == 0 and planned["train_classifier"] % 9 == 0
+
+    dag = _snakemake(work, "--dag", configfile=config, targets=["results/sb_scan.pdf"])
+    assert dag.returncode == 0, dag.stderr[-3000:]
+    labels = dict(re.findall(r'^\s*(\d+)\[label = "([^"]+)"', dag.stdout, re.M))
+    rule = {node: label.split("\\n")[0] for node, label in labels.items()}
+    edges = re.findall(r"^\s*(\d+) -> (\d+)", dag.stdout, re.M)
+    # Which prepared sets each job depends on: its prepare ancestors (the labels give prepare's wildcards).
+    sets_of = {node: {label} if rule[node] == "prepare" else set() for node, label in labels.items()}
+    for _ in range(len(labels)):
+        for a, b in edges:
+            sets_of[b] |= sets_of[a]
+    prepares = {node for node in labels if rule[node] == "prepare"}
+    assert len(prepares) == 9
+    for node, sets in sets_of.items():
+        if rule[node] not in ("plot_sb_scan", "sb_scan", "prepare") and sets:
+            assert len(sets) == 1, f"{rule[node]} depends on {len(sets)} prepared sets"
+    # Every set reaches the one plot.
+    plot = [node for node in labels if rule[node] == "plot_sb_scan"]
+    assert len(plot) == 1 and len(sets_of[plot[0]]) == 9

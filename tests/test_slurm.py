@@ -1,8 +1,10 @@
 """The SLURM profile on a real (one-node) SLURM cluster started on this machine.
 
 tests/slurm/start_slurm.sh installs Debian's slurm-wlm and munge if needed and starts slurmctld and slurmd.
-The tiny config's target then runs twice in fresh working directories: locally, and through
-`--workflow-profile workflow/profiles/slurm`. The test checks that every non-local job went through
+The tiny config's CATHODE target then runs twice, at the same time, in fresh working directories:
+locally, and through `--workflow-profile workflow/profiles/slurm`. The events are small LHCO-format toy
+files where the `lhco` data set's downloads land, so the runs need no network and take about a minute
+of compute. The test checks that every non-local job went through
 sbatch (the plugin's per-job SLURM logs, and slurmctld's record of each job id: completed, on this node,
 with the resources the rule asked for), that local rules did not, and that the outputs are the same as
 the local run's.
