@@ -1,9 +1,10 @@
 """Per-rule conda envs, checked statically: every rule that runs something has `conda:` with a pinned file
 in envs/, and that env provides every package its script imports (directly or through the hepad library).
 
-Imports are read with `ast`, not by importing: module-level imports (what runs when the module is
-loaded) and imports inside functions (matplotlib is often imported where it is used), followed through
-the hepad modules a script reaches. A script that runs Snakemake itself (the `dag` rule) also needs what
+Imports are read with `ast`, not by importing: every import of the script itself (its functions run), and
+the module-level imports (what runs when a module is loaded) of every hepad module and sibling script it
+reaches, transitively. Imports inside library functions are left out: they are often optional back-ends
+(nflows as one flow implementation) that the rule's env need not carry. A script that runs Snakemake itself (the `dag` rule) also needs what
 the Snakefile and the rule files import.
 """
 
@@ -97,6 +98,9 @@ def _name(spec):
 # --- imports ----------------------------------------------------------------------------------------
 
 def _hepad_module_file(dotted):
+    if dotted.startswith("scripts."):
+        path = ROOT / "scripts" / f"{dotted.split('.', 1)[1]}.py"
+        return path if path.is_file() else None
     base = SRC.joinpath(*dotted.split("."))
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():
@@ -104,8 +108,23 @@ def _hepad_module_file(dotted):
     return None
 
 
-def _imports_of(path, package=None):
-    """(top-level names of third-party imports, dotted hepad modules imported) of one Python file."""
+def _import_nodes(tree, inside_functions):
+    """Import statements of a module: all of them, or only those that run when it is loaded."""
+    if inside_functions:
+        yield from (n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)))
+        return
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def _imports_of(path, package=None, inside_functions=False):
+    """(top-level names of third-party imports, dotted hepad modules imported) of one Python file.
+    Sibling scripts (scripts/<name>.py) count as hepad-like modules: "scripts.<name>"."""
     source = path.read_text()
     tree = ast.parse(source, filename=str(path))
     external, hepad = set(), set()
@@ -117,10 +136,12 @@ def _imports_of(path, package=None):
             parts = module.split(".")
             # Loading hepad.a.b runs hepad/__init__, hepad/a/__init__ too.
             hepad.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+        elif (ROOT / "scripts" / f"{top}.py").is_file():
+            hepad.add(f"scripts.{top}")
         elif top not in sys.stdlib_module_names and top not in ("_bootstrap", "__future__"):
             external.add(top)
 
-    for node in ast.walk(tree):
+    for node in _import_nodes(tree, inside_functions):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 add(alias.name)
@@ -139,7 +160,8 @@ def _imports_of(path, package=None):
 
 def _imports_transitive(path):
     """Third-party top-level modules imported by a script and every hepad module it reaches."""
-    external, todo, seen = _imports_of(path)[0], set(_imports_of(path)[1]), set()
+    external, todo = _imports_of(path, inside_functions=True)
+    todo, seen = set(todo), set()
     while todo:
         module = todo.pop()
         if module in seen:
