@@ -63,23 +63,34 @@ def _unavailable(reason):
     pytest.skip(f"SLURM test cluster unavailable: {reason}")
 
 
+def _cluster_up():
+    try:
+        return subprocess.run(["sinfo", "-h"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 @pytest.fixture(scope="module")
 def slurm_cluster(repo_root):
+    """The node name of the test cluster; stopped afterwards if this test started it."""
     if sys.platform != "linux":
         _unavailable(f"needs Linux, this is {sys.platform}")
     if os.geteuid() != 0:
         _unavailable("start_slurm.sh installs packages and starts daemons as root; run the tests as root")
+    script = repo_root / "tests/slurm/start_slurm.sh"
+    was_up = _cluster_up()
     start = time.monotonic()
     try:
-        result = subprocess.run(["bash", str(repo_root / "tests/slurm/start_slurm.sh")],
-                                capture_output=True, text=True, timeout=180)
+        result = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=180)
     except subprocess.TimeoutExpired:
         _unavailable("tests/slurm/start_slurm.sh did not finish within 180 s")
     if result.returncode != 0:
         _unavailable(f"tests/slurm/start_slurm.sh exited {result.returncode}:\n{result.stdout}{result.stderr}")
     print(f"SLURM up in {time.monotonic() - start:.1f} s: {result.stdout.strip()}")
     node = subprocess.run(["sinfo", "-h", "-o", "%n"], capture_output=True, text=True).stdout.split()[0]
-    return node
+    yield node
+    if not was_up:
+        subprocess.run(["bash", str(script), "--stop"], capture_output=True, timeout=60)
 
 
 def _env():
