@@ -246,6 +246,10 @@ class ConditionalFlow:
     """Conditional MAF density p(x | c) with an ensemble of the best epochs (CATHODE's density model).
 
     Works on already-scaled inputs (compose with :class:`hepad.data.scaling.LogitScaler`).
+    The constructor defaults are the reference settings of CATHODE. The faster recipe of the workflow
+    config (``implementation="made", batch_size=4096, lr=2e-3, lr_schedule="cosine", warmup_epochs=1,
+    max_epochs=40``) costs about a third per epoch and needs 40 instead of 100 epochs for an equally
+    good validation loss (bench/bench_flow_training.py, bench/RESULTS.md).
 
     Parameters
     ----------
@@ -502,7 +506,6 @@ class ConditionalFlow:
 
     def _member(self, i, device):
         if getattr(self, "_model", None) is None or self._model_device != device:
-            torch.manual_seed(self.seed)
             self._model = self._build(self.n_cond_).to(device)
             self._model_device = device
         self._model.load_state_dict(self.ensemble_[i])
