@@ -33,6 +33,7 @@ import copy
 import json
 import logging
 import math
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -41,6 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from tqdm import tqdm
 
 from hepad.io import InputError, atomic_output
 from hepad.models.flows import NonFiniteLossError, resolve_device, set_threads
@@ -210,6 +212,7 @@ class _ImageModel:
     """Shared training loop of the image models: Adam, minibatches, best-validation-epoch weights, NaN stop."""
 
     _net: nn.Module | None = None
+    progress: bool = True  # tqdm bars during training (class attribute: not a hyperparameter)
 
     def _build(self, image_shape):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -232,7 +235,9 @@ class _ImageModel:
             net.train()
             perm = torch.randperm(n, generator=generator)
             run, seen = 0.0, 0
-            for step in range(steps_per_epoch):
+            # Progress in the rule's log (stderr), at most every 30 s.
+            for step in tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{self.epochs}", mininterval=30,
+                             disable=not self.progress, file=sys.stderr):
                 idx = perm[step * self.batch_size:(step + 1) * self.batch_size]
                 xb = x[idx].to(device)
                 yb = y[idx].to(device) if y is not None else None
