@@ -11,19 +11,10 @@ import numpy as np
 import pandas as pd
 
 from hepad.data.prepared import COLUMNS, SPLITS
+from hepad.events.formats import dijet_mass
 from hepad.io import InputError
 
 TAU21_EPS = 1e-5  # tau21 = tau2 / (tau1 + eps): as in the CATHODE preparation, finite for tau1 = 0
-
-
-def dijet_mass(frame: pd.DataFrame) -> np.ndarray:
-    """Invariant mass of the two jets in GeV, with E = sqrt(p^2 + m^2) per jet."""
-    p1 = frame[["pxj1", "pyj1", "pzj1"]].to_numpy(np.float64)
-    p2 = frame[["pxj2", "pyj2", "pzj2"]].to_numpy(np.float64)
-    e1 = np.sqrt((p1**2).sum(axis=1) + frame["mj1"].to_numpy(np.float64) ** 2)
-    e2 = np.sqrt((p2**2).sum(axis=1) + frame["mj2"].to_numpy(np.float64) ** 2)
-    m2 = (e1 + e2) ** 2 - ((p1 + p2) ** 2).sum(axis=1)
-    return np.sqrt(np.clip(m2, 0.0, None))
 
 
 def cathode_features(frame: pd.DataFrame) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hepad.events.stable_hdf5 import no_hdf5_timestamps
 from hepad.io import InputError, atomic_output
 
 LHCO_KEY = "df"
@@ -57,5 +58,15 @@ def write_lhco_features(frame: pd.DataFrame, path) -> None:
         raise ValueError(f"cannot write LHCO file {path}: missing columns {missing}")
     frame = frame[LHCO_COLUMNS].astype(np.float64)
     frame = frame.sort_values("label", kind="stable").reset_index(drop=True)
-    with atomic_output(path) as tmp:
+    with atomic_output(path) as tmp, no_hdf5_timestamps():  # byte-stable: same frame, same file
         frame.to_hdf(tmp, key=LHCO_KEY, mode="w", format="fixed")
+
+
+def dijet_mass(frame: pd.DataFrame) -> np.ndarray:
+    """Invariant mass of the two jets in GeV, with E = sqrt(p^2 + m^2) per jet."""
+    p1 = frame[["pxj1", "pyj1", "pzj1"]].to_numpy(np.float64)
+    p2 = frame[["pxj2", "pyj2", "pzj2"]].to_numpy(np.float64)
+    e1 = np.sqrt((p1**2).sum(axis=1) + frame["mj1"].to_numpy(np.float64) ** 2)
+    e2 = np.sqrt((p2**2).sum(axis=1) + frame["mj2"].to_numpy(np.float64) ** 2)
+    m2 = (e1 + e2) ** 2 - ((p1 + p2) ** 2).sum(axis=1)
+    return np.sqrt(np.clip(m2, 0.0, None))

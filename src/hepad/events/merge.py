@@ -21,27 +21,12 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from hepad.events.formats import LHCO_COLUMNS, read_lhco_features, write_lhco_features
+from hepad.events.formats import LHCO_COLUMNS, dijet_mass, read_lhco_features, write_lhco_features
 from hepad.events.generate import CONSTITUENT_FIELDS, EXTENDED_COLUMNS, read_chunk
 from hepad.events.stable_hdf5 import no_hdf5_timestamps
 from hepad.io import InputError, atomic_output, write_json
 
 EXTENDED_KEY = "df"
-
-
-def lhco_mjj(frame: pd.DataFrame) -> np.ndarray:
-    """Dijet mass [GeV] from the LHCO columns (E = sqrt(p^2 + m^2) per jet)."""
-    p = [frame[[f"px{j}", f"py{j}", f"pz{j}"]].to_numpy() for j in ("j1", "j2")]
-    m = [frame[f"m{j}"].to_numpy() for j in ("j1", "j2")]
-    e = [np.sqrt((pj ** 2).sum(axis=1) + mj ** 2) for pj, mj in zip(p, m)]
-    ptot = p[0] + p[1]
-    return np.sqrt(np.maximum((e[0] + e[1]) ** 2 - (ptot ** 2).sum(axis=1), 0.0))
-
-
-def write_features(frame: pd.DataFrame, path) -> None:
-    """LHCO features, byte-stable."""
-    with no_hdf5_timestamps():
-        write_lhco_features(frame, path)
 
 
 def write_extended(frame: pd.DataFrame, path) -> None:
@@ -81,7 +66,7 @@ def merge_chunks(chunk_paths, features_path, extended_path, constituents_path, s
             if len(processes) != 1:
                 raise InputError(f"chunks of different processes given to one merge: {sorted(processes)}")
             out.attrs["process"] = metas[0]["process"]
-    write_features(pd.DataFrame(np.concatenate(features), columns=LHCO_COLUMNS), features_path)
+    write_lhco_features(pd.DataFrame(np.concatenate(features), columns=LHCO_COLUMNS), features_path)
     write_extended(pd.DataFrame(np.concatenate(extended), columns=EXTENDED_COLUMNS), extended_path)
     n_gen = sum(m["n_generated"] for m in metas)
     n_acc = sum(m["n_accepted"] for m in metas)
@@ -144,7 +129,7 @@ def build_dataset(qcd_features, signal_features, qcd_extended, signal_extended, 
         if len(f) != len(e):
             raise InputError(f"{path}: {len(e)} rows but its features file has {len(f)}; rerun the merge")
     # QCD (label 0) first, then signal: write_lhco_features' stable sort by label keeps this order.
-    write_features(pd.concat(frames, ignore_index=True), features_path)
+    write_lhco_features(pd.concat(frames, ignore_index=True), features_path)
     write_extended(pd.concat(ext, ignore_index=True), extended_path)
     return {"n_background": len(frames[0]), "n_signal": len(frames[1])}
 
@@ -152,7 +137,7 @@ def build_dataset(qcd_features, signal_features, qcd_extended, signal_extended, 
 def build_extra_sr(qcd_sr_features, sr: tuple[float, float], out_path) -> dict:
     """``extra_qcd_sr.h5``: the SR-enriched QCD with only events of sr[0] < mjj < sr[1] [TeV]."""
     frame = read_lhco_features(qcd_sr_features)
-    mjj = lhco_mjj(frame) / 1000.0
+    mjj = dijet_mass(frame) / 1000.0
     keep = (mjj > sr[0]) & (mjj < sr[1])
-    write_features(frame[keep].reset_index(drop=True), out_path)
+    write_lhco_features(frame[keep].reset_index(drop=True), out_path)
     return {"n_input": len(frame), "n_sr": int(keep.sum())}
