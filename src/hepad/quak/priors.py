@@ -5,7 +5,7 @@ class"). Two families, with the same scikit-learn shape (``fit(x, x_val)``, ``sc
 - :class:`FlowPrior`: a masked autoregressive flow (the project's :class:`hepad.models.flows.ConditionalFlow`,
   given a constant condition, which makes it an unconditional density) scoring ``-log p(x)``;
 - :class:`VAEPrior`: the original QUAK model, a variational auto-encoder whose latent prior is itself a
-  MAF (nflows), scoring ``MSE(x, decoder(mu(x))) + beta * KL`` where the KL term
+  MAF (nflows), scoring ``||x - decoder(mu(x))||^2 + beta * KL`` where the KL term
   ``E_q[log q(z|x) - log p_flow(z)]`` is a Monte-Carlo average over ``n_score_samples`` noise draws,
   fixed and shared by all events (a deterministic score of each event alone).
 
@@ -180,8 +180,9 @@ class _LatentFlow(nn.Module):
 
 
 class _VAE(nn.Module):
-    def __init__(self, n_features, hidden, n_latent, prior_blocks, prior_hidden):
+    def __init__(self, n_features, hidden, n_latent, prior_blocks, prior_hidden, recon_sum=True):
         super().__init__()
+        self.recon_sum = recon_sum
         self.encoder = _mlp([n_features, *hidden], final_activation=True)
         self.to_mu = nn.Linear(hidden[-1], n_latent)
         self.to_logvar = nn.Linear(hidden[-1], n_latent)
@@ -198,19 +199,22 @@ class _VAE(nn.Module):
         # log q(z|x) of a diagonal Gaussian at its own sample: the eps**2 term is the standardised distance.
         log_q = -0.5 * (eps ** 2 + logvar + math.log(2 * math.pi)).sum(-1)
         log_p = self.prior.log_prob(z.reshape(k * n, d)).reshape(k, n)
-        recon = ((self.decoder(z) - x) ** 2).mean(-1)
-        return recon.mean(0), (log_q - log_p).mean(0), mu
+        return self._sq_err(self.decoder(z), x).mean(0), (log_q - log_p).mean(0), mu
+
+    def _sq_err(self, x_hat, x):
+        err = (x_hat - x) ** 2
+        return err.sum(-1) if self.recon_sum else err.mean(-1)
 
     def score(self, x, eps, beta):
         _, kl, mu = self.losses(x, eps)
-        recon = ((self.decoder(mu) - x) ** 2).mean(-1)
-        return recon + beta * kl
+        return self._sq_err(self.decoder(mu), x) + beta * kl
 
 
 class VAEPrior:
     """Variational auto-encoder with a MAF prior in the latent space (the original QUAK model).
 
-    Loss (training and score) = reconstruction MSE (mean over features) + ``beta`` * KL(q(z|x) || p_flow(z)).
+    Loss (training and score) = squared reconstruction error (summed or averaged over the features) +
+    ``beta`` * KL(q(z|x) || p_flow(z)).
 
     Parameters
     ----------
@@ -220,6 +224,10 @@ class VAEPrior:
         Encoder hidden layers (the decoder mirrors them), ELU.
     beta : float, default 1.0
         Weight of the KL term (the paper scans 0.1 ... 10).
+    reconstruction : {"sum", "mean"}, default "sum"
+        Squared error summed over the features (a Gaussian likelihood: beta = 1 is the standard VAE) or
+        averaged (which weighs the KL n_features times more: on standardised inputs the latent space
+        then tends to collapse and the reconstruction to the mean).
     prior_blocks : int, default 4
         MADE blocks of the latent flow.
     prior_hidden : int, default 32
@@ -241,14 +249,17 @@ class VAEPrior:
     """
 
     family = "vae"
-    _PARAMS = ("n_latent", "hidden", "beta", "prior_blocks", "prior_hidden", "lr", "batch_size", "max_epochs",
+    _PARAMS = ("n_latent", "hidden", "beta", "reconstruction", "prior_blocks", "prior_hidden", "lr", "batch_size", "max_epochs",
                "patience", "n_score_samples", "seed", "threads", "device")
 
-    def __init__(self, n_latent=4, hidden=(64, 32), beta=1.0, prior_blocks=4, prior_hidden=32, lr=1e-3,
+    def __init__(self, n_latent=4, hidden=(64, 32), beta=1.0, reconstruction="sum", prior_blocks=4, prior_hidden=32, lr=1e-3,
                  batch_size=1024, max_epochs=30, patience=5, n_score_samples=8, seed=0, threads=None, device=None):
         self.n_latent = n_latent
         self.hidden = tuple(hidden)
         self.beta = beta
+        if reconstruction not in ("sum", "mean"):
+            raise ValueError(f"reconstruction must be 'sum' or 'mean', got {reconstruction!r}")
+        self.reconstruction = reconstruction
         self.prior_blocks = prior_blocks
         self.prior_hidden = prior_hidden
         self.lr = lr
@@ -265,7 +276,8 @@ class VAEPrior:
 
     def _build(self):
         torch.manual_seed(self.seed)
-        return _VAE(self.n_features_, list(self.hidden), self.n_latent, self.prior_blocks, self.prior_hidden)
+        return _VAE(self.n_features_, list(self.hidden), self.n_latent, self.prior_blocks, self.prior_hidden,
+                    recon_sum=self.reconstruction == "sum")
 
     def fit(self, x, x_val) -> "VAEPrior":
         x, x_val = _as2d(x, "x"), _as2d(x_val, "x_val")
