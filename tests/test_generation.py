@@ -17,7 +17,8 @@ import pytest
 
 from hepad.events.formats import LHCO_COLUMNS, read_lhco_features
 from hepad.events.generate import EXTENDED_COLUMNS
-from hepad.events.merge import lhco_mjj, read_constituents, read_extended
+from hepad.events.formats import dijet_mass as lhco_mjj
+from hepad.events.merge import read_constituents, read_extended
 from hepad.events.process import chunk_seed, parse_process
 
 pytest.importorskip("pythia8mc")
