@@ -19,6 +19,9 @@ except ConfigError as err:
     sys.exit(str(err))
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/download.smk"
 include: "workflow/rules/generate.smk"
@@ -34,4 +37,6 @@ include: "workflow/rules/report.smk"
 rule all:
     input:
         "results/data_overview.pdf",
+        "results/sic_cathode.pdf",
+        "results/dag.pdf",
     default_target: True
