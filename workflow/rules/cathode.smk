@@ -29,6 +29,8 @@ rule train_flow:
         f"{LOGS}/{{dataset}}/train_flow/nsig{{nsig}}_seed{{seed}}_{{region}}.log",
     benchmark:
         f"{BENCH}/{{dataset}}/train_flow/nsig{{nsig}}_seed{{seed}}_{{region}}.tsv"
+    # The flows are the long pole of the DAG (flow -> samples -> CATHODE classifiers): start them first.
+    priority: 10
     threads: CATHODE["threads"]
     resources:
         mem_mb=8000,
@@ -60,6 +62,7 @@ rule sample_sr:
         f"{LOGS}/{{dataset}}/sample_sr/nsig{{nsig}}_seed{{seed}}.log",
     benchmark:
         f"{BENCH}/{{dataset}}/sample_sr/nsig{{nsig}}_seed{{seed}}.tsv"
+    priority: 5
     threads: CATHODE["threads"]
     resources:
         mem_mb=8000,
