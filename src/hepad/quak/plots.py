@@ -35,7 +35,17 @@ def combo_label(combo: str) -> str:
     return "background + " + pretty(combo.split("+", 1)[1])
 
 
-def plot_space(ax, bkg, sig, box=None, labels=("background", "signal"), axis_names=("x", "y"), bins=60):
+def _smooth(h, passes: int = 2):
+    """Separable [1, 2, 1]/4 smoothing of a 2-d histogram (edges padded with zeros), ``passes`` times."""
+    for _ in range(passes):
+        for axis in (0, 1):
+            p = np.pad(h, [(1, 1) if a == axis else (0, 0) for a in (0, 1)])
+            lo, mid, hi = (np.take(p, np.arange(k, k + h.shape[axis]), axis=axis) for k in (0, 1, 2))
+            h = 0.25 * lo + 0.5 * mid + 0.25 * hi
+    return h
+
+
+def plot_space(ax, bkg, sig, box=None, labels=("background", "signal"), axis_names=("x", "y"), bins=50):
     """Background as a grey 2-d density (log colour), the signal as coloured density contours, the box."""
     from matplotlib.colors import LogNorm
     from matplotlib.patches import Rectangle
@@ -46,6 +56,7 @@ def plot_space(ax, bkg, sig, box=None, labels=("background", "signal"), axis_nam
     edges = [np.linspace(lo[a], hi[a], bins + 1) for a in range(2)]
     hb, _, _ = np.histogram2d(bkg[:, 0], bkg[:, 1], bins=edges, density=True)
     hs, _, _ = np.histogram2d(sig[:, 0], sig[:, 1], bins=edges, density=True)
+    hs = _smooth(hs)  # contours of a few thousand events: smooth the bin-to-bin noise
     mesh = ax.pcolormesh(edges[0], edges[1], np.ma.masked_equal(hb.T, 0), cmap="Greys",
                          norm=LogNorm(), rasterized=True)
     centres = [0.5 * (e[1:] + e[:-1]) for e in edges]
