@@ -20,6 +20,9 @@ SCORE_STYLES = {
     "ntracks": ("number of tracks", "black", "--"),
     "track_pt_sum": (r"track $\sum p_T$", "dimgrey", "--"),
     "conv_ae_bce": ("conv. AE BCE", "tab:green", "--"),
+    "conv_ae_mse": ("conv. AE MSE", "yellowgreen", "--"),
+    "conv_ae_dice": ("conv. AE Dice", "darkkhaki", "--"),
+    "conv_ae_energy_diff": (r"conv. AE $|\Delta E|$", "tan", "--"),
     "cnn": ("supervised CNN", "grey", ":"),
 }
 
@@ -52,7 +55,7 @@ def plot_rocs(scores: dict, events: dict, outputs, tpr_mark: float = 0.4) -> lis
         ax.set_ylabel(r"background efficiency $\epsilon_B$")
         ax.set_title(f"SVJ, $m_{{Z'}}$ = {m / 1000:.1f} TeV ({int((label[sel] == 1).sum())} S, {n_bkg} QCD)",
                      fontsize=16)
-        ax.legend(fontsize=10, loc="lower right")
+        ax.legend(fontsize=9, loc="lower right", ncol=1, framealpha=0.8)
     fig.tight_layout()
     written = save_figure(fig, outputs)
     plt.close(fig)
