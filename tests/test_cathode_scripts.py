@@ -100,3 +100,24 @@ def test_diverging_flow_stops_with_epoch_and_cause(repo_root, prepared):
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error:") and "epoch" in last and "lr" in last
     assert not (out / "nan/flow.pt").exists()
+
+
+@pytest.mark.parametrize("family, params", [("hgb", ["n_models=2", "max_iter=20"]),
+                                            ("mlp", ["hidden=[8]", "epochs=2", "n_average=1", "batch_size=512"])])
+def test_classifier_rerun_gives_the_same_scores(repo_root, prepared, family, params):
+    """A killed classifier job is simply rerun: from scratch, with the same seed, it must give the same scores."""
+    import h5py
+
+    out = prepared
+    scores = []
+    for attempt in (1, 2):
+        args = ["--data", out / "prep.h5", "--mode", "iad", "--family", family, "--seed", 7, "--threads", 1,
+                "--output", out / f"{family}{attempt}", "--scores", out / f"{family}{attempt}.h5"]
+        for p in params:
+            args += ["--param", p]
+        result = run(repo_root, "train_classifier", *args)
+        assert result.returncode == 0, result.stderr
+        with h5py.File(out / f"{family}{attempt}.h5") as handle:
+            scores.append(handle["scores"][()])
+    np.testing.assert_array_equal(scores[0], scores[1])
+    assert scores[0].std() > 0
