@@ -87,3 +87,17 @@ def test_hardest_constituents_and_inputs():
     assert hardest_constituents(s, 0) is s
     x = mimicker_inputs(np.array([[1.0, 0.0], [np.e, 2.0]]))
     assert np.allclose(x, [[0.0, np.log(2.0)], [1.0, np.log(2.0)]])  # non-positive floored per column
+
+
+def test_selection_skips_monotone_copies_of_chosen_observables():
+    x, score = toy_observables(1500, 6)
+    x = np.column_stack([x, np.exp(x[:, 3]), x[:, 3] ** 3])  # two copies of column 3's ordering
+    sp = background_splits(1500, 2 / 3, 0.5)
+    names = ["m", "pt", "a", "b", "c", "d", "exp_b", "b_cubed"]
+    data = SelectionData(names, x[sp.train], score[sp.train], x[sp.select], score[sp.select], x[sp.test],
+                         score[sp.test], {})
+    result = iterative_selection(data, lambda: make_mimicker("hln", hidden=(8,), epochs=5, threads=1), n_rounds=2)
+    first, second = result["rounds"][0], result["rounds"][1]
+    assert first["added"] in ("b", "exp_b", "b_cubed")
+    assert sorted(second["skipped_redundant"]) == sorted({"b", "exp_b", "b_cubed"} - {first["added"]})
+    assert second["added"] not in ("b", "exp_b", "b_cubed")

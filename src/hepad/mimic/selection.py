@@ -8,7 +8,9 @@ Start from the base observables (jet mass and pT). In each round:
    its misordered pairs;
 3. for every observable not yet used, compute its ADO with the auto-encoder on exactly those pairs
    (``hepad.metrics.ado.MisorderedADO``, exact over all pairs; both orientations of an observable,
-   since a network can use either sign) and add the best one.
+   since a network can use either sign) and add the best one. Observables that order the selection
+   events like an already chosen one (ADO with it above ``redundant_ado``, e.g. the powers of one
+   EFP that energyflow lists as composite graphs) carry no new information and are skipped.
 
 After each round's training the mimicker's ADO with the auto-encoder on the background *test* events
 and its AUC against each signal (same test background) are recorded; the selection itself never sees
@@ -63,8 +65,17 @@ def best_candidate(restricted: MisorderedADO, x: np.ndarray, candidates: list[in
     return best, values[best][0], values[best][1], values
 
 
+def redundant(x: np.ndarray, candidate: int, selected: list[int], threshold: float) -> bool:
+    """True if column ``candidate`` orders the events (almost) like one of ``selected``, either way round."""
+    for s in selected:
+        a = ado(x[:, candidate], x[:, s])
+        if max(a, 1 - a) >= threshold:
+            return True
+    return False
+
+
 def iterative_selection(data: SelectionData, make_mimicker, n_rounds: int = 15,
-                        base=("m", "pt")) -> dict:
+                        base=("m", "pt"), redundant_ado: float = 0.999) -> dict:
     """Run the selection; returns a JSON-ready record of every round (see module docstring)."""
     names = list(data.names)
     selected = [names.index(b) for b in base]
@@ -87,7 +98,15 @@ def iterative_selection(data: SelectionData, make_mimicker, n_rounds: int = 15,
         if r < n_rounds:
             s_sel = model.predict(data.x_select[:, selected])
             restricted = MisorderedADO(data.ae_select, s_sel)
+            usable = [c for c in candidates if not redundant(data.x_select, c, selected, redundant_ado)]
+            skipped = [names[c] for c in candidates if c not in usable]
+            candidates = usable
+            if not candidates:
+                rounds.append(record)
+                log.info("round %d: every remaining observable duplicates a chosen one; stopping", r)
+                break
             best, value, sign, _ = best_candidate(restricted, data.x_select, candidates)
+            record["skipped_redundant"] = skipped
             record.update({"ado_select": ado(s_sel, data.ae_select),
                            "misordered_fraction": restricted.misordered / restricted.n_pairs,
                            "added": names[best], "added_ado_misordered": value, "added_sign": sign})
