@@ -34,8 +34,12 @@ def test_lint(repo_root):
 
 @pytest.mark.parametrize("configfile", ["config/config.yaml", "config/lhco.yaml", "tests/config/tiny.yaml"])
 def test_dry_run_of_every_readme_target(repo_root, tmp_path, configfile):
-    # A fresh working directory: the dry run plans every job from nothing.
-    for target in readme_targets(repo_root):
-        result = snakemake(repo_root, target, "-n", "--configfile", configfile,
-                           "--directory", str(tmp_path), "-s", str(repo_root / "Snakefile"))
-        assert result.returncode == 0, f"{target} with {configfile}:\n{result.stdout}\n{result.stderr}"
+    # A fresh working directory: the dry run plans every job from nothing. Generated-data paths in the
+    # table are valid for the generated data sets only.
+    targets = readme_targets(repo_root)
+    if "lhco" in configfile:
+        targets = [t for t in targets if "generated/" not in t]
+    result = snakemake(repo_root, *targets, "-n", "--configfile", configfile,
+                       "--directory", str(tmp_path), "-s", str(repo_root / "Snakefile"))
+    assert result.returncode == 0, f"{targets} with {configfile}:\n{result.stdout}\n{result.stderr}"
+    assert "total" in result.stdout  # the job table was planned
