@@ -101,3 +101,18 @@ def test_selection_skips_monotone_copies_of_chosen_observables():
     assert first["added"] in ("b", "exp_b", "b_cubed")
     assert sorted(second["skipped_redundant"]) == sorted({"b", "exp_b", "b_cubed"} - {first["added"]})
     assert second["added"] not in ("b", "exp_b", "b_cubed")
+
+
+def test_selection_does_not_pick_the_reverse_of_the_mimickers_ordering():
+    # a near copy of m, reversed, orders the pairs an m-only mimicker misorders "right": it must not win
+    x, score = toy_observables(2400, 7)
+    rng = np.random.default_rng(8)
+    x = np.column_stack([x, x[:, 0] + 0.01 * rng.normal(size=len(x))])
+    sp = background_splits(len(x), 2 / 3, 0.5)
+    names = ["m", "pt", "a", "b", "c", "d", "m_like"]
+    data = SelectionData(names, x[sp.train], score[sp.train], x[sp.select], score[sp.select], x[sp.test],
+                         score[sp.test], {})
+    result = iterative_selection(data, lambda: make_mimicker("hln", hidden=(16, 16), epochs=15, threads=1),
+                                 n_rounds=1)
+    assert result["rounds"][0]["added"] == "b"
+    assert result["rounds"][0]["added_sign"] == 1

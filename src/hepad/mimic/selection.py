@@ -7,8 +7,8 @@ Start from the base observables (jet mass and pT). In each round:
 2. score the background *selection* events; the pairs it orders differently from the auto-encoder are
    its misordered pairs;
 3. for every observable not yet used, compute its ADO with the auto-encoder on exactly those pairs
-   (``hepad.metrics.ado.MisorderedADO``, exact over all pairs; both orientations of an observable,
-   since a network can use either sign) and add the best one. Observables that order the selection
+   (``hepad.metrics.ado.MisorderedADO``, exact over all pairs; each observable oriented so that it
+   agrees with the auto-encoder on all pairs) and add the best one. Observables that order the selection
    events like an already chosen one (ADO with it above ``redundant_ado``, e.g. the powers of one
    EFP that energyflow lists as composite graphs) carry no new information and are skipped.
 
@@ -55,12 +55,19 @@ def signal_aucs(bkg_scores, signals: dict) -> dict:
     return out
 
 
-def best_candidate(restricted: MisorderedADO, x: np.ndarray, candidates: list[int]) -> tuple[int, float, int, dict]:
-    """(index, ADO on misordered pairs, sign, all values) of the best candidate column of ``x``."""
+def best_candidate(restricted: MisorderedADO, x: np.ndarray, candidates: list[int],
+                   reference: np.ndarray) -> tuple[int, float, int, dict]:
+    """(index, ADO on misordered pairs, sign, all values) of the best candidate column of ``x``.
+
+    Each candidate is taken in the orientation in which it agrees with the reference on all pairs
+    (ADO >= 1/2). Letting it take the better orientation *on the misordered pairs* instead would reward
+    the negative of the mimicker's own ordering, which orders exactly those pairs right but carries
+    nothing a network could use.
+    """
     values = {}
     for c in candidates:
-        pos, neg = restricted(x[:, c]), restricted(-x[:, c])  # both exact (ties make neg != 1 - pos)
-        values[c] = (pos, 1) if pos >= neg else (neg, -1)
+        sign = 1 if ado(x[:, c], reference) >= 0.5 else -1
+        values[c] = (restricted(sign * x[:, c]), sign)
     best = max(candidates, key=lambda c: values[c][0])
     return best, values[best][0], values[best][1], values
 
@@ -105,7 +112,7 @@ def iterative_selection(data: SelectionData, make_mimicker, n_rounds: int = 15,
                 rounds.append(record)
                 log.info("round %d: every remaining observable duplicates a chosen one; stopping", r)
                 break
-            best, value, sign, _ = best_candidate(restricted, data.x_select, candidates)
+            best, value, sign, _ = best_candidate(restricted, data.x_select, candidates, data.ae_select)
             record["skipped_redundant"] = skipped
             record.update({"ado_select": ado(s_sel, data.ae_select),
                            "misordered_fraction": restricted.misordered / restricted.n_pairs,
