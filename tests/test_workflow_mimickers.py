@@ -54,7 +54,8 @@ def test_selection_record(zenodo_chain):
         for r, nxt in zip(rounds, rounds[1:]):
             assert nxt["features"] == r["features"] + [r["added"]]  # each round adds what the last chose
             assert r["added"].startswith("efp_")
-            assert 0.5 <= r["added_ado_misordered"] <= 1
+            assert 0 <= r["added_ado_misordered"] <= 1
+            assert r["added_sign"] in (1, -1)
         for r in rounds:
             assert 0 <= r["ado_test"] <= 1
             assert set(r["auc"]) == {"top", "W"}
