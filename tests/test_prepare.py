@@ -5,6 +5,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from hepad.io import InputError
 from lhco_toy import toy_lhco_frame, write_toy_lhco
 
 SR = (3.3, 3.7)
+PREPARE = Path(__file__).resolve().parents[1] / "scripts" / "prepare.py"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,7 @@ def toy_files(tmp_path_factory):
 
 
 def run_prepare(features, extra, out, nsig, seed):
-    cmd = [sys.executable, "scripts/prepare.py", "--features", str(features), "--extra-bkg", str(extra),
+    cmd = [sys.executable, str(PREPARE), "--features", str(features), "--extra-bkg", str(extra),
            "--nsig", str(nsig), "--seed", str(seed), "--sr", *map(str, SR), "--n-test-signal", "200",
            "--output", str(out / f"n{nsig}_s{seed}.h5"), "--summary", str(out / f"n{nsig}_s{seed}.json")]
     result = subprocess.run(cmd, capture_output=True, text=True)
