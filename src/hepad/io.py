@@ -37,6 +37,23 @@ def write_json(obj, path: str | os.PathLike) -> None:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def save_npz_state(state: dict, path) -> None:
+    """Write a model's state (a dict of arrays and numbers) to an ``.npz`` file, atomically."""
+    import numpy as np
+
+    with atomic_output(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **state)
+
+
+def load_npz_state(path) -> dict:
+    """The state dict written by ``save_npz_state``."""
+    import numpy as np
+
+    with np.load(path) as data:
+        return {key: data[key] for key in data.files}
+
+
 def setup_logging(name: str) -> logging.Logger:
     """Log to stderr with timestamps; Snakemake rules redirect stderr into the rule's log file."""
     logging.basicConfig(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hepad.io import atomic_output
+from hepad.io import load_npz_state, save_npz_state
 
 
 def _logit(p):
@@ -138,12 +138,8 @@ class LogitScaler:
 
     def save(self, path) -> None:
         """Write the fitted state to an ``.npz`` file, atomically."""
-        with atomic_output(path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez(handle, **self.get_state())
+        save_npz_state(self.get_state(), path)
 
     @classmethod
     def load(cls, path) -> "LogitScaler":
-        with np.load(path) as data:
-            state = {key: data[key] for key in data.files}
-        return cls().set_state(state)
+        return cls().set_state(load_npz_state(path))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hepad.io import atomic_output
+from hepad.io import load_npz_state, save_npz_state
 
 # Keep u away from exactly 0 or 1 after the inverse logit (float64 rounds sigmoid(t) to 1 for t > 37).
 _U_EPS = 1e-12
@@ -95,12 +95,8 @@ class LogitKDE:
 
     def save(self, path) -> None:
         """Write the fitted state to an ``.npz`` file, atomically."""
-        with atomic_output(path) as tmp:
-            with open(tmp, "wb") as handle:
-                np.savez(handle, **self.get_state())
+        save_npz_state(self.get_state(), path)
 
     @classmethod
     def load(cls, path) -> "LogitKDE":
-        with np.load(path) as data:
-            state = {key: data[key] for key in data.files}
-        return cls().set_state(state)
+        return cls().set_state(load_npz_state(path))
