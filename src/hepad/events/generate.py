@@ -18,7 +18,10 @@ import numpy as np
 from hepad.events.detector import Detector
 from hepad.events.formats import LHCO_COLUMNS
 from hepad.events.jets import cluster_leading_jets, four_mass
-from hepad.events.nsubjettiness import DEFAULT_BETAS, nsubjettiness
+from hepad.events.nsubjettiness import DEFAULT_BETAS
+from hepad.events.substructure import (  # noqa: F401  (column names re-exported: the chunk layout)
+    BETA_NAMES, EXTENDED_COLUMNS, JET_COLUMNS, N_TAU, TAU_COLUMNS, channel_counts, dijet_substructure,
+    extended_table)
 from hepad.events.process import Process, chunk_seed, detector_seed, parse_process
 from hepad.events.settings import ChunkSettings  # noqa: F401  (re-exported: the chunk's settings)
 from hepad.events.pythia import PythiaGenerator, process_settings
@@ -26,18 +29,9 @@ from hepad.io import InputError, atomic_output
 
 # Events per Pythia batch: fixed, because it decides where a chunk stops generating (reproducibility).
 BATCH_EVENTS = 100
-N_TAU = 9
-BETA_NAMES = {0.5: "beta05", 1.0: "beta1", 2.0: "beta2"}
 # A chunk gives up when Pythia made this many events per requested event without filling the chunk.
 MAX_TRIES_PER_EVENT = 1000
 
-JET_COLUMNS = ["pt", "eta", "phi", "m", "e", "ncons", "ntrack", "necal", "nhcal"]
-TAU_COLUMNS = [f"tau{n}j{{j}}_{BETA_NAMES[b]}" for n in range(1, N_TAU + 1) for b in DEFAULT_BETAS]
-EXTENDED_COLUMNS = (
-    ["mjj", "mhat", "label", "chunk", "event"]
-    + [f"{c}j{j}" for j in (1, 2) for c in JET_COLUMNS]
-    + [c.format(j=j) for j in (1, 2) for c in TAU_COLUMNS]
-)
 CONSTITUENT_FIELDS = {"pt": np.float32, "eta": np.float32, "phi": np.float32, "channel": np.int8, "charge": np.int8}
 
 
@@ -168,24 +162,10 @@ def _process_batch(fs, process: Process, detector: Detector, settings: ChunkSett
         passed &= (mjj > settings.sr[0]) & (mjj < settings.sr[1])
     sel = np.flatnonzero(passed)
     n = len(sel)
-    # Constituents of the selected events' two jets, flat, jet-major (event k: jet 1 then jet 2).
-    slots = (2 * sel[:, None] + np.arange(2)).ravel()
-    counts = np.diff(jets.jet_offsets)[slots]
-    starts = jets.jet_offsets[:-1][slots]
-    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    cidx = jets.index[np.repeat(starts, counts) + within]
-    new_off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    owner = np.repeat(np.arange(2 * n), counts)
-    # Constituents ordered by decreasing pT inside each jet.
-    order = np.lexsort((-obj.pt[cidx], owner))
-    cidx = cidx[order]
-    taus = nsubjettiness(new_off, opx[cidx], opy[cidx], opz[cidx], oe[cidx], n_max=N_TAU,
-                         betas=DEFAULT_BETAS, r0=settings.jet_radius)
+    sub = dijet_substructure(jets, sel, opx, opy, opz, oe, obj.pt, settings.jet_radius)
     timer.add("nsubjettiness", t0)
 
-    p4 = jets.p4[sel]  # (n, 2, 4)
-    mass = four_mass(p4)
-    taus = taus.reshape(n, 2, N_TAU, len(DEFAULT_BETAS))
+    p4, mass, taus, cidx = sub.p4, sub.mass, sub.taus, sub.cidx
     b1 = DEFAULT_BETAS.index(1.0)
     features = np.empty((n, len(LHCO_COLUMNS)))
     for j in range(2):
@@ -195,25 +175,13 @@ def _process_batch(fs, process: Process, detector: Detector, settings: ChunkSett
         features[:, base + 4:base + 7] = taus[:, j, :3, b1]
     features[:, 14] = process.label
 
-    channel = obj.channel[cidx]
-    chan_counts = [np.bincount(owner, weights=(channel == c), minlength=2 * n).reshape(n, 2) for c in (0, 1, 2)]
-    ncons = counts.reshape(n, 2)
-    jpt = np.hypot(p4[..., 0], p4[..., 1])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        jeta = np.arcsinh(p4[..., 2] / jpt)
-    jphi = np.arctan2(p4[..., 1], p4[..., 0])
-    per_jet = np.stack([jpt, jeta, jphi, mass, p4[..., 3], ncons, *chan_counts], axis=-1)  # (n, 2, 9)
-    extended = np.concatenate([
-        np.stack([mjj[sel] * 1000.0, fs.mhat[sel], np.full(n, process.label), np.full(n, chunk),
-                  first_event + sel], axis=1),
-        per_jet[:, 0], per_jet[:, 1],
-        taus[:, 0].reshape(n, -1), taus[:, 1].reshape(n, -1),
-    ], axis=1)
+    extended = extended_table(sub, mjj[sel] * 1000.0, fs.mhat[sel], process.label, chunk, first_event + sel,
+                              per_channel=channel_counts(sub, obj.channel))
     constituents = {
         "pt": obj.pt[cidx], "eta": obj.eta[cidx], "phi": obj.phi[cidx],
-        "channel": channel, "charge": obj.charge[cidx],
+        "channel": obj.channel[cidx], "charge": obj.charge[cidx],
     }
-    return {"features": features, "extended": extended, "n_constituents": ncons.astype(np.int32),
+    return {"features": features, "extended": extended, "n_constituents": sub.ncons.astype(np.int32),
             "constituents": constituents}
 
 
