@@ -31,7 +31,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from hepad.io import InputError, atomic_output
-from hepad.models.flows import NonFiniteLossError, resolve_device, set_threads
+from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, load_torch_state, resolve_device,
+                               save_torch_state, set_threads)
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def _weighted_log_loss(p, y, w) -> float:
     return float(-(w * (y * np.log(p) + (1 - y) * np.log1p(-p))).sum() / w.sum())
 
 
-class Classifier:
+class Classifier(Estimator):
     """Common interface of the classifiers (use :func:`make_classifier`).
 
     ``fit(x, y, x_val=None, y_val=None, sample_weight=None, sample_weight_val=None) -> self``;
@@ -171,9 +172,6 @@ class MLPClassifier(Classifier):
     _PARAMS = ("hidden", "lr", "batch_size", "epochs", "n_average", "class_weight", "seed", "threads",
                "device", "patience", "weight_decay")
 
-    def get_params(self) -> dict:
-        return {name: getattr(self, name) for name in self._PARAMS}
-
     def _loss(self, model, x, y, w, chunk=65536):
         total = 0.0
         with torch.inference_mode():
@@ -213,7 +211,7 @@ class MLPClassifier(Classifier):
         opt = torch.optim.Adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay, foreach=True)
         n = len(x)
         n_batches = max(1, math.ceil(n / self.batch_size))
-        history, kept, best, since_best = [], [], math.inf, 0
+        history, selection = [], BestEpochs(self.n_average)
         for epoch in range(1, self.epochs + 1):
             t0 = time.perf_counter()
             model.train()
@@ -236,23 +234,15 @@ class MLPClassifier(Classifier):
             seconds = time.perf_counter() - t0
             history.append({"epoch": epoch, "train_loss": train_loss,
                             "val_loss": val_loss if has_val else None, "seconds": seconds})
-            if len(kept) < self.n_average or val_loss < kept[-1][0]:
-                state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-                kept.append((val_loss, epoch, state))
-                kept.sort(key=lambda item: (item[0], item[1]))
-                kept = kept[: self.n_average]
-            if val_loss < best:
-                best, since_best = val_loss, 0
-            else:
-                since_best += 1
+            selection.update(val_loss, epoch, model)
             log.info("epoch %d/%d: train loss %.5f, val loss %s, %.1f s", epoch, self.epochs, train_loss,
                      f"{val_loss:.5f}" if has_val else "-", seconds)
-            if has_val and self.patience is not None and since_best >= self.patience:
+            if has_val and self.patience is not None and selection.since_best >= self.patience:
                 log.info("early stop: no improvement of the validation loss in %d epochs", self.patience)
                 break
         self.history_ = history
-        self.states_ = [k[2] for k in kept]
-        self.kept_epochs_ = [k[1] for k in kept]
+        self.states_ = selection.states
+        self.kept_epochs_ = selection.epochs
         self.n_features_ = x.shape[1]
         log.info("averaging the models of epochs %s", self.kept_epochs_)
         return self
@@ -284,18 +274,12 @@ class MLPClassifier(Classifier):
                  "history": self.history_, "mean": torch.as_tensor(self.mean_),
                  "std": torch.as_tensor(self.std_), "n_features": self.n_features_}
         state["params"]["hidden"] = list(self.hidden)
-        with atomic_output(path) as tmp:
-            torch.save(state, tmp)
+        save_torch_state(path, state)
 
     @classmethod
     def load(cls, path, device=None, threads=None) -> "MLPClassifier":
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError) as err:
-            raise InputError(f"{path}: cannot read classifier ({err})")
-        params = dict(state["params"])
-        params["device"], params["threads"] = device, threads
-        clf = cls(**params)
+        state = load_torch_state(path, "classifier")
+        clf = cls(**dict(state["params"], device=device, threads=threads))
         clf.states_ = state["states"]
         clf.kept_epochs_ = state["kept_epochs"]
         clf.history_ = state["history"]
@@ -358,9 +342,6 @@ class HGBEnsemble(Classifier):
 
     _PARAMS = ("n_models", "max_iter", "max_leaf_nodes", "learning_rate", "early_stopping_fraction",
                "n_iter_no_change", "class_weight", "seed", "threads", "device")
-
-    def get_params(self) -> dict:
-        return {name: getattr(self, name) for name in self._PARAMS}
 
     def _limits(self):
         from threadpoolctl import threadpool_limits

@@ -29,7 +29,6 @@ training mean), and ``kl`` (variational variant only).
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import math
@@ -45,7 +44,8 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from hepad.io import InputError, atomic_output
-from hepad.models.flows import NonFiniteLossError, resolve_device, set_threads
+from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, load_torch_state, resolve_device,
+                               save_torch_state, set_threads)
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ def _as_tensor(x: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(x.astype(np.float32, copy=False))
 
 
-class _ImageModel:
+class _ImageModel(Estimator):
     """Shared training loop of the image models: Adam, minibatches, best-validation-epoch weights, NaN stop."""
 
     _net: nn.Module | None = None
@@ -229,7 +229,7 @@ class _ImageModel:
         steps_per_epoch = max(1, math.ceil(n / self.batch_size))
         total = steps_per_epoch * self.epochs
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
-        best, best_state, history = math.inf, None, []
+        selection, history = BestEpochs(), []
         for epoch in range(self.epochs):
             t0 = time.perf_counter()
             net.train()
@@ -257,9 +257,8 @@ class _ImageModel:
                             "seconds": time.perf_counter() - t0})
             log.info("epoch %d/%d: train %.5f, val %.5f (%.1f s, %.0f images/s)", epoch + 1, self.epochs, train_loss,
                      val_loss, history[-1]["seconds"], n / history[-1]["seconds"])
-            if val_loss < best:
-                best, best_state = val_loss, copy.deepcopy(net.state_dict())
-        net.load_state_dict(best_state)
+            selection.update(val_loss, epoch, net)
+        net.load_state_dict(selection.states[0])
         self.history_ = history
         return self
 
@@ -279,9 +278,6 @@ class _ImageModel:
         return resolve_device(self.device)
 
     # ------------------------------------------------------------------ persistence
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in self._param_names}
-
     def save(self, path) -> None:
         """One torch file: hyperparameters, weights and fitted statistics; written atomically."""
         if self._net is None:
@@ -289,8 +285,7 @@ class _ImageModel:
         state = {"class": type(self).__name__, "params": self.get_params(), "image_shape": self.image_shape_,
                  "state_dict": {k: v.cpu() for k, v in self._net.state_dict().items()},
                  "extra": self._extra_state(), "history": getattr(self, "history_", [])}
-        with atomic_output(path) as tmp:
-            torch.save(state, tmp)
+        save_torch_state(path, state)
 
     def _extra_state(self) -> dict:
         return {}
@@ -300,10 +295,8 @@ class _ImageModel:
 
     @classmethod
     def load(cls, path):
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=False)
-        except (OSError, RuntimeError, EOFError) as err:
-            raise InputError(f"{path}: not a readable model file ({err}); retrain it")
+        # Not weights_only: the fitted statistics in "extra" are numpy arrays.
+        state = load_torch_state(path, f"a {cls.__name__} model", "retrain it", weights_only=False)
         if state.get("class") != cls.__name__:
             raise InputError(f"{path} holds a {state.get('class')}, not a {cls.__name__}")
         model = cls(**state["params"])
@@ -356,9 +349,9 @@ class CoDAE(_ImageModel):
         Torch device; None = the GPU when visible, else the CPU.
     """
 
-    _param_names = ("encoder_channels", "latent_channels", "fm_channels", "latent_dim", "decoder_channels",
-                    "variational", "beta", "conditional", "augment", "lr", "weight_decay", "batch_size", "epochs",
-                    "seed", "threads", "device")
+    _PARAMS = ("encoder_channels", "latent_channels", "fm_channels", "latent_dim", "decoder_channels",
+               "variational", "beta", "conditional", "augment", "lr", "weight_decay", "batch_size", "epochs",
+               "seed", "threads", "device")
 
     def __init__(self, encoder_channels=(8, 16, 32), latent_channels=64, fm_channels=(8, 16, 32, 32), latent_dim=2,
                  decoder_channels=(64, 32, 16, 8, 4), variational=True, beta=0.1, conditional=True, augment=True,

@@ -31,29 +31,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from hepad.io import InputError, atomic_output
+from hepad.io import InputError
+# NonFiniteLossError, resolve_device and set_threads have been imported from here: keep them importable.
+from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, load_torch_state,  # noqa: F401
+                               resolve_device, save_torch_state, set_threads)
 
 log = logging.getLogger(__name__)
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _SCALE_EPS = 1e-3  # lower bound of the affine scale, as in nflows, so the transform stays invertible
-
-
-class NonFiniteLossError(InputError):
-    """Training produced a NaN or infinite loss; the message names the epoch, batch and likely cause."""
-
-
-def resolve_device(device=None) -> torch.device:
-    """``device`` if given, else the GPU when torch sees one, else the CPU."""
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def set_threads(threads) -> None:
-    """Honour the rule's ``threads`` on the CPU (torch otherwise takes every core it sees)."""
-    if threads is not None and threads > 0:
-        torch.set_num_threads(int(threads))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -242,7 +228,7 @@ def _fingerprint(*arrays) -> list:
     return [[int(a.shape[0]), float(np.float64(a).sum()), float(np.float64(a[::97]).std())] for a in arrays]
 
 
-class ConditionalFlow:
+class ConditionalFlow(Estimator):
     """Conditional MAF density p(x | c) with an ensemble of the best epochs (CATHODE's density model).
 
     Works on already-scaled inputs (compose with :class:`hepad.data.scaling.LogitScaler`).
@@ -338,9 +324,6 @@ class ConditionalFlow:
                       "max_epochs", "patience", "n_ensemble", "seed", "implementation", "lr_schedule",
                       "lr_min_factor", "warmup_epochs")
 
-    def get_params(self) -> dict:
-        return {name: getattr(self, name) for name in self._PARAMS}
-
     def _build(self, n_cond):
         return IMPLEMENTATIONS[self.implementation](self.n_features, n_cond, self.n_blocks, self.hidden,
                                                     self.batch_norm)
@@ -405,8 +388,8 @@ class ConditionalFlow:
         opt = torch.optim.Adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay, foreach=True)
         settings = {name: getattr(self, name) for name in self._RESULT_PARAMS}
         fingerprint = _fingerprint(x, cond, x_val, cond_val)
-        start_epoch, history, kept, best, since_best = 0, [], [], math.inf, 0
-        done = False
+        start_epoch, history, done = 0, [], False
+        selection = BestEpochs(self.n_ensemble)
 
         if checkpoint_path is not None and Path(checkpoint_path).exists():
             ckpt = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
@@ -414,8 +397,8 @@ class ConditionalFlow:
                 model.load_state_dict(ckpt["model"])
                 opt.load_state_dict(ckpt["optimizer"])
                 start_epoch, history = ckpt["epoch"], ckpt["history"]
-                kept = [(v, e, sd) for v, e, sd in zip(ckpt["kept_val"], ckpt["kept_epoch"], ckpt["kept_states"])]
-                best, since_best, done = ckpt["best"], ckpt["since_best"], ckpt["done"]
+                selection.kept = list(zip(ckpt["kept_val"], ckpt["kept_epoch"], ckpt["kept_states"]))
+                selection.best, selection.since_best, done = ckpt["best"], ckpt["since_best"], ckpt["done"]
                 log.info("resuming from checkpoint %s after epoch %d", checkpoint_path, start_epoch)
             else:
                 log.warning("ignoring checkpoint %s: it belongs to other settings or data", checkpoint_path)
@@ -462,19 +445,10 @@ class ConditionalFlow:
             seconds = time.perf_counter() - t0
             history.append({"epoch": epoch, "train_nll": train_nll, "val_nll": val_nll, "lr": lr,
                             "seconds": seconds})
-            # Keep the n_ensemble best epochs (ties: the earlier epoch stays).
-            if len(kept) < self.n_ensemble or val_nll < kept[-1][0]:
-                state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-                kept.append((val_nll, epoch, state))
-                kept.sort(key=lambda item: (item[0], item[1]))
-                kept = kept[: self.n_ensemble]
-            if val_nll < best:
-                best, since_best = val_nll, 0
-            else:
-                since_best += 1
+            selection.update(val_nll, epoch, model)  # the n_ensemble best epochs (ties: the earlier stays)
             log.info("epoch %d/%d: train NLL %.5f, val NLL %.5f, lr %.3g, %.1f s%s", epoch, self.max_epochs,
-                     train_nll, val_nll, lr, seconds, " *" if since_best == 0 else "")
-            if self.patience is not None and since_best >= self.patience:
+                     train_nll, val_nll, lr, seconds, " *" if selection.since_best == 0 else "")
+            if self.patience is not None and selection.since_best >= self.patience:
                 log.info("early stop: no improvement of the validation loss in %d epochs", self.patience)
                 done = True
             if epoch >= self.max_epochs:
@@ -482,17 +456,15 @@ class ConditionalFlow:
             if checkpoint_path is not None:
                 ckpt = {"settings": settings, "fingerprint": fingerprint, "model": model.state_dict(),
                         "optimizer": opt.state_dict(), "epoch": epoch, "history": history,
-                        "kept_val": [k[0] for k in kept], "kept_epoch": [k[1] for k in kept],
-                        "kept_states": [k[2] for k in kept], "best": best, "since_best": since_best,
-                        "done": done}
-                with atomic_output(checkpoint_path) as tmp:
-                    torch.save(ckpt, tmp)
+                        "kept_val": selection.losses, "kept_epoch": selection.epochs, "kept_states": selection.states,
+                        "best": selection.best, "since_best": selection.since_best, "done": done}
+                save_torch_state(checkpoint_path, ckpt)
 
         self.history_ = history
-        self.ensemble_ = [k[2] for k in kept]
-        self.ensemble_val_nll_ = [k[0] for k in kept]
-        self.ensemble_epochs_ = [k[1] for k in kept]
-        self.best_val_nll_ = best
+        self.ensemble_ = selection.states
+        self.ensemble_val_nll_ = selection.losses
+        self.ensemble_epochs_ = selection.epochs
+        self.best_val_nll_ = selection.best
         log.info("kept epochs %s (val NLL %.5f ... %.5f)", self.ensemble_epochs_, self.ensemble_val_nll_[0],
                  self.ensemble_val_nll_[-1])
         self._model = None
@@ -563,25 +535,17 @@ class ConditionalFlow:
 
     # -- persistence ---------------------------------------------------------------------------------
 
-    def save(self, path) -> None:
-        """Write hyperparameters, kept ensemble and history to ``path`` (torch format), atomically."""
+    def get_state(self) -> dict:
+        """Hyperparameters, kept ensemble and history: what :meth:`save` writes."""
         self._check_fitted()
-        state = {"params": self.get_params(), "n_cond": self.n_cond_, "ensemble": self.ensemble_,
-                 "ensemble_val_nll": self.ensemble_val_nll_, "ensemble_epochs": self.ensemble_epochs_,
-                 "history": self.history_, "best_val_nll": self.best_val_nll_}
-        with atomic_output(path) as tmp:
-            torch.save(state, tmp)
+        return {"params": self.get_params(), "n_cond": self.n_cond_, "ensemble": self.ensemble_,
+                "ensemble_val_nll": self.ensemble_val_nll_, "ensemble_epochs": self.ensemble_epochs_,
+                "history": self.history_, "best_val_nll": self.best_val_nll_}
 
     @classmethod
-    def load(cls, path, device=None, threads=None) -> "ConditionalFlow":
-        """Read a flow written by :meth:`save`; ``device``/``threads`` override the saved ones."""
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError) as err:
-            raise InputError(f"{path}: cannot read flow ({err})")
-        params = dict(state["params"])
-        params["device"], params["threads"] = device, threads
-        flow = cls(**params)
+    def from_state(cls, state, device=None, threads=None) -> "ConditionalFlow":
+        """The flow of a :meth:`get_state` dict; ``device``/``threads`` override the saved ones."""
+        flow = cls(**dict(state["params"], device=device, threads=threads))
         flow.n_cond_ = state["n_cond"]
         flow.ensemble_ = state["ensemble"]
         flow.ensemble_val_nll_ = state["ensemble_val_nll"]
@@ -589,3 +553,12 @@ class ConditionalFlow:
         flow.history_ = state["history"]
         flow.best_val_nll_ = state["best_val_nll"]
         return flow
+
+    def save(self, path) -> None:
+        """Write hyperparameters, kept ensemble and history to ``path`` (torch format), atomically."""
+        save_torch_state(path, self.get_state())
+
+    @classmethod
+    def load(cls, path, device=None, threads=None) -> "ConditionalFlow":
+        """Read a flow written by :meth:`save`; ``device``/``threads`` override the saved ones."""
+        return cls.from_state(load_torch_state(path, "flow"), device=device, threads=threads)

@@ -12,7 +12,6 @@ The image side must be divisible by 8 (three poolings); 40 x 40 is the paper's.
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 
@@ -20,8 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from hepad.io import InputError, atomic_output
-from hepad.models.flows import NonFiniteLossError, resolve_device, set_threads
+from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, load_torch_state, resolve_device,
+                               save_torch_state, set_threads)
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ class _ConvAE(nn.Module):
         return torch.softmax(logits, dim=1).view_as(x)
 
 
-class ImageAutoEncoder:
+class ImageAutoEncoder(Estimator):
     """Convolutional image auto-encoder with a softmax output, scikit-learn shaped.
 
     Parameters
@@ -79,6 +78,9 @@ class ImageAutoEncoder:
         CPU threads for torch (the rule's ``threads``).
     """
 
+    # device and threads are not saved: they belong to the machine that runs it.
+    _PARAMS = ("bottleneck", "lr", "batch_size", "epochs", "patience", "val_fraction", "seed")
+
     def __init__(self, bottleneck=32, lr=1e-3, batch_size=128, epochs=30, patience=5, val_fraction=0.2,
                  seed=1, device=None, threads=None):
         self.bottleneck = int(bottleneck)
@@ -90,10 +92,6 @@ class ImageAutoEncoder:
         self.seed = int(seed)
         self.device = device
         self.threads = threads
-
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in ("bottleneck", "lr", "batch_size", "epochs", "patience",
-                                               "val_fraction", "seed")}
 
     def _images(self, images) -> torch.Tensor:
         x = np.asarray(images, dtype=np.float32)
@@ -116,7 +114,7 @@ class ImageAutoEncoder:
         model = _ConvAE(side, self.bottleneck).to(dev)
         opt = torch.optim.Adam(model.parameters(), lr=self.lr)
         scale = float(side * side)
-        best, best_state, bad = np.inf, None, 0
+        selection = BestEpochs()
         self.history_ = []
         for epoch in range(self.epochs):
             t0 = time.perf_counter()
@@ -139,13 +137,10 @@ class ImageAutoEncoder:
                                   "seconds": time.perf_counter() - t0})
             log.info("AE epoch %d: train %.5f, val %.5f (%.1f s)", epoch, train_loss, val_loss,
                      time.perf_counter() - t0)
-            if val_loss < best:
-                best, best_state, bad = val_loss, copy.deepcopy(model.state_dict()), 0
-            else:
-                bad += 1
-                if bad >= self.patience:
-                    break
-        model.load_state_dict(best_state)
+            selection.update(val_loss, epoch, model)
+            if selection.since_best >= max(self.patience, 1):  # patience 0 acts as 1
+                break
+        model.load_state_dict(selection.states[0])
         self.model_ = model.cpu().eval()
         return self
 
@@ -171,15 +166,11 @@ class ImageAutoEncoder:
     def save(self, path) -> None:
         state = {"params": self.get_params(), "n_pixels": self.n_pixels_, "state": self.model_.state_dict(),
                  "history": self.history_}
-        with atomic_output(path) as tmp:
-            torch.save(state, tmp)
+        save_torch_state(path, state)
 
     @classmethod
     def load(cls, path, threads=None) -> "ImageAutoEncoder":
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError) as err:
-            raise InputError(f"{path}: cannot read the image auto-encoder ({err}); delete it and rerun")
+        state = load_torch_state(path, "the image auto-encoder", "delete it and rerun")
         ae = cls(**state["params"], threads=threads)
         ae.n_pixels_ = state["n_pixels"]
         ae.model_ = _ConvAE(ae.n_pixels_, ae.bottleneck)

@@ -11,7 +11,7 @@ from torch.nn import functional as F
 
 from hepad.io import InputError
 from hepad.models.codae import CoDAE, _as_tensor, _ImageModel, augment
-from hepad.models.flows import set_threads
+from hepad.models.base import set_threads
 
 
 def n_tracks_score(ntracks) -> np.ndarray:
@@ -68,8 +68,8 @@ class CNNClassifier(_ImageModel):
         As in ``CoDAE`` (defaults 1e-3, 0, 128, 10, 0, None, None).
     """
 
-    _param_names = ("channels", "hidden", "augment", "lr", "weight_decay", "batch_size", "epochs", "seed",
-                    "threads", "device")
+    _PARAMS = ("channels", "hidden", "augment", "lr", "weight_decay", "batch_size", "epochs", "seed",
+               "threads", "device")
 
     def __init__(self, channels=(16, 32, 64), hidden=64, augment=True, lr=1e-3, weight_decay=0.0, batch_size=128,
                  epochs=10, seed=0, threads=None, device=None):

@@ -14,15 +14,15 @@ the lowest validation loss (a seeded hold-out of the training events), and have 
 
 from __future__ import annotations
 
-import copy
 import logging
 
 import numpy as np
 import torch
 from torch import nn
 
-from hepad.io import InputError, atomic_output
-from hepad.models.flows import NonFiniteLossError, resolve_device, set_threads
+from hepad.io import InputError
+from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, load_torch_state, resolve_device,
+                               save_torch_state, set_threads)
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,12 @@ def pair_indices(n: int, n_pairs: int, seed: int) -> np.ndarray:
     return np.stack([i, j], axis=1)
 
 
-class _Mimicker:
+class _Mimicker(Estimator):
     """Shared training loop; subclasses define the batches and the loss."""
 
     kind = ""
+    # device and threads are not saved: they belong to the machine that runs it.
+    _PARAMS = ("hidden", "lr", "batch_size", "epochs", "patience", "val_fraction", "seed")
 
     def __init__(self, hidden=(50, 50, 50, 50), lr=1e-3, batch_size=256, epochs=50, patience=5,
                  val_fraction=0.2, seed=1, device=None, threads=None):
@@ -64,8 +66,7 @@ class _Mimicker:
         self.threads = threads
 
     def get_params(self) -> dict:
-        return {"hidden": list(self.hidden), "lr": self.lr, "batch_size": self.batch_size, "epochs": self.epochs,
-                "patience": self.patience, "val_fraction": self.val_fraction, "seed": self.seed}
+        return {**super().get_params(), "hidden": list(self.hidden)}
 
     def _standardise(self, x) -> torch.Tensor:
         x = np.asarray(x, dtype=np.float64)
@@ -94,7 +95,7 @@ class _Mimicker:
         model = mlp(x.shape[1], self.hidden).to(dev)
         opt = torch.optim.Adam(model.parameters(), lr=self.lr)
         train_batches, val_batches = self._prepare(train_idx, val_idx, score, dev)
-        best, best_state, bad = np.inf, None, 0
+        selection = BestEpochs(min_delta=1e-7)
         self.history_ = []
         for epoch in range(self.epochs):
             model.train()
@@ -112,17 +113,14 @@ class _Mimicker:
             with torch.no_grad():
                 val = float(self._loss(model, xt, val_batches))
             self.history_.append({"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": val})
-            if val < best - 1e-7:
-                best, best_state, bad = val, copy.deepcopy(model.state_dict()), 0
-            else:
-                bad += 1
-                if bad >= self.patience:
-                    break
-        model.load_state_dict(best_state)
+            selection.update(val, epoch, model)
+            if selection.since_best >= max(self.patience, 1):  # patience 0 acts as 1
+                break
+        model.load_state_dict(selection.states[0])
         self.model_ = model.cpu().eval()
         self.n_features_ = x.shape[1]
         log.info("%s on %d features: %d epochs, best validation loss %.5f", self.kind, x.shape[1],
-                 len(self.history_), best)
+                 len(self.history_), selection.best)
         return self
 
     def predict(self, x) -> np.ndarray:
@@ -135,15 +133,11 @@ class _Mimicker:
         state = {"kind": self.kind, "params": self.get_params(), "state": self.model_.state_dict(),
                  "mean": torch.as_tensor(self.mean_), "std": torch.as_tensor(self.std_),
                  "n_features": self.n_features_, "history": self.history_}
-        with atomic_output(path) as tmp:
-            torch.save(state, tmp)
+        save_torch_state(path, state)
 
     @classmethod
     def load(cls, path, threads=None):
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError) as err:
-            raise InputError(f"{path}: cannot read the mimicker ({err}); delete it and rerun")
+        state = load_torch_state(path, "the mimicker", "delete it and rerun")
         if state["kind"] != cls.kind:
             raise InputError(f"{path}: holds a {state['kind']} mimicker, not a {cls.kind}")
         obj = cls(**state["params"], threads=threads)
@@ -199,13 +193,11 @@ class PairedNeuralNetwork(_Mimicker):
     """
 
     kind = "pnn"
+    _PARAMS = _Mimicker._PARAMS + ("n_pairs",)
 
     def __init__(self, n_pairs=200000, **kwargs):
         super().__init__(**kwargs)
         self.n_pairs = int(n_pairs)
-
-    def get_params(self) -> dict:
-        return {**super().get_params(), "n_pairs": self.n_pairs}
 
     def _prepare(self, train_idx, val_idx, score, dev):
         def pairs(idx, n_pairs, seed):

@@ -24,8 +24,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from hepad.io import InputError, atomic_output
-from hepad.models.flows import ConditionalFlow, NonFiniteLossError, resolve_device, set_threads
+from hepad.io import InputError
+from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, load_torch_state, resolve_device,
+                               save_torch_state, set_threads)
+from hepad.models.flows import ConditionalFlow
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ def _as2d(x, name) -> np.ndarray:
     return x
 
 
-class FlowPrior:
+class FlowPrior(Estimator):
     """Unconditional MAF density; loss = -log p(x) in nats (of the standardised features).
 
     Parameters
@@ -96,9 +98,6 @@ class FlowPrior:
         self.threads = threads
         self.device = device
 
-    def get_params(self) -> dict:
-        return {name: getattr(self, name) for name in self._PARAMS}
-
     def fit(self, x, x_val, checkpoint_path=None) -> "FlowPrior":
         x, x_val = _as2d(x, "x"), _as2d(x_val, "x_val")
         self.n_features_ = x.shape[1]
@@ -121,25 +120,16 @@ class FlowPrior:
         return -self.flow_.log_prob(x, np.zeros(len(x)))
 
     def save(self, path) -> None:
-        f = self.flow_
         state = {"family": self.family, "params": self.get_params(), "n_features": self.n_features_,
-                 "flow": {"params": f.get_params(), "n_cond": f.n_cond_, "ensemble": f.ensemble_,
-                          "ensemble_val_nll": f.ensemble_val_nll_, "ensemble_epochs": f.ensemble_epochs_,
-                          "history": f.history_, "best_val_nll": f.best_val_nll_}}
-        with atomic_output(path) as tmp:
-            torch.save(state, tmp)
+                 "flow": self.flow_.get_state()}
+        save_torch_state(path, state)
 
     @classmethod
     def _from_state(cls, state, threads=None, device=None) -> "FlowPrior":
-        params = dict(state["params"], threads=threads, device=device)
-        prior = cls(**params)
+        prior = cls(**dict(state["params"], threads=threads, device=device))
         prior.n_features_ = state["n_features"]
-        fs = state["flow"]
-        flow = ConditionalFlow(**dict(fs["params"], threads=threads, device=device))
-        flow.n_cond_, flow.ensemble_ = fs["n_cond"], fs["ensemble"]
-        flow.ensemble_val_nll_, flow.ensemble_epochs_ = fs["ensemble_val_nll"], fs["ensemble_epochs"]
-        flow.history_, flow.best_val_nll_ = fs["history"], fs["best_val_nll"]
-        prior.flow_, prior.history_ = flow, flow.history_
+        prior.flow_ = ConditionalFlow.from_state(state["flow"], threads=threads, device=device)
+        prior.history_ = prior.flow_.history_
         return prior
 
     @classmethod
@@ -210,7 +200,7 @@ class _VAE(nn.Module):
         return self._sq_err(self.decoder(mu), x) + beta * kl
 
 
-class VAEPrior:
+class VAEPrior(Estimator):
     """Variational auto-encoder with a MAF prior in the latent space (the original QUAK model).
 
     Loss (training and score) = squared reconstruction error (summed or averaged over the features) +
@@ -271,9 +261,6 @@ class VAEPrior:
         self.threads = threads
         self.device = device
 
-    def get_params(self) -> dict:
-        return {name: getattr(self, name) for name in self._PARAMS}
-
     def _build(self):
         torch.manual_seed(self.seed)
         return _VAE(self.n_features_, list(self.hidden), self.n_latent, self.prior_blocks, self.prior_hidden,
@@ -291,7 +278,7 @@ class VAEPrior:
         xt, xv = torch.as_tensor(x, device=device), torch.as_tensor(x_val, device=device)
         n_batches = max(1, round(len(x) / self.batch_size))
         gen = torch.Generator().manual_seed(self.seed)
-        best, best_state, since, history = math.inf, None, 0, []
+        selection, history = BestEpochs(), []
         log.info("training VAE prior (latent %d, hidden %s, beta %g) on %d events, %d validation, %d steps/epoch",
                  self.n_latent, self.hidden, self.beta, len(x), len(x_val), n_batches)
         for epoch in range(1, self.max_epochs + 1):
@@ -315,17 +302,14 @@ class VAEPrior:
                 raise NonFiniteLossError(f"VAE validation loss is {val} after epoch {epoch}; lower the learning rate")
             history.append({"epoch": epoch, "train_loss": total / len(x), "val_loss": val,
                             "seconds": time.perf_counter() - t0})
-            if val < best:
-                best, since = val, 0
-                best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-            else:
-                since += 1
+            selection.update(val, epoch, model)
             log.info("epoch %d/%d: train loss %.5f, val loss %.5f, %.1f s%s", epoch, self.max_epochs,
-                     total / len(x), val, history[-1]["seconds"], " *" if since == 0 else "")
-            if self.patience is not None and since >= self.patience:
+                     total / len(x), val, history[-1]["seconds"], " *" if selection.since_best == 0 else "")
+            if self.patience is not None and selection.since_best >= self.patience:
                 log.info("early stop: no better validation loss in %d epochs", self.patience)
                 break
-        self.state_, self.history_, self.best_val_loss_ = best_state, history, best
+        self.state_ = selection.states[0] if selection.kept else None
+        self.history_, self.best_val_loss_ = history, selection.best
         self._model = None
         return self
 
@@ -358,8 +342,7 @@ class VAEPrior:
     def save(self, path) -> None:
         state = {"family": self.family, "params": self.get_params(), "n_features": self.n_features_,
                  "state": self.state_, "history": self.history_, "best_val_loss": self.best_val_loss_}
-        with atomic_output(path) as tmp:
-            torch.save(state, tmp)
+        save_torch_state(path, state)
 
     @classmethod
     def _from_state(cls, state, threads=None, device=None) -> "VAEPrior":
@@ -392,10 +375,7 @@ def make_prior(family: str, params: dict | None = None, **overrides):
 
 def load_prior(path, threads=None, device=None):
     """Read a prior written by ``save`` of either family."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError) as err:
-        raise InputError(f"{path}: cannot read QUAK prior ({err}); rerun train_quak_prior")
+    state = load_torch_state(path, "QUAK prior", "rerun train_quak_prior")
     family = state.get("family")
     if family not in _CLASSES:
         raise InputError(f"{path}: unknown prior family {family!r}")

@@ -1,0 +1,129 @@
+"""What the torch models of hepad share, written once.
+
+- :class:`Estimator`: the scikit-learn shape of the hyperparameters: ``__init__`` stores each as an
+  attribute of the same name, ``_PARAMS`` lists them, :meth:`Estimator.get_params` returns them.
+- :func:`resolve_device`, :func:`set_threads`: the torch device and the CPU threads of a rule.
+- :class:`NonFiniteLossError`: a NaN or infinite loss stops training with one clear message.
+- :class:`BestEpochs`: the weights of the epochs with the lowest validation loss, and the count of
+  epochs since it last improved (early stopping).
+- :func:`save_torch_state`, :func:`load_torch_state`: a model file (a dict of tensors, numbers and
+  lists in torch's format), written atomically and read with one clear error naming the file.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import torch
+
+from hepad.io import InputError, atomic_output
+
+
+class NonFiniteLossError(InputError):
+    """Training produced a NaN or infinite loss; the message names the epoch, batch and likely cause."""
+
+
+def resolve_device(device=None) -> torch.device:
+    """``device`` if given, else the GPU when torch sees one, else the CPU."""
+    if device is not None:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def set_threads(threads) -> None:
+    """Honour the rule's ``threads`` on the CPU (torch otherwise takes every core it sees)."""
+    if threads is not None and threads > 0:
+        torch.set_num_threads(int(threads))
+
+
+class Estimator:
+    """Base of the models: hyperparameters are constructor arguments stored under their own names.
+
+    A subclass lists them in ``_PARAMS``; ``cls(**obj.get_params())`` makes an unfitted copy, and
+    ``save``/``load`` store them under ``"params"``.
+    """
+
+    _PARAMS: tuple[str, ...] = ()
+
+    def get_params(self) -> dict:
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+
+def cpu_state_dict(model: torch.nn.Module) -> dict:
+    """A copy of ``model``'s weights and buffers on the CPU (a snapshot that training does not touch)."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+class BestEpochs:
+    """Keeps the weights of the ``n`` epochs with the lowest validation loss (best first; ties: the earlier
+    epoch) and counts the epochs since the loss last improved.
+
+    Parameters
+    ----------
+    n : int, default 1
+        Epochs kept (an ensemble when > 1).
+    min_delta : float, default 0
+        A loss improves on the best one only when lower by more than this.
+
+    Attributes
+    ----------
+    kept : list of (loss, epoch, state dict)
+        The kept epochs, lowest loss first; the state dicts are CPU copies.
+    best : float
+        The lowest loss so far.
+    since_best : int
+        Epochs since ``best`` last improved (0 right after an improvement).
+    """
+
+    def __init__(self, n: int = 1, min_delta: float = 0.0):
+        self.n, self.min_delta = n, min_delta
+        self.kept: list = []
+        self.best, self.since_best = math.inf, 0
+
+    def update(self, loss: float, epoch: int, model: torch.nn.Module) -> None:
+        """Record the validation ``loss`` of ``epoch``, whose weights are those of ``model`` now."""
+        if len(self.kept) < self.n or loss < self.kept[-1][0] - self.min_delta:
+            self.kept.append((loss, epoch, cpu_state_dict(model)))
+            self.kept.sort(key=lambda item: (item[0], item[1]))
+            self.kept = self.kept[: self.n]
+        if loss < self.best - self.min_delta:
+            self.best, self.since_best = loss, 0
+        else:
+            self.since_best += 1
+
+    @property
+    def states(self) -> list:
+        return [k[2] for k in self.kept]
+
+    @property
+    def losses(self) -> list:
+        return [k[0] for k in self.kept]
+
+    @property
+    def epochs(self) -> list:
+        return [k[1] for k in self.kept]
+
+
+def save_torch_state(path, state: dict) -> None:
+    """Write a model's ``state`` dict to ``path`` in torch's format, atomically."""
+    with atomic_output(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_torch_state(path, what: str, hint: str | None = None, weights_only: bool = True) -> dict:
+    """The dict written by :func:`save_torch_state`, on the CPU.
+
+    A missing, empty, truncated or foreign file raises one ``InputError``:
+    ``"{path}: cannot read {what} (reason); {hint}"``. ``weights_only=False`` only for files that hold
+    objects other than tensors, numbers, strings and containers (e.g. numpy arrays).
+    """
+    try:
+        return torch.load(path, map_location="cpu", weights_only=weights_only)
+    except Exception as err:  # OSError, EOFError (empty), RuntimeError (truncated), unpickling errors ...
+        if isinstance(err, pickle.UnpicklingError):  # torch's message here is a page on weights_only
+            reason = "not a model file written by hepad"
+        else:
+            lines = str(err).strip().splitlines()
+            reason = lines[0] if lines else type(err).__name__
+        raise InputError(f"{path}: cannot read {what} ({reason})" + (f"; {hint}" if hint else "")) from err
