@@ -34,6 +34,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "bench")]
 
 from hepad.data.scaling import LogitScaler  # noqa: E402
 from hepad.models.flows import ConditionalFlow  # noqa: E402
+from results_file import record  # noqa: E402
 
 REFERENCE = dict(implementation="nflows", n_blocks=15, hidden=128, batch_size=256, lr=1e-4,
                  weight_decay=1e-6, max_epochs=100, patience=None, n_ensemble=10)
@@ -156,19 +157,7 @@ def timing_main(args, fast):
         f"ratio {ref_total / fast_total:.1f} (times extrapolated from step times, not a full run)."])
     print(text)
     if args.record:
-        record(args.results, text)
-
-
-def record(path, text):
-    """Append ``text`` to this benchmark's section of bench/RESULTS.md (made if missing)."""
-    path = Path(path)
-    content = path.read_text() if path.exists() else "# Benchmark results\n"
-    if SECTION not in content:
-        content = content.rstrip("\n") + f"\n\n{SECTION}\n"
-    head, tail = content.split(SECTION, 1)
-    nxt = tail.find("\n## ")
-    body, rest = (tail, "") if nxt < 0 else (tail[:nxt], tail[nxt:])
-    path.write_text(head + SECTION + body.rstrip("\n") + "\n\n" + text.strip("\n") + "\n" + rest)
+        record(args.results, SECTION, text)
 
 
 def main():
@@ -241,7 +230,7 @@ def main():
     text = "\n".join(lines)
     print(text)
     if args.record:
-        record(args.results, text)
+        record(args.results, SECTION, text)
 
 
 if __name__ == "__main__":

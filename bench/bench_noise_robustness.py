@@ -32,6 +32,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "bench")]
 
 from hepad.metrics.sic import max_sic  # noqa: E402
 from hepad.models.classifiers import make_classifier  # noqa: E402
+from results_file import record  # noqa: E402
 
 SECTION = "## Noise robustness, HGB ensemble vs MLP (bench/bench_noise_robustness.py)"
 
@@ -75,17 +76,6 @@ def with_noise(sets, n_noise, seed):
     rng = np.random.default_rng(seed)
     return tuple(np.column_stack([a, rng.standard_normal((len(a), n_noise))]) if i % 2 == 0 else a
                  for i, a in enumerate(sets))
-
-
-def record(path, text):
-    path = Path(path)
-    content = path.read_text() if path.exists() else "# Benchmark results\n"
-    if SECTION not in content:
-        content = content.rstrip("\n") + f"\n\n{SECTION}\n"
-    head, tail = content.split(SECTION, 1)
-    nxt = tail.find("\n## ")
-    body, rest = (tail, "") if nxt < 0 else (tail[:nxt], tail[nxt:])
-    path.write_text(head + SECTION + body.rstrip("\n") + "\n\n" + text.strip("\n") + "\n" + rest)
 
 
 def main():
@@ -143,7 +133,7 @@ def main():
     text = "\n".join(lines)
     print(text)
     if args.record:
-        record(args.results, text)
+        record(args.results, SECTION, text)
 
 
 if __name__ == "__main__":
