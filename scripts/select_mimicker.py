@@ -5,18 +5,9 @@ the auto-encoder and the AUC per signal after every round (hepad.mimic.selection
 
 import argparse
 
-import yaml
-
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
-from hepad.io import InputError, run_main, setup_logging, write_json
-
-
-def parse_param(text):
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise InputError(f"--param expects key=value, got {text!r}")
-    return key.strip(), yaml.safe_load(value)
+from hepad.io import InputError, parse_param, run_main, setup_logging, write_json
 
 
 def parse_args(argv=None):

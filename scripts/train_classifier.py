@@ -7,20 +7,10 @@ weights. Writes the model into --output (a folder) and the test-set scores, labe
 
 import argparse
 
-import yaml
-
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.data.modes import CLASSIFIER_MODES, evaluation_set, training_set, write_scores
-from hepad.io import InputError, run_main, setup_logging
-
-
-def parse_param(text):
-    """'key=value' with a YAML value ('hidden=[64, 64, 64]', 'lr=1e-3', 'class_weight=null')."""
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise InputError(f"--param expects key=value, got {text!r}")
-    return key.strip(), yaml.safe_load(value)
+from hepad.io import InputError, parse_param, run_main, setup_logging
 
 
 def parse_args(argv=None):

@@ -7,21 +7,11 @@ JSON card with its hyperparameters and training history.
 
 import argparse
 
-import yaml
-
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.events.images import image_count
-from hepad.io import InputError, run_main, setup_logging
+from hepad.io import InputError, parse_param, run_main, setup_logging
 from hepad.methods.codae import Splits, load_masks
-
-
-def parse_param(text):
-    """'key=value' with a YAML value ('encoder_channels=[8, 16, 32]', 'lr=2e-3')."""
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise InputError(f"--param expects key=value, got {text!r}")
-    return key.strip(), yaml.safe_load(value)
 
 
 def parse_args(argv=None, description=__doc__):

@@ -13,10 +13,9 @@ import numpy as np
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.events.images import image_count
-from hepad.io import InputError, run_main, setup_logging
+from hepad.io import InputError, parse_param, run_main, setup_logging
 from hepad.events.images import binarise
 from hepad.methods.codae import Splits, evaluation_set, load_full, load_masks, load_track_pt, write_scores
-from train_codae import parse_param
 
 
 def parse_args(argv=None):

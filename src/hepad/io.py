@@ -54,6 +54,17 @@ def load_npz_state(path) -> dict:
         return {key: data[key] for key in data.files}
 
 
+def parse_param(text: str) -> tuple:
+    """``key=value`` with a YAML value (``hidden=[64, 64, 64]``, ``lr=1e-3``, ``class_weight=null``): the
+    argparse ``type`` of the scripts' repeatable ``--param KEY=VALUE`` options."""
+    import yaml
+
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise InputError(f"--param expects key=value, got {text!r}")
+    return key.strip(), yaml.safe_load(value)
+
+
 def setup_logging(name: str) -> logging.Logger:
     """Log to stderr with timestamps; Snakemake rules redirect stderr into the rule's log file."""
     logging.basicConfig(
