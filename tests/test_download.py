@@ -15,6 +15,7 @@ import yaml
 import hepad.download as dl
 from hepad.download import DownloadError, download, parse_record
 from hepad.events.formats import LHCO_COLUMNS, read_lhco_features
+import hepad.zenodo as dl_files
 from hepad.zenodo import LHCO_FEATURES, ZENODO_FILES, resource_path
 from lhco_toy import write_toy_lhco
 from zenodo_server import FakeZenodo, closed_port_url
@@ -290,3 +291,98 @@ def test_file_url_mirror(lhco_bytes, tmp_path):
     assert out.read_bytes() == lhco_bytes
     with pytest.raises(DownloadError, match=r"^no such file: .*/api/records/12345$"):
         download("x.h5", 12345, tmp_path / "x.h5", base_url=mirror.as_uri(), retries=2, backoff_s=0.01)
+
+
+# -- files at a plain URL, verified by a pinned sha256 (MNIST) -----------------------------------------
+
+MNIST = "mnist.npz"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fetch_url(zenodo, out, data, **kwargs):
+    kwargs = {"base_url": f"{zenodo.url}/tf", "retries": 3, "timeout": 5, "backoff_s": 0.01, **kwargs}
+    return dl.download_url(MNIST, kwargs.pop("sha", sha256(data)), out, **kwargs)
+
+
+def test_url_file_is_downloaded_and_verified(zenodo, lhco_bytes, tmp_path, caplog):
+    zenodo.add_url_file(f"tf/{MNIST}", lhco_bytes)
+    out = tmp_path / "mnist" / MNIST
+    with caplog.at_level(logging.INFO):
+        entry = fetch_url(zenodo, out, lhco_bytes)
+    assert out.read_bytes() == lhco_bytes and entry.url == f"{zenodo.url}/tf/{MNIST}"
+    assert leftovers(out.parent) == [MNIST]
+    assert f"sha256 {sha256(lhco_bytes)} verified" in caplog.text
+    assert "100 %" in caplog.text  # the server's Content-Length stands in for a record's size
+
+
+def test_url_file_with_wrong_sha256_is_deleted(zenodo, lhco_bytes, tmp_path):
+    zenodo.add_url_file(f"tf/{MNIST}", lhco_bytes)
+    out = tmp_path / "mnist" / MNIST
+    pinned = "ab" * 32
+    with pytest.raises(DownloadError) as err:
+        fetch_url(zenodo, out, lhco_bytes, sha=pinned)
+    assert str(err.value) == (f"{MNIST}: sha256 mismatch, expected sha256 {pinned}, actual sha256 "
+                              f"{sha256(lhco_bytes)} ({len(lhco_bytes)} bytes); the file was deleted")
+    assert leftovers(out.parent) == []
+
+
+def test_url_file_cut_once_resumes_and_503_is_retried(zenodo, lhco_bytes, tmp_path):
+    zenodo.add_url_file(f"tf/{MNIST}", lhco_bytes, fail_first=1, cut_after=1000, cut_times=2)
+    out = tmp_path / MNIST
+    fetch_url(zenodo, out, lhco_bytes)
+    assert out.read_bytes() == lhco_bytes
+    assert any(h.get("Range") == "bytes=1000-" for p, h in zenodo.log if p.endswith(MNIST))
+
+
+def test_url_file_missing_and_bad_checksum_and_offline_are_one_line(zenodo, lhco_bytes, tmp_path):
+    with pytest.raises(DownloadError, match=rf"HTTP 404; no {MNIST} under .*/tf; is the base URL right\?$"):
+        fetch_url(zenodo, tmp_path / MNIST, lhco_bytes)
+    with pytest.raises(DownloadError, match="is not a sha256"):
+        fetch_url(zenodo, tmp_path / MNIST, lhco_bytes, sha="md5:abc")
+    base = closed_port_url()
+    hint = dl_files.URL_FILES[MNIST].offline
+    with pytest.raises(DownloadError) as err:
+        dl.download_url(MNIST, sha256(b""), tmp_path / MNIST, base_url=base, retries=2, backoff_s=0.01,
+                        offline_hint=hint)
+    assert str(err.value) == f"no network access to {base} (Connection refused); {hint}"
+    assert "quak.digits.source: digits" in hint
+    assert leftovers(tmp_path) == []
+
+
+def test_script_fetches_a_url_file_and_names_the_offline_alternative(repo_root, zenodo, lhco_bytes, tmp_path):
+    zenodo.add_url_file(f"tf/{MNIST}", lhco_bytes)
+    out = tmp_path / MNIST
+    ok = run_script(repo_root, "--name", MNIST, "--sha256", sha256(lhco_bytes), "--base-url", f"{zenodo.url}/tf",
+                    "--output", str(out))
+    assert ok.returncode == 0, ok.stderr
+    assert out.read_bytes() == lhco_bytes
+    offline = run_script(repo_root, "--name", MNIST, "--sha256", sha256(lhco_bytes), "--base-url",
+                         closed_port_url(), "--retries", "1", "--output", str(tmp_path / "x.npz"))
+    assert offline.returncode == 1 and "quak.digits.source: digits" in offline.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.workflow
+def test_rule_fetches_mnist_from_the_configured_base_url_and_checks_the_pinned_sha256(repo_root, zenodo, tmp_path):
+    # The served bytes are not the real MNIST, so the pinned sha256 rejects them: the rule went to the
+    # configured server, checked, and left nothing behind.
+    fake = b"not mnist" * 1000
+    zenodo.add_url_file(f"tf/{MNIST}", fake)
+    config = tmp_path / "mnist.yaml"
+    config.write_text(yaml.safe_dump({"downloads": {"keras_base_url": f"{zenodo.url}/tf"},
+                                      "zenodo": {"retries": 2, "timeout_s": 5}}))
+    target = resource_path(MNIST)
+    assert target == "resources/mnist/mnist.npz"
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(repo_root / "Snakefile"), "--directory", str(tmp_path),
+         "--configfile", str(config), "--cores", "1", target], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert leftovers(tmp_path / "resources" / "mnist") == []
+    log = (tmp_path / "results/logs/download/mnist" / f"{MNIST}.log").read_text()
+    pinned = dl_files.URL_FILES[MNIST].sha256
+    assert log.strip().splitlines()[-1] == (
+        f"error: {MNIST}: sha256 mismatch, expected sha256 {pinned}, actual sha256 {sha256(fake)} "
+        f"({len(fake)} bytes); the file was deleted")
+    assert zenodo.plain[f"tf/{MNIST}"].requests == 1

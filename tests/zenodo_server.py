@@ -10,6 +10,9 @@ It serves ``/api/records/<id>`` in the format of the real API
 ``/records/<id>/files/<name>?download=1``, with HTTP range requests. Faults per file: a wrong md5 or
 size in the record, the first requests answered 503, a connection cut after some bytes, a body shorter
 than announced in the record.
+
+It also serves plain files at any path (``add_url_file("tensorflow/mnist.npz", data)`` ->
+``<url>/tensorflow/mnist.npz``), as a stand-in for hosts outside Zenodo, with the same faults.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class FakeZenodo:
 
     def __init__(self):
         self.records: dict[str, dict[str, ServedFile]] = {}
+        self.plain: dict[str, ServedFile] = {}  # path without the leading "/" -> file
         self.log: list[tuple[str, dict]] = []  # (path, selected request headers)
         self.record_failures = 0  # answer this many record requests with 503 first
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -60,6 +64,12 @@ class FakeZenodo:
             **faults,
         )
         self.records.setdefault(str(record_id), {})[name] = served
+        return served
+
+    def add_url_file(self, path: str, data: bytes, **faults) -> ServedFile:
+        """Serve ``data`` at ``<url>/<path>`` (no record)."""
+        served = ServedFile(data=data, md5=hashlib.md5(data).hexdigest(), size=len(data), **faults)
+        self.plain[path.strip("/")] = served
         return served
 
     def add_path(self, record_id, name: str, path, **kwargs) -> ServedFile:
@@ -117,6 +127,9 @@ class FakeZenodo:
                 url = urllib.parse.urlsplit(self.path)
                 parts = [urllib.parse.unquote(p) for p in url.path.strip("/").split("/")]
                 zenodo.log.append((url.path, {k: v for k, v in self.headers.items() if k.lower() == "range"}))
+                plain = zenodo.plain.get(urllib.parse.unquote(url.path).strip("/"))
+                if plain is not None:
+                    return self._serve(plain)
                 if parts[:2] == ["api", "records"] and len(parts) == 3:
                     return self._record(parts[2])
                 if parts[:2] == ["api", "records"] and len(parts) == 6 and parts[3] == "files" and parts[5] == "content":
@@ -152,6 +165,9 @@ class FakeZenodo:
                 served = zenodo.records.get(record_id, {}).get(name)
                 if served is None:
                     return self._error(404)
+                return self._serve(served)
+
+            def _serve(self, served):
                 served.requests += 1
                 if served.requests <= served.fail_first:
                     return self._error(served.fail_status, {"Retry-After": "0"})

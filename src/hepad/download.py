@@ -1,4 +1,5 @@
-"""Download a file of a Zenodo record, checked against the md5 that the record's API publishes.
+"""Download a file of a Zenodo record, checked against the md5 that the record's API publishes, or a
+file at a plain URL, checked against a pinned sha256 (:func:`download_url`, for data sets outside Zenodo).
 
 Only the standard library is used, so the download rule's conda env is a bare Python.
 
@@ -12,7 +13,8 @@ Transient failures (timeouts, connection resets, HTTP 5xx and 429, a transfer cu
 with exponential back-off; a transfer cut short resumes with an HTTP range request when the server
 allows it. A server that cannot be reached at all (no DNS, connection refused, no route) is not retried
 on first contact: the error says in one line that there is no network and names the offline
-alternative, ``dataset: generated``.
+alternative, ``dataset: generated`` (or the one the caller names). Both kinds of file share the transfer,
+the retries, the resume and the atomic, verified write.
 """
 
 from __future__ import annotations
@@ -147,7 +149,8 @@ def _retry_after(err: urllib.error.HTTPError) -> float | None:
 class _Session:
     """Retry bookkeeping shared by the record request and the file transfer."""
 
-    def __init__(self, base_url: str, retries: int, timeout: float, backoff_s: float, log: logging.Logger):
+    def __init__(self, base_url: str, retries: int, timeout: float, backoff_s: float, log: logging.Logger,
+                 offline_hint: str = OFFLINE_HINT):
         if retries < 1:
             raise ValueError(f"retries must be >= 1, got {retries}")
         self.base_url = base_url
@@ -155,10 +158,11 @@ class _Session:
         self.timeout = timeout
         self.backoff_s = backoff_s
         self.log = log
+        self.offline_hint = offline_hint
         self.contacted = False  # once the server has answered, a refused connection is transient
 
     def offline_error(self, detail: str) -> DownloadError:
-        return DownloadError(f"no network access to {self.base_url} ({detail}); {OFFLINE_HINT}")
+        return DownloadError(f"no network access to {self.base_url} ({detail}); {self.offline_hint}")
 
     def open(self, url: str, headers: dict | None = None):
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(headers or {})})
@@ -323,9 +327,11 @@ def _content_range_start(value: str | None) -> int | None:
         return None
 
 
-def _transfer(session: _Session, entry: RecordFile, tmp: Path) -> tuple[int, str]:
-    """Stream ``entry`` into ``tmp``; return (bytes, md5). Resumes a cut-short transfer when allowed."""
-    state = {"done": 0, "md5": hashlib.md5()}
+def _transfer(session: _Session, entry: RecordFile, tmp: Path, algorithm: str = "md5",
+              missing: str = "") -> tuple[int, str]:
+    """Stream ``entry`` into ``tmp``; return (bytes, hex digest of ``algorithm``). Resumes a cut-short
+    transfer when allowed. ``missing``: what an HTTP 404 means, for the message."""
+    state = {"done": 0, "hash": hashlib.new(algorithm)}
     progress = _Progress(entry.name, entry.size, session.log)
     tmp.write_bytes(b"")
 
@@ -339,7 +345,7 @@ def _transfer(session: _Session, entry: RecordFile, tmp: Path) -> tuple[int, str
             if err.code == 416 and state["done"]:  # nothing left to send: the server's file is shorter
                 return
             if err.code in (404, 410):
-                raise DownloadError(f"{entry.url}: HTTP {err.code}; the record lists {entry.name} but the server has no such file") from None
+                raise DownloadError(f"{entry.url}: HTTP {err.code}; {missing or 'the server has no such file'}") from None
             raise DownloadError(f"{entry.url}: HTTP {err.code} {err.reason}") from None
         with response:
             if state["done"]:
@@ -348,10 +354,12 @@ def _transfer(session: _Session, entry: RecordFile, tmp: Path) -> tuple[int, str
                     session.log.info("%s: resuming at %.1f MB", entry.name, state["done"] / 1e6)
                 else:  # the server ignored the range request: start over
                     session.log.info("%s: server cannot resume; starting over", entry.name)
-                    state["done"], state["md5"] = 0, hashlib.md5()
+                    state["done"], state["hash"] = 0, hashlib.new(algorithm)
                     tmp.write_bytes(b"")
             progress.restart(state["done"])
             announced = response.headers.get("Content-Length")
+            if progress.total is None and not state["done"] and announced is not None and announced.isdigit():
+                progress.total = int(announced)  # a plain URL has no record: the server's length gives the %
             received = 0
             with open(tmp, "ab") as out:
                 while True:
@@ -362,7 +370,7 @@ def _transfer(session: _Session, entry: RecordFile, tmp: Path) -> tuple[int, str
                     if not chunk:
                         break
                     out.write(chunk)
-                    state["md5"].update(chunk)
+                    state["hash"].update(chunk)
                     state["done"] += len(chunk)
                     received += len(chunk)
                     progress.update(state["done"])
@@ -372,11 +380,31 @@ def _transfer(session: _Session, entry: RecordFile, tmp: Path) -> tuple[int, str
         progress.update(state["done"], final=True)
 
     session.attempt(f"download of {entry.name}", get)
-    return state["done"], state["md5"].hexdigest()
+    return state["done"], state["hash"].hexdigest()
+
+
+def _fetch_verified(session: _Session, entry: RecordFile, output: Path, algorithm: str, expected: str,
+                    claimed: str, missing: str) -> int:
+    """Stream ``entry`` to ``output`` atomically; keep it only if its size (when known) and its
+    ``algorithm`` digest equal ``expected``. ``claimed`` names who gave the size (", record says n")."""
+    with atomic_output(output) as tmp:
+        size, digest = _transfer(session, entry, tmp, algorithm, missing)
+        if entry.size is not None and size != entry.size:
+            raise DownloadError(
+                f"{entry.name}: truncated or oversized download, {size} bytes instead of {entry.size}; "
+                f"expected {algorithm} {expected}, actual {algorithm} {digest}; the partial file was deleted"
+            )
+        if digest != expected:
+            raise DownloadError(
+                f"{entry.name}: {algorithm} mismatch, expected {algorithm} {expected}, actual {algorithm} {digest} "
+                f"({size} bytes{claimed}); the file was deleted"
+            )
+    session.log.info("%s: %d bytes, %s %s verified -> %s", entry.name, size, algorithm, digest, output)
+    return size
 
 
 # --------------------------------------------------------------------------------------------------
-# entry point
+# entry points
 
 
 def download(
@@ -439,18 +467,36 @@ def download(
     size_text = f"{entry.size / 1e6:.1f} MB" if entry.size is not None else "unknown size"
     log.info("downloading %s (%s, md5 %s) from %s", name, size_text, entry.md5, entry.url)
 
-    output = Path(output)
-    with atomic_output(output) as tmp:
-        size, md5 = _transfer(session, entry, tmp)
-        if entry.size is not None and size != entry.size:
-            raise DownloadError(
-                f"{name}: truncated or oversized download, {size} bytes instead of {entry.size}; "
-                f"expected md5 {entry.md5}, actual md5 {md5}; the partial file was deleted"
-            )
-        if md5 != entry.md5:
-            raise DownloadError(
-                f"{name}: md5 mismatch, expected md5 {entry.md5}, actual md5 {md5} "
-                f"({size} bytes, record says {entry.size}); the file was deleted"
-            )
-    log.info("%s: %d bytes, md5 %s verified -> %s", name, size, md5, output)
+    _fetch_verified(session, entry, Path(output), "md5", entry.md5, f", record says {entry.size}",
+                    f"the record lists {name} but the server has no such file")
+    return entry
+
+
+def download_url(
+    name: str,
+    sha256: str,
+    output: str | Path,
+    base_url: str,
+    retries: int = 4,
+    timeout: float = 60.0,
+    backoff_s: float = 2.0,
+    log: logging.Logger | None = None,
+    offline_hint: str = OFFLINE_HINT,
+) -> RecordFile:
+    """Download ``<base_url>/<name>`` to ``output``, verified against a pinned ``sha256``.
+
+    For files outside Zenodo (no record to give a checksum): the caller pins the sha256. Same transfer,
+    retries, resume, atomic write and one-line errors as :func:`download`; ``offline_hint`` is the
+    offline alternative the no-network error names. Returns the file's description (md5 field empty).
+    """
+    log = log or logging.getLogger(__name__)
+    expected = sha256.strip().lower()
+    if len(expected) != 64 or any(c not in "0123456789abcdef" for c in expected):
+        raise DownloadError(f"{name}: {sha256!r} is not a sha256 (64 hexadecimal digits)")
+    base_url = base_url.rstrip("/")
+    session = _Session(base_url, retries, timeout, backoff_s, log, offline_hint)
+    entry = RecordFile(name=name, size=None, md5="", url=f"{base_url}/{urllib.parse.quote(name)}")
+    log.info("downloading %s (sha256 %s) from %s", name, expected, entry.url)
+    _fetch_verified(session, entry, Path(output), "sha256", expected, "",
+                    f"no {name} under {base_url}; is the base URL right?")
     return entry
