@@ -128,3 +128,14 @@ def test_script_help_and_one_line_errors(repo_root, tmp_path):
                         "--signal-output", tmp_path / "s.h5")
     assert result.returncode == 1 and "0 signal events" in result.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "q.h5").exists()
+
+
+def test_config_refuses_the_lhco_signal_as_a_prior_on_lhco_data():
+    from hepad.config import ConfigError
+    from hepad.quak.checks import LHCO_SIGNAL, check_quak_config
+
+    quak = {"priors": [LHCO_SIGNAL], "signals": ["wprime_3000_300_300"], "plot_prior": "",
+            "digits": {"background": [0], "priors": [1], "anomalies": [2]}}
+    check_quak_config({"dataset": "generated", "quak": quak})  # a generated prior of these masses is fine
+    with pytest.raises(ConfigError, match="quak.priors holds wprime_3500_500_100"):
+        check_quak_config({"dataset": "lhco", "quak": quak})

@@ -1,13 +1,41 @@
 # QUAK (REFERENCE.md section 3): one density model ("prior") per class, events mapped to the space of
 # their losses, box selections there.
 #
-#   quak_features      generated QCD + signal-prior + held-out-signal events -> results/quak/generated/samples.h5
+#   lhco_extended      LHCO R&D particle-level file -> resources/lhco/{qcd,wprime_3500_500_100}.extended.h5
+#   quak_features      QCD + signal-prior + held-out-signal events -> results/quak/{generated,lhco}/samples.h5
+#                      (generated: all generated; lhco: QCD and held-out signal from LHCO, priors generated)
 #   quak_digits        handwritten digits (sklearn 8x8 or MNIST)              -> results/quak/{digits,mnist}/samples.h5
 #   train_quak_prior   one prior per sample and family   -> results/quak/{qset}/priors/{family}/{sample}.pt
 #   quak_space         losses of every prior, ROC/SIC of the combinations -> results/quak/{qset}/space_{family}/
-#   plot_quak          results/quak_space.pdf, results/roc_quak.pdf
+#   plot_quak          results/quak_space.pdf, results/roc_quak.pdf (of the sample set named by `dataset`)
 #   plot_quak_digits   results/quak_digits.pdf
 include: "quak_common.smk"
+
+
+rule lhco_extended:
+    """Jets, N-subjettiness and constituent counts of the official LHCO R&D events (the generation stage's
+    extended features), from the particle-level file, split by label."""
+    input:
+        resource_path(LHCO_PARTICLES),
+    output:
+        qcd=quak_lhco_extended("qcd"),
+        signal=quak_lhco_extended(QUAK_LHCO_SIGNAL),
+    params:
+        script=script("lhco_extended"),
+        max_events=QUAK["lhco"]["max_events"],
+    log:
+        f"{LOGS}/lhco_extended/lhco_extended.log",
+    benchmark:
+        f"{BENCH}/lhco_extended/lhco_extended.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=600,
+    conda:
+        "../../envs/generate.yaml"
+    shell:
+        "python {params.script} --particles {input} --max-events {params.max_events}"
+        " --qcd-output {output.qcd} --signal-output {output.signal} > {log} 2>&1"
 
 
 rule quak_features:
@@ -15,7 +43,7 @@ rule quak_features:
     input:
         unpack(quak_features_inputs),
     output:
-        "results/quak/generated/samples.h5",
+        f"{QUAK_DIR}/samples.h5",
     params:
         script=script("quak_features"),
         processes=quak_features_options,
@@ -23,8 +51,10 @@ rule quak_features:
         max_background=QUAK["max_background"],
         max_signal=QUAK["max_signal"],
         seed=QUAK["seed"],
+    wildcard_constraints:
+        qset="generated|lhco",
     log:
-        f"{LOGS}/quak_features/generated.log",
+        f"{LOGS}/quak_features/{{qset}}.log",
     threads: 1
     resources:
         mem_mb=8000,
@@ -127,7 +157,7 @@ rule quak_space:
 rule plot_quak:
     """results/quak_space.pdf (2-d QUAK space with the selection) and results/roc_quak.pdf (ROC and SIC)."""
     input:
-        **quak_space_files("generated", QUAK["family"]),
+        **quak_space_files(config["dataset"], QUAK["family"]),
     output:
         space=report("results/quak_space.pdf", caption="../report/quak_space.rst", category="QUAK"),
         roc=report("results/roc_quak.pdf", caption="../report/roc_quak.rst", category="QUAK"),
@@ -137,7 +167,7 @@ rule plot_quak:
         space_other=quak_other_of("quak_space"),
         roc_other=quak_other_of("roc_quak"),
         y_prior=QUAK["plot_prior"] or QUAK["priors"][0],
-        title=f"QUAK ({QUAK['family']} priors):",
+        title=quak_plot_title(),
     log:
         f"{LOGS}/plot_quak/plot_quak.log",
     threads: 1
