@@ -30,7 +30,7 @@ rule lhco_extended:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=600,
+        runtime=120,
     conda:
         "../../envs/generate.yaml"
     shell:
