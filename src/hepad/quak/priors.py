@@ -22,7 +22,6 @@ import time
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from hepad.io import InputError
 from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, load_torch_state, resolve_device,
