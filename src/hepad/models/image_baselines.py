@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from hepad.io import InputError
-from hepad.models.codae import CoDAE, _as_tensor, _ImageModel, augment
+from hepad.models.codae import CoDAE, _as_tensor, _ImageModel, augment, on_device
 from hepad.models.base import set_threads
 
 
@@ -120,7 +120,7 @@ class CNNClassifier(_ImageModel):
         if self._net is None:
             raise RuntimeError("the model is not fitted; call fit() or load()")
         device = self._device()
-        net = self._net.to(device).eval()
-        out = [torch.sigmoid(net(torch.log1p(_as_tensor(x[lo:lo + batch_size]).to(device)))).cpu()
+        net = on_device(self._net, device).eval()
+        out = [torch.sigmoid(net(torch.log1p(on_device(_as_tensor(x[lo:lo + batch_size]), device)))).cpu()
                for lo in range(0, len(x), batch_size)]
         return torch.cat(out).double().numpy() if out else np.zeros(0)
