@@ -86,7 +86,10 @@ def plot_sic(records: list[dict], title: str = ""):
     eff = np.linspace(0, 1, 101)
     ax.plot(eff, np.sqrt(eff), color="gray", linestyle=":", lw=1.5, label="random classifier")
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.7 * top)  # room for the legend above the curves
+    # Room for the legend above the curves: about 6 % of the axes' height per legend line (entries:
+    # one per method, the random line and the star; two title lines).
+    legend_lines = len(groups) + 4
+    ax.set_ylim(0, top / (0.95 - min(0.6, 0.06 * legend_lines)))
     ax.set_xlabel(EFF_LABEL)
     ax.set_ylabel(SIC_LABEL)
     ax.plot([], [], marker="*", markersize=12, color="gray", lw=0, label="max SIC (median)")
