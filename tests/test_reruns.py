@@ -79,7 +79,7 @@ def _planned(result):
 
 
 def _fresh(path):
-    path.mkdir(parents=True)
+    path.mkdir(parents=True, exist_ok=True)
     write_toy_lhco(path / resource_path(LHCO_FEATURES), n_bkg=6000, n_sig=800, seed=1)
     write_toy_lhco(path / resource_path(LHCO_EXTRA_QCD_SR), n_bkg=3000, n_sig=0, seed=2, sr_only=True)
     return path
@@ -204,3 +204,26 @@ def test_scan_of_injections_and_seeds_runs_as_independent_jobs(tmp_path):
     # Every set reaches the one plot.
     plot = [node for node in labels if rule[node] == "plot_sb_scan"]
     assert len(plot) == 1 and len(sets_of[plot[0]]) == 9
+
+
+def test_moved_checkout_reruns_nothing(tmp_path):
+    """A finished run whose checkout is moved (or renamed) is still finished: no job's params may hold an
+    absolute path (rule scripts are given relative to the working directory)."""
+    ignore = shutil.ignore_patterns(".git", ".snakemake", "results", "resources", "__pycache__", ".pytest_cache",
+                                    ".venv", "*.egg-info")
+    first = tmp_path / "checkout"
+    shutil.copytree(ROOT, first, ignore=ignore)
+    _fresh(first)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+
+    def run(where, *args):
+        # A user's run: inside the checkout, its own Snakefile and config, no --directory.
+        cmd = [sys.executable, "-m", "snakemake", "results/data_overview.pdf", "--cores", "2", *args,
+               "--configfile", str(_config(where, "config"))]
+        return subprocess.run(cmd, cwd=where, env=env, capture_output=True, text=True, timeout=600)
+
+    result = run(first)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    moved = tmp_path / "renamed"
+    first.rename(moved)
+    assert _planned(run(moved, "-n")) == {}

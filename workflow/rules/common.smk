@@ -1,4 +1,5 @@
 # Helpers shared by every stage: paths, wildcard constraints, target lists. No rules here.
+import os
 from pathlib import Path
 
 from hepad.zenodo import LHCO_EXTRA_QCD_SR, LHCO_FEATURES, ZENODO_FILES, resource_path
@@ -18,8 +19,11 @@ def script(name):
     """Path of a rule's script. Rules pass it through params (lint wants no outside variables in shell):
     ``params: script=script("prepare")`` and ``shell: "python {params.script} ... > {log} 2>&1"``.
     Scripts start with ``import _bootstrap`` (scripts/_bootstrap.py), which puts src/ on sys.path, so they
-    find the library in any env (conda included) and when run by hand."""
-    return str(SCRIPTS / f"{name}.py")
+    find the library in any env (conda included) and when run by hand.
+
+    The path is relative to the working directory: params are rerun triggers, and an absolute path would
+    make a moved or renamed checkout rerun every job."""
+    return os.path.relpath(SCRIPTS / f"{name}.py")
 
 
 def features_file(wildcards):
