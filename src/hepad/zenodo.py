@@ -28,8 +28,6 @@ LHCO_EXTRA_QCD_SR = "events_anomalydetection_qcd_extra_inneronly_features.h5"
 LHCO_PARTICLES = "events_anomalydetection_v2.h5"
 
 
-
-
 @dataclass(frozen=True)
 class UrlFile:
     """A file outside Zenodo, fetched from ``<base URL of its source>/<name>``.
