@@ -19,7 +19,7 @@ rule lhco_extended:
         resource_path(LHCO_PARTICLES),
     output:
         qcd=quak_lhco_extended("qcd"),
-        signal=quak_lhco_extended(QUAK_LHCO_SIGNAL),
+        signal=quak_lhco_extended(LHCO_SIGNAL),
     params:
         script=script("lhco_extended"),
         max_events=QUAK["lhco"]["max_events"],

@@ -25,7 +25,6 @@ QUAK_MNIST = resource_path("mnist.npz")
 QUAK_PHYSICS = ("generated", "lhco")
 # The LHCO R&D events as QUAK processes: extended features made from the particle-level file.
 QUAK_LHCO = "resources/lhco"
-QUAK_LHCO_SIGNAL = LHCO_SIGNAL
 
 
 wildcard_constraints:
@@ -46,7 +45,7 @@ def quak_lhco_extended(process):
 
 def quak_signal_names(qset):
     """Held-out signals of a physics sample set."""
-    return [QUAK_LHCO_SIGNAL] if qset == "lhco" else QUAK["signals"]
+    return [LHCO_SIGNAL] if qset == "lhco" else QUAK["signals"]
 
 
 def quak_features_inputs(wildcards):

@@ -17,11 +17,11 @@ import numpy as np
 
 from hepad.events.detector import Detector
 from hepad.events.formats import LHCO_COLUMNS
-from hepad.events.jets import cluster_leading_jets, four_mass
+from hepad.events.jets import cluster_leading_jets
 from hepad.events.nsubjettiness import DEFAULT_BETAS
 from hepad.events.substructure import (  # noqa: F401  (column names re-exported: the chunk layout)
     BETA_NAMES, EXTENDED_COLUMNS, JET_COLUMNS, N_TAU, TAU_COLUMNS, channel_counts, dijet_substructure,
-    extended_table)
+    extended_table, mjj_of)
 from hepad.events.process import Process, chunk_seed, detector_seed, parse_process
 from hepad.events.settings import ChunkSettings  # noqa: F401  (re-exported: the chunk's settings)
 from hepad.events.pythia import PythiaGenerator, process_settings
@@ -48,11 +48,6 @@ class ChunkResult:
     @property
     def n_events(self) -> int:
         return len(self.features)
-
-
-def mjj_of(p4: np.ndarray) -> np.ndarray:
-    """Dijet mass of the two jets (n, 2, 4) [same unit as p4]."""
-    return four_mass(p4[:, 0] + p4[:, 1])
 
 
 class _Timer:

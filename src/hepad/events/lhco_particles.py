@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hepad.events.jets import cluster_leading_jets, four_mass
-from hepad.events.substructure import EXTENDED_COLUMNS, dijet_substructure, extended_table
+from hepad.events.jets import cluster_leading_jets
+from hepad.events.substructure import EXTENDED_COLUMNS, dijet_substructure, extended_table, mjj_of
 from hepad.io import InputError
 
 N_PARTICLES = 700
@@ -68,7 +68,7 @@ def extended_from_particles(rows, first_event: int = 0, radius: float = JET_RADI
     sel = np.flatnonzero(jets.has_two)
     sub = dijet_substructure(jets, sel, px, py, pz, e, pt, radius)
     out = np.full((n, len(EXTENDED_COLUMNS)), np.nan)
-    out[sel] = extended_table(sub, four_mass(sub.p4[:, 0] + sub.p4[:, 1]), np.nan, label[sel], np.nan,
+    out[sel] = extended_table(sub, mjj_of(sub.p4), np.nan, label[sel], np.nan,
                               first_event + sel)
     out[:, EXTENDED_COLUMNS.index("label")] = label
     out[:, EXTENDED_COLUMNS.index("event")] = first_event + np.arange(n)

@@ -33,6 +33,11 @@ EXTENDED_COLUMNS = (
 )
 
 
+def mjj_of(p4: np.ndarray) -> np.ndarray:
+    """Dijet mass of the two jets (n, 2, 4) [same unit as p4]."""
+    return four_mass(p4[:, 0] + p4[:, 1])
+
+
 @dataclass
 class DijetSubstructure:
     """The two leading jets of ``n`` selected events, their constituents and N-subjettiness.
