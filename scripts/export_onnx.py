@@ -22,6 +22,8 @@ def parse_args(argv=None):
     p.add_argument("--model", required=True, help="CoDAE model of train_codae")
     p.add_argument("--qcd", required=True, help="QCD image file (test split used for the check)")
     p.add_argument("--qcd-test-fraction", type=float, default=0.25)
+    p.add_argument("--mask-threshold", type=float, default=0.0,
+                   help="summed track pT [GeV] above which a pixel is hit in the binarised mask")
     p.add_argument("--n-check", type=int, default=200, help="test images compared one by one")
     p.add_argument("--tolerance", type=float, default=1e-5)
     p.add_argument("--output", required=True, help="ONNX file")
@@ -40,7 +42,7 @@ def main(argv=None):
     model.device = "cpu"
     export_fm_onnx(model, args.output)
     rows = Splits(qcd_test_fraction=args.qcd_test_fraction).qcd(image_count(args.qcd))["test"][:args.n_check]
-    x, _ = load_masks(args.qcd, rows)
+    x, _ = load_masks(args.qcd, rows, args.mask_threshold)
     x = x.astype(np.float32)
     session = onnx_session(args.output, threads=1)
     onnx_zm = np.concatenate([session.run(None, {"image": x[i:i + 1]})[0] for i in range(len(x))])

@@ -9,9 +9,10 @@ import argparse
 
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
+from functools import partial
+
 from hepad.io import run_main, setup_logging
-from hepad.events.images import binarise
-from hepad.methods.codae import Splits, evaluation_set, load_track_pt, write_scores
+from hepad.methods.codae import Splits, evaluation_set, load_masks, write_scores
 
 
 def parse_args(argv=None):
@@ -22,6 +23,8 @@ def parse_args(argv=None):
     p.add_argument("--qcd-test-fraction", type=float, default=0.25)
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--signal-train-fraction", type=float, default=0.5)
+    p.add_argument("--mask-threshold", type=float, default=0.0,
+                   help="summed track pT [GeV] above which a pixel is hit in the binarised mask")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default=None)
     p.add_argument("--output", required=True, help="score file (.h5)")
@@ -38,10 +41,11 @@ def main(argv=None):
     splits = Splits(args.qcd_test_fraction, args.val_fraction, args.signal_train_fraction)
     model = CoDAE.load(args.model)
     model.device = args.device
-    track_pt, events = evaluation_set(args.qcd, args.signals, splits, loader=load_track_pt)
-    scores = {f"codae_{k}": v for k, v in model.score_samples(binarise(track_pt), energies=track_pt).items()}
+    masks, events = evaluation_set(args.qcd, args.signals, splits,
+                                   loader=partial(load_masks, threshold=args.mask_threshold))
+    scores = {f"codae_{k}": v for k, v in model.score_samples(masks).items()}
     write_scores(args.output, scores, events, meta={"model": str(args.model)})
-    log.info("scored %d test events (%d signal) with %s", len(track_pt), int(events["label"].sum()), sorted(scores))
+    log.info("scored %d test events (%d signal) with %s", len(masks), int(events["label"].sum()), sorted(scores))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ def parse_args(argv=None, description=__doc__):
     p.add_argument("--qcd", required=True, help="QCD image file of make_images")
     p.add_argument("--qcd-test-fraction", type=float, default=0.25)
     p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--mask-threshold", type=float, default=0.0,
+                   help="summed track pT [GeV] above which a pixel is hit in the binarised mask")
     p.add_argument("--param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
                    help="hyperparameter of hepad.models.codae.CoDAE (repeat)")
     p.add_argument("--seed", type=int, default=0)
@@ -36,8 +38,8 @@ def main(argv=None):
 
     splits = Splits(qcd_test_fraction=args.qcd_test_fraction, val_fraction=args.val_fraction)
     rows = splits.qcd(image_count(args.qcd))
-    x_train, _ = load_masks(args.qcd, rows["train"])
-    x_val, _ = load_masks(args.qcd, rows["val"])
+    x_train, _ = load_masks(args.qcd, rows["train"], args.mask_threshold)
+    x_val, _ = load_masks(args.qcd, rows["val"], args.mask_threshold)
     log.info("QCD track masks: %d train, %d val, occupancy %.4f", len(x_train), len(x_val), x_train.mean())
     try:
         model = CoDAE(**dict(args.param), seed=args.seed, threads=args.threads, device=args.device)

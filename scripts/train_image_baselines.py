@@ -25,6 +25,8 @@ def parse_args(argv=None):
     p.add_argument("--qcd-test-fraction", type=float, default=0.25)
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--signal-train-fraction", type=float, default=0.5)
+    p.add_argument("--mask-threshold", type=float, default=0.0,
+                   help="summed track pT [GeV] above which a pixel is hit in the binarised mask")
     p.add_argument("--ae-param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
                    help="hyperparameter of hepad.models.image_baselines.ConvAutoEncoder (repeat)")
     p.add_argument("--cnn-param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
@@ -65,7 +67,8 @@ def main(argv=None):
 
     rows = splits.qcd(image_count(args.qcd))
     log.info("plain conv auto-encoder on %d QCD track masks", len(rows["train"]))
-    ae.fit(load_masks(args.qcd, rows["train"])[0], load_masks(args.qcd, rows["val"])[0])
+    ae.fit(load_masks(args.qcd, rows["train"], args.mask_threshold)[0],
+           load_masks(args.qcd, rows["val"], args.mask_threshold)[0])
     ae.save(out / "conv_ae.pt")
 
     x_train, y_train = supervised_sets(args.qcd, args.signals, splits, "train")
@@ -76,9 +79,9 @@ def main(argv=None):
     del x_train, x_val
 
     track_pt, events = evaluation_set(args.qcd, args.signals, splits, loader=load_track_pt)
-    # Track pT sum: a second physics baseline, for reading the pT-weighted energy_diff scores honestly.
+    # Track pT sum: a second physics baseline; the auto-encoders see hit masks, not pT.
     scores = {"ntracks": n_tracks_score(events["ntracks"]), "track_pt_sum": track_pt.sum(axis=(1, 2, 3))}
-    scores.update({f"conv_ae_{k}": v for k, v in ae.score_samples(binarise(track_pt), energies=track_pt).items()})
+    scores.update({f"conv_ae_{k}": v for k, v in ae.score_samples(binarise(track_pt, args.mask_threshold)).items()})
     del track_pt
     full, _ = evaluation_set(args.qcd, args.signals, splits, loader=load_full)
     scores["cnn"] = cnn.predict_proba(full)

@@ -14,14 +14,35 @@ def masks(n, occupancy=0.03, seed=0):
     return (np.random.default_rng(seed).random((n,) + SHAPE) < occupancy).astype(np.float32)
 
 
-def test_network_shapes_follow_the_paper():
-    net = CoDAENet(SHAPE, (8, 16, 32), 64, (8, 16, 32, 32), 2, (64, 32, 16, 8, 4), variational=True)
+@pytest.mark.parametrize("decoder", [(64, 32, 16, 8, 4), (64, 32, 16, 8), (64, 32, 16), (64,)])
+def test_network_shapes_follow_the_paper(decoder):
+    # Every decoder depth, down to the pixel shuffle from the latent's resolution, gives the full image.
+    net = CoDAENet(SHAPE, (8, 16, 32), 64, (8, 16, 32, 32), 2, decoder, variational=True)
     logits, zm, mu, logvar = net(torch.from_numpy(masks(3)))
     assert logits.shape == (3,) + SHAPE
     assert zm.shape == (3, 2)
     assert mu.shape == logvar.shape == (3, 64, 5, 4)  # Z is 5 x 4 x 64
-    with pytest.raises(ValueError, match="one per resolution"):
-        CoDAENet(SHAPE, (8, 16, 32), 64, (8,), 2, (64, 32), variational=False)
+    assert net.decoder.shuffle == 2 ** (5 - len(decoder))
+
+
+@pytest.mark.parametrize("decoder", [(), (64, 32, 16, 8, 4, 2)])
+def test_decoder_depth_is_checked(decoder):
+    with pytest.raises(ValueError, match="1 to 5 entries"):
+        CoDAENet(SHAPE, (8, 16, 32), 64, (8,), 2, decoder, variational=False)
+
+
+def test_pixel_shuffle_output_puts_each_sub_pixel_in_its_place():
+    # Decoder stopping at 36 x 29: output channel 2*r + c of cell (i, j) is image pixel (2i + r, 2j + c).
+    net = CoDAENet(SHAPE, (8, 16, 32), 8, (8,), 2, (8, 8, 8, 8), variational=False)
+    dec = net.decoder
+    captured = {}
+    dec.out.register_forward_hook(lambda mod, inp, out: captured.setdefault("cells", out))
+    logits = net(torch.from_numpy(masks(2)))[0]
+    cells = captured["cells"]
+    assert cells.shape == (2, 4, 36, 29)
+    for r in range(2):
+        for c in range(2):
+            torch.testing.assert_close(logits[:, 0, r::2, c::2], cells[:, 2 * r + c])
 
 
 def test_augmentation_is_a_flip_and_roll_of_each_image():

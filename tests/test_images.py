@@ -86,4 +86,8 @@ def test_image_file_round_trip(tmp_path):
     mask = read_images(path, channels=["track"], index=np.array([1, 3, 8]), transform=binarise, block=2)
     assert mask.images.dtype == np.uint8 and mask.images.shape == (3, 1, 72, 58)
     np.testing.assert_array_equal(mask.images[:, 0], images[[1, 3, 8], 0] > 0)
+    # A threshold keeps the pixels whose summed pT exceeds it, and only those.
+    hard = read_images(path, channels=["track"], transform=lambda im: binarise(im, threshold=1.5))
+    np.testing.assert_array_equal(hard.images[:, 0], images[:, 0] > 1.5)
+    assert 0 < hard.images.sum() < (images[:, 0] > 0).sum()
     np.testing.assert_array_equal(mask.events["ntracks"], [1, 3, 8])

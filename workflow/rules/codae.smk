@@ -80,6 +80,7 @@ rule train_codae:
         script=script("train_codae"),
         options=codae_params("model"),
         split=codae_split_options(signal=False),
+        mask=CODAE["mask_threshold"],
         seed=CODAE["generation"]["seed"],
     log:
         f"{LOGS}/train_codae.log",
@@ -93,8 +94,8 @@ rule train_codae:
     conda:
         "../../envs/codae.yaml"
     shell:
-        "python {params.script} --qcd {input.qcd} {params.options} {params.split} --seed {params.seed}"
-        " --threads {threads} --output {output.model} --card {output.card} > {log} 2>&1"
+        "python {params.script} --qcd {input.qcd} {params.options} {params.split} --mask-threshold {params.mask}"
+        " --seed {params.seed} --threads {threads} --output {output.model} --card {output.card} > {log} 2>&1"
 
 
 rule score_codae:
@@ -108,6 +109,7 @@ rule score_codae:
     params:
         script=script("score_codae"),
         split=codae_split_options(),
+        mask=CODAE["mask_threshold"],
     log:
         f"{LOGS}/score_codae.log",
     threads: CODAE["threads"]
@@ -118,7 +120,7 @@ rule score_codae:
         "../../envs/codae.yaml"
     shell:
         "python {params.script} --model {input.model} --qcd {input.qcd} --signals {input.signals}"
-        " {params.split} --threads {threads} --output {output} > {log} 2>&1"
+        " {params.split} --mask-threshold {params.mask} --threads {threads} --output {output} > {log} 2>&1"
 
 
 rule train_image_baselines:
@@ -133,6 +135,7 @@ rule train_image_baselines:
         script=script("train_image_baselines"),
         options=codae_model_params(),
         split=codae_split_options(),
+        mask=CODAE["mask_threshold"],
         seed=CODAE["generation"]["seed"],
     log:
         f"{LOGS}/train_image_baselines.log",
@@ -147,7 +150,8 @@ rule train_image_baselines:
         "../../envs/codae.yaml"
     shell:
         "python {params.script} --qcd {input.qcd} --signals {input.signals} {params.options} {params.split}"
-        " --seed {params.seed} --threads {threads} --output {output.model} --scores {output.scores} > {log} 2>&1"
+        " --mask-threshold {params.mask} --seed {params.seed} --threads {threads} --output {output.model}"
+        " --scores {output.scores} > {log} 2>&1"
 
 
 rule evaluate_codae:
@@ -206,6 +210,7 @@ rule export_onnx:
     params:
         script=script("export_onnx"),
         test_fraction=CODAE["split"]["qcd_test_fraction"],
+        mask=CODAE["mask_threshold"],
     log:
         f"{LOGS}/export_onnx.log",
     threads: 1
@@ -216,4 +221,4 @@ rule export_onnx:
         "../../envs/codae.yaml"
     shell:
         "python {params.script} --model {input.model} --qcd {input.qcd} --qcd-test-fraction {params.test_fraction}"
-        " --output {output.onnx} --check {output.check} > {log} 2>&1"
+        " --mask-threshold {params.mask} --output {output.onnx} --check {output.check} > {log} 2>&1"

@@ -218,9 +218,9 @@ def read_images(path, channels=None, index=None, transform=None, block: int = 40
     return ImageSet(images=images, events=events, channels=[names[c] for c in chans])
 
 
-def binarise(images: np.ndarray) -> np.ndarray:
-    """The CoDAE input: 1 where a pixel holds any deposit, else 0 (uint8)."""
-    return (images > 0).astype(np.uint8)
+def binarise(images: np.ndarray, threshold: float = 0.0) -> np.ndarray:
+    """The CoDAE input: 1 where a pixel's summed pT exceeds ``threshold`` [GeV] (0: any deposit), else 0 (uint8)."""
+    return (images > threshold).astype(np.uint8)
 
 
 def image_count(path) -> int:

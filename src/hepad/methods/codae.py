@@ -14,6 +14,7 @@ dataset per score under ``scores/``, all over the same test events in the same o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import h5py
 import numpy as np
@@ -55,9 +56,10 @@ class Splits:
                 "test": np.arange(n_sup, n)}
 
 
-def load_masks(path, rows) -> tuple[np.ndarray, dict]:
-    """Binarised track masks (n, 1, H, W) uint8 and event columns of the given rows of an image file."""
-    data = read_images(path, channels=[TRACK_CHANNEL], index=rows, transform=binarise)
+def load_masks(path, rows, threshold: float = 0.0) -> tuple[np.ndarray, dict]:
+    """Binarised track masks (n, 1, H, W) uint8 (pixels with summed track pT above ``threshold`` GeV) and event
+    columns of the given rows of an image file."""
+    data = read_images(path, channels=[TRACK_CHANNEL], index=rows, transform=partial(binarise, threshold=threshold))
     return data.images, data.events
 
 

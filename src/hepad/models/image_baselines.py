@@ -27,7 +27,7 @@ class ConvAutoEncoder(CoDAE):
     """
 
     def __init__(self, encoder_channels=(8, 16, 32), latent_channels=64, fm_channels=(8, 16, 32, 32), latent_dim=2,
-                 decoder_channels=(64, 32, 16, 8, 4), variational=False, beta=0.0, conditional=False, augment=True,
+                 decoder_channels=(64, 32, 16), variational=False, beta=0.0, conditional=False, augment=True,
                  lr=2e-3, weight_decay=0.0, batch_size=128, epochs=10, seed=0, threads=None, device=None):
         super().__init__(encoder_channels=encoder_channels, latent_channels=latent_channels, fm_channels=fm_channels,
                          latent_dim=latent_dim, decoder_channels=decoder_channels, variational=False, beta=0.0,
