@@ -12,7 +12,7 @@ SCORE_STYLES = {
     "codae_bce": ("CoDAE BCE", "tab:red", "-"),
     "codae_mse": ("CoDAE MSE", "tab:orange", "-"),
     "codae_dice": ("CoDAE Dice", "tab:olive", "-"),
-    "codae_energy_diff": (r"CoDAE $|\Delta E|$", "tab:brown", "-"),
+    "codae_energy_diff": (r"CoDAE $\Delta E$ (hits $-$ expected)", "tab:brown", "-"),
     "codae_zm1": (r"CoDAE $Z_{m,1}$", "tab:blue", "-"),
     "codae_zm2": (r"CoDAE $Z_{m,2}$", "tab:cyan", "-"),
     "codae_zm_dist": (r"CoDAE $|Z_m|$ (Mahalanobis)", "tab:purple", "-"),
@@ -22,7 +22,7 @@ SCORE_STYLES = {
     "conv_ae_bce": ("conv. AE BCE", "tab:green", "--"),
     "conv_ae_mse": ("conv. AE MSE", "yellowgreen", "--"),
     "conv_ae_dice": ("conv. AE Dice", "darkkhaki", "--"),
-    "conv_ae_energy_diff": (r"conv. AE $|\Delta E|$", "tan", "--"),
+    "conv_ae_energy_diff": (r"conv. AE $\Delta E$", "tan", "--"),
     "cnn": ("supervised CNN", "grey", ":"),
 }
 
