@@ -2,8 +2,10 @@
 """Export the CoDAE's small encoder f_m (the trigger-time model: image -> Z_m) to ONNX and check it.
 
 The check runs onnxruntime on QCD test images, one at a time (batch 1, as at the trigger), and fails if
-any Z_m component differs from torch's by more than --tolerance. Writes the .onnx file and a JSON record
-of the check.
+any Z_m component differs from torch's by more than --tolerance, in units of max(1, |Z_m|): absolute for
+components below 1, relative above. Z_m components of tens are common, and there float32 itself rounds at
+a few 1e-6 (torch and onnxruntime each differ from a float64 evaluation by up to 1e-5 absolute). Writes the
+.onnx file and a JSON record of the check.
 """
 
 import argparse
@@ -25,7 +27,7 @@ def parse_args(argv=None):
     p.add_argument("--mask-threshold", type=float, default=0.0,
                    help="summed track pT [GeV] above which a pixel is hit in the binarised mask")
     p.add_argument("--n-check", type=int, default=200, help="test images compared one by one")
-    p.add_argument("--tolerance", type=float, default=1e-5)
+    p.add_argument("--tolerance", type=float, default=1e-5, help="largest |ONNX - torch| / max(1, |torch|)")
     p.add_argument("--output", required=True, help="ONNX file")
     p.add_argument("--check", required=True, help="JSON record of the comparison")
     return p.parse_args(argv)
@@ -46,13 +48,19 @@ def main(argv=None):
     x = x.astype(np.float32)
     session = onnx_session(args.output, threads=1)
     onnx_zm = np.concatenate([session.run(None, {"image": x[i:i + 1]})[0] for i in range(len(x))])
-    diff = float(np.abs(onnx_zm - model.encode_m(x)).max()) if len(x) else 0.0
-    record = {"n_images": len(x), "max_abs_diff": diff, "tolerance": args.tolerance,
-              "onnxruntime": onnxruntime.__version__, "passed": diff <= args.tolerance}
+    torch_zm = model.encode_m(x)
+    abs_diff = np.abs(onnx_zm - torch_zm)
+    diff = float(abs_diff.max()) if len(x) else 0.0
+    scaled = float((abs_diff / np.maximum(1.0, np.abs(torch_zm))).max()) if len(x) else 0.0
+    record = {"n_images": len(x), "max_abs_diff": diff, "max_scaled_diff": scaled,
+              "max_abs_zm": float(np.abs(torch_zm).max()) if len(x) else 0.0, "tolerance": args.tolerance,
+              "onnxruntime": onnxruntime.__version__, "passed": scaled <= args.tolerance}
     write_json(record, args.check)
-    if diff > args.tolerance:
-        raise InputError(f"ONNX f_m differs from torch by {diff:.2e} > {args.tolerance:.0e}")
-    log.info("ONNX f_m matches torch on %d images (max |diff| %.2e)", len(x), diff)
+    if scaled > args.tolerance:
+        raise InputError(f"ONNX f_m differs from torch by {scaled:.2e} (in units of max(1, |Z_m|); "
+                         f"{diff:.2e} absolute) > {args.tolerance:.0e}")
+    log.info("ONNX f_m matches torch on %d images (max |diff| %.2e, %.2e in units of max(1, |Z_m|))",
+             len(x), diff, scaled)
 
 
 if __name__ == "__main__":
