@@ -157,3 +157,25 @@ def test_supervised_cnn_separates_an_easy_toy(tmp_path):
 
 def test_n_tracks_score_is_the_count():
     np.testing.assert_array_equal(n_tracks_score([3, 1, 2]), [3.0, 1.0, 2.0])
+
+
+def test_fit_twice_in_one_process_gives_the_same_model():
+    # The initial weights follow the seed, not the random state earlier work left behind.
+    x, x_val = masks(96, seed=12), masks(32, seed=13)
+    runs = []
+    for _ in range(2):
+        torch.randn(7)  # disturb the global random state between the fits
+        model = CoDAE(batch_size=32, epochs=2, seed=3, threads=1).fit(x, x_val)
+        runs.append((model.history_, model.score_samples(x_val)))
+    assert [h["train_loss"] for h in runs[0][0]] == [h["train_loss"] for h in runs[1][0]]
+    for key in runs[0][1]:
+        np.testing.assert_array_equal(runs[0][1][key], runs[1][1][key])
+    rng = np.random.default_rng(14)
+    y = (np.arange(64) % 2).astype(float)
+    x_cnn = rng.random((64, 3, 72, 58)).astype(np.float32)
+    probs = []
+    for _ in range(2):
+        torch.randn(7)
+        cnn = CNNClassifier(channels=(4,), hidden=4, epochs=1, batch_size=32, seed=3, threads=1)
+        probs.append(cnn.fit(x_cnn, y).predict_proba(x_cnn))
+    np.testing.assert_array_equal(probs[0], probs[1])

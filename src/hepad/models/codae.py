@@ -246,6 +246,13 @@ class _ImageModel(Estimator):
     def _loss(self, net, x, y, generator):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _init_net(self, image_shape) -> None:
+        """A new network for images of ``image_shape``, its initial weights drawn from ``seed`` (not from
+        whatever the process's random state is: a second fit in one process gives the same model)."""
+        self.image_shape_ = tuple(image_shape)
+        torch.manual_seed(self.seed)
+        self._net = self._build(self.image_shape_)
+
     def _fit_loop(self, x, y, x_val, y_val, device):
         torch.manual_seed(self.seed)
         generator = torch.Generator().manual_seed(self.seed)
@@ -422,8 +429,7 @@ class CoDAE(_ImageModel):
         xt = _as_tensor(x)
         if len(xt) < 2:
             raise InputError(f"CoDAE needs at least 2 training images, got {len(xt)}")
-        self.image_shape_ = tuple(xt.shape[1:])
-        self._net = self._build(self.image_shape_)
+        self._init_net(xt.shape[1:])
         xv = _as_tensor(x_val) if x_val is not None and len(x_val) else None
         self._fit_loop(xt, None, xv, None, self._device())
         self._fit_latent_stats(xt)

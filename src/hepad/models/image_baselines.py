@@ -101,8 +101,7 @@ class CNNClassifier(_ImageModel):
         if n_sig == 0 or n_sig == len(yt):
             raise InputError("the supervised CNN needs both signal and background training images")
         self.pos_weight_ = torch.tensor((len(yt) - n_sig) / n_sig)
-        self.image_shape_ = tuple(xt.shape[1:])
-        self._net = self._build(self.image_shape_)
+        self._init_net(xt.shape[1:])
         has_val = x_val is not None and len(x_val)
         xv = _as_tensor(x_val) if has_val else None
         yv = torch.as_tensor(np.asarray(y_val), dtype=torch.float32) if has_val else None
