@@ -231,7 +231,7 @@ def _fingerprint(*arrays) -> list:
 class ConditionalFlow(Estimator):
     """Conditional MAF density p(x | c) with an ensemble of the best epochs (CATHODE's density model).
 
-    Works on already-scaled inputs (compose with :class:`hepad.data.scaling.LogitScaler`).
+    Works on already-scaled inputs (compose with :class:`hepad.cathode.scaling.LogitScaler`).
     The constructor defaults are the reference settings of CATHODE. The faster recipe of the workflow
     config (``implementation="made", batch_size=4096, lr=2e-3, lr_schedule="cosine", warmup_epochs=1,
     max_epochs=40``) costs about a third per epoch and needs 40 instead of 100 epochs for an equally

@@ -1,4 +1,4 @@
-"""Training sets of CATHODE and its benchmarks, built from one prepared set (``hepad.data.prepared``).
+"""Training sets of CATHODE and its benchmarks, built from one prepared set (``hepad.cathode.prepared``).
 
 Every classifier mode separates a "label 1" sample from a "label 0" sample on the four features
 (``FEATURES``: mj1, dmj, tau21j1, tau21j2; mjj is not an input, so no mode can learn the SR/SB split):
@@ -15,7 +15,7 @@ mode           label 1                                              label 0
 =============  ===================================================  =================================================
 
 ``anode`` has no classifier: its score is log p_SR(x|m) - log p_SB(x|m) of two flows (see
-``hepad.methods.density``). All modes are scored on the same ``test`` split.
+``hepad.cathode.density``). All modes are scored on the same ``test`` split.
 
 Class balance: every mode gets per-event sample weights that give both classes the same total weight
 (w = N / (2 N_class), i.e. scikit-learn's "balanced"), in training and in validation. This is the
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import h5py
 import numpy as np
 
-from hepad.data.prepared import COLUMNS, FEATURES, load_split
+from hepad.cathode.prepared import COLUMNS, FEATURES, load_split
 from hepad.io import InputError, atomic_output
 
 CLASSIFIER_MODES = ("cathode", "cwola", "iad", "supervised")

@@ -1,7 +1,7 @@
 """Conditional dual auto-encoder (CoDAE, Anzalone et al., MLST 5 035064, REFERENCE.md §4) in torch.
 
 The input is the binarised track mask of an event image, ``(n, 1, H, W)`` (72 x 58 by default: phi x eta):
-1 where a pixel's summed track pT exceeds a threshold (``hepad.methods.codae.load_masks``).
+1 where a pixel's summed track pT exceeds a threshold (``hepad.codae.data.load_masks``).
 
 - ``f_R``, the large encoder: a strided 3x3 convolution per resolution, each followed by a residual block
   (except the first), down to the spatial latent ``Z`` of ``latent_channels x 5 x 4`` (ceil halvings of 72 x 58). In the

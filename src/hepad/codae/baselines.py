@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from hepad.io import InputError
-from hepad.models.codae import CoDAE, _as_tensor, _ImageModel, augment, on_device
+from hepad.codae.model import CoDAE, _as_tensor, _ImageModel, augment, on_device
 from hepad.models.base import set_threads
 
 

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from hepad.data.prepared import COLUMNS, SPLITS
+from hepad.cathode.prepared import COLUMNS, SPLITS
 from hepad.events.formats import dijet_mass
 from hepad.io import InputError
 
@@ -18,7 +18,7 @@ TAU21_EPS = 1e-5  # tau21 = tau2 / (tau1 + eps): as in the CATHODE preparation, 
 
 
 def cathode_features(frame: pd.DataFrame) -> np.ndarray:
-    """The (n, 6) array of ``hepad.data.prepared.COLUMNS``: mjj [TeV], lighter jet mass mj1 [TeV],
+    """The (n, 6) array of ``hepad.cathode.prepared.COLUMNS``: mjj [TeV], lighter jet mass mj1 [TeV],
     mass difference dmj [TeV], tau21 of the lighter and of the heavier jet, label.
 
     Jets are ordered by mass: j1 is the lighter jet, whatever the file's order.
@@ -55,7 +55,7 @@ def prepare_sets(features: np.ndarray, extra_bkg: np.ndarray, *, nsig: int, seed
 
     ``features``: background and signal (label 0/1) from the main file; ``extra_bkg``: extra
     signal-region background. Returns ``(splits, summary)``: the arrays of
-    ``hepad.data.prepared.SPLITS`` and a JSON-ready summary (counts, S/B and S/sqrt(B) in the SR).
+    ``hepad.cathode.prepared.SPLITS`` and a JSON-ready summary (counts, S/B and S/sqrt(B) in the SR).
     """
     rng = np.random.default_rng(seed)
     low, high = sr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hepad.data.prepared import COLUMNS
+from hepad.cathode.prepared import COLUMNS
 
 BACKGROUND_STYLE = {"color": "tab:blue", "label": "background (QCD)"}
 SIGNAL_STYLE = {"color": "tab:red", "label": "signal"}

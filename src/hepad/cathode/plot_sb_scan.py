@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from hepad.plots.sic import group_by_method
+from hepad.cathode.plot_sic import group_by_method
 from hepad.plots.style import FAMILY_LINESTYLES, MODE_COLORS, SB_LABEL, method_label, split_method
 
 

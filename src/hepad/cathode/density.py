@@ -1,6 +1,6 @@
 """The density estimator of CATHODE and ANODE: feature scaler + mjj scaling + conditional flow, composed.
 
-Features x (mj1, dmj, tau21j1, tau21j2) go through :class:`hepad.data.scaling.LogitScaler` (min-max,
+Features x (mj1, dmj, tau21j1, tau21j2) go through :class:`hepad.cathode.scaling.LogitScaler` (min-max,
 logit, standardise; fitted on the training data). The condition mjj is only standardised,
 m' = (mjj - mean) / std with the training mean and std: an affine map keeps the SB-trained flow's
 dependence on mjj smooth across the SR gap, where it is evaluated and sampled but never trained.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hepad.data.scaling import LogitScaler
+from hepad.cathode.scaling import LogitScaler
 from hepad.io import InputError, atomic_output
 
 log = logging.getLogger(__name__)

@@ -1,1 +1,0 @@
-"""Methods: estimators of hepad.models and hepad.data wired together (CATHODE, ANODE, ...)."""
