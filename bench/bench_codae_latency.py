@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from hepad.models.codae import CoDAE, export_fm_onnx, onnx_session  # noqa: E402
+from hepad.codae.model import CoDAE, export_fm_onnx, onnx_session  # noqa: E402
 
 
 def parse_args(argv=None):

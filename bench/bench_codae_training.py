@@ -19,7 +19,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from hepad.models.codae import CoDAE  # noqa: E402
+from hepad.codae.model import CoDAE  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -38,7 +38,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     if args.images:
-        from hepad.methods.codae import load_masks
+        from hepad.codae.data import load_masks
 
         x, _ = load_masks(args.images, np.arange(args.n + args.val), args.mask_threshold)
     else:

@@ -32,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "bench")]
 
-from hepad.data.scaling import LogitScaler  # noqa: E402
+from hepad.cathode.scaling import LogitScaler  # noqa: E402
 from hepad.models.flows import ConditionalFlow  # noqa: E402
 from results_file import record  # noqa: E402
 
@@ -47,7 +47,7 @@ SECTION = "## Flow training speed (bench/bench_flow_training.py)"
 def load_data(args):
     """(x, cond, x_val, cond_val) scaled as the workflow does: LogitScaler on features, standardised mjj."""
     if args.data:
-        from hepad.data.prepared import FEATURES, column, load_split
+        from hepad.cathode.prepared import FEATURES, column, load_split
 
         train, val = load_split(args.data, "sb_train"), load_split(args.data, "sb_val")
         source = f"prepared set {args.data}"

@@ -53,7 +53,7 @@ def toy_sets(args):
 
 
 def prepared_sets(args):
-    from hepad.data.prepared import load_split
+    from hepad.cathode.prepared import load_split
 
     data = np.concatenate([load_split(args.data, "sr_train"), load_split(args.data, "sr_val")])
     bkg = np.concatenate([load_split(args.data, "extra_bkg_train"), load_split(args.data, "extra_bkg_val")])

@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from hepad.events.images import image_count  # noqa: E402
-from hepad.methods.codae import Splits, evaluation_set, load_masks, metrics_table  # noqa: E402
+from hepad.codae.data import Splits, evaluation_set, load_masks, metrics_table  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -51,7 +51,7 @@ def main(argv=None):
         print(f"\n== pixel threshold {threshold:g} GeV: QCD test occupancy {background.mean():.4f}")
         scores = {"hit_pixels": hits, "ntracks": events["ntracks"].astype(float)}
         if args.train_epochs:
-            from hepad.models.codae import CoDAE
+            from hepad.codae.model import CoDAE
 
             rows = splits.qcd(image_count(qcd))
             model = CoDAE(epochs=args.train_epochs, threads=args.threads, seed=0)

@@ -1,6 +1,6 @@
 """Toy events with the structure of the LHCO dijet features, for benchmarks when no prepared set is given.
 
-Columns as in a prepared set (hepad.data.prepared.COLUMNS): mjj, mj1, dmj, tau21j1, tau21j2, label, in TeV.
+Columns as in a prepared set (hepad.cathode.prepared.COLUMNS): mjj, mj1, dmj, tau21j1, tau21j2, label, in TeV.
 Background: a falling mjj spectrum; two jet masses that scale with mjj (log-normal, with a small
 W-like peak), ordered into mj1 = lighter and dmj = heavier - lighter; tau21 from Beta distributions
 whose mean drops with the jet mass. The features are bounded, skewed and correlated with each other

@@ -13,7 +13,7 @@ import numpy as np
 
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
-from hepad.data.modes import read_scores
+from hepad.cathode.modes import read_scores
 from hepad.io import InputError, run_main, setup_logging, write_json
 from hepad.metrics.sic import MIN_BKG_EVENTS, sic_on_grid, summarize
 

@@ -9,7 +9,7 @@ import argparse
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.io import atomic_output, run_main, setup_logging
-from hepad.methods.codae import metrics_table, read_scores
+from hepad.codae.data import metrics_table, read_scores
 
 
 def parse_args(argv=None):

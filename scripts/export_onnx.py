@@ -16,7 +16,7 @@ import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.events.images import image_count
 from hepad.io import InputError, run_main, setup_logging, write_json
-from hepad.methods.codae import Splits, load_masks
+from hepad.codae.data import Splits, load_masks
 
 
 def parse_args(argv=None):
@@ -38,7 +38,7 @@ def main(argv=None):
     log = setup_logging("export_onnx")
     import onnxruntime
 
-    from hepad.models.codae import CoDAE, export_fm_onnx, onnx_session
+    from hepad.codae.model import CoDAE, export_fm_onnx, onnx_session
 
     model = CoDAE.load(args.model)
     model.device = "cpu"

@@ -6,7 +6,7 @@ import argparse
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.io import run_main, setup_logging
-from hepad.methods.codae import read_scores
+from hepad.codae.data import read_scores
 
 
 def parse_args(argv=None):
@@ -20,7 +20,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("plot_codae")
-    from hepad.plots.codae import plot_rocs
+    from hepad.codae.plots import plot_rocs
 
     scores, events = read_scores(args.scores)
     written = plot_rocs(scores, events, args.output, tpr_mark=args.tpr)

@@ -7,7 +7,7 @@ import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 import numpy as np
 
-from hepad.data.prepare import cathode_features
+from hepad.cathode.prepare import cathode_features
 from hepad.events.formats import read_lhco_features
 from hepad.io import run_main, setup_logging
 
@@ -31,7 +31,7 @@ def _subsample(rows, n, rng):
 def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("plot_data_overview")
-    from hepad.plots.overview import plot_data_overview
+    from hepad.cathode.plot_data_overview import plot_data_overview
     from hepad.plots.style import save_figure, use_style
 
     use_style()

@@ -31,7 +31,7 @@ def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("plot_mimickers")
     from hepad.events.efps import efp_graphs, efp_names
-    from hepad.plots.mimickers import plot_ado, plot_auc, plot_efps, summary_table
+    from hepad.mimic.plots import plot_ado, plot_auc, plot_efps, summary_table
 
     selections = {}
     for item in args.selections:

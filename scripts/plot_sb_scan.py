@@ -20,8 +20,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("plot_sb_scan")
-    from hepad.plots.sb_scan import plot_sb_scan, scan_table
-    from hepad.plots.sic import load_metrics
+    from hepad.cathode.plot_sb_scan import plot_sb_scan, scan_table
+    from hepad.cathode.plot_sic import load_metrics
     from hepad.plots.style import save_figure, use_style
 
     records = load_metrics(args.metrics)

@@ -20,7 +20,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("plot_sic")
-    from hepad.plots.sic import group_by_method, load_metrics, plot_sic
+    from hepad.cathode.plot_sic import group_by_method, load_metrics, plot_sic
     from hepad.plots.style import save_figure, use_style
 
     records = load_metrics(args.metrics)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Prepare the CATHODE inputs: features in TeV, SR/SB, signal injection by count and seed, all splits.
 
-Writes one HDF5 file with every split (hepad.data.prepared) and a JSON sidecar with the counts,
+Writes one HDF5 file with every split (hepad.cathode.prepared) and a JSON sidecar with the counts,
 S/B and S/sqrt(B) in the signal region.
 """
 
@@ -9,8 +9,8 @@ import argparse
 
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
-from hepad.data.prepare import cathode_features, prepare_sets
-from hepad.data.prepared import write_prepared
+from hepad.cathode.prepare import cathode_features, prepare_sets
+from hepad.cathode.prepared import write_prepared
 from hepad.events.formats import read_lhco_features
 from hepad.io import run_main, setup_logging, write_json
 

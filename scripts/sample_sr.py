@@ -2,7 +2,7 @@
 """Sample CATHODE's background model in the signal region: mjj from a KDE of the SR data's mjj (in logit
 space, bandwidth --kde-bandwidth), features from the SB flow ensemble at those mjj, back in physical units
 and clipped to the flow's training range. Writes --oversampling x (SR data) samples, split into train and
-val in the proportion of sr_train / sr_val, as one HDF5 file (hepad.data.modes.write_samples).
+val in the proportion of sr_train / sr_val, as one HDF5 file (hepad.cathode.modes.write_samples).
 """
 
 import argparse
@@ -11,8 +11,8 @@ import numpy as np
 
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
-from hepad.data.modes import FEATURE_INDEX, MJJ, split_like, val_fraction, write_samples
-from hepad.data.prepared import COLUMNS, load_split
+from hepad.cathode.modes import FEATURE_INDEX, MJJ, split_like, val_fraction, write_samples
+from hepad.cathode.prepared import COLUMNS, load_split
 from hepad.io import InputError, run_main, setup_logging
 
 
@@ -33,8 +33,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("sample_sr")
-    from hepad.methods.density import ConditionalDensity
-    from hepad.models.kde import LogitKDE
+    from hepad.cathode.density import ConditionalDensity
+    from hepad.cathode.kde import LogitKDE
 
     if args.oversampling <= 0:
         raise InputError(f"--oversampling must be > 0, got {args.oversampling}")

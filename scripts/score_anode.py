@@ -8,7 +8,7 @@ import argparse
 
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
-from hepad.data.modes import evaluation_set, write_scores
+from hepad.cathode.modes import evaluation_set, write_scores
 from hepad.io import run_main, setup_logging
 
 
@@ -26,7 +26,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("score_anode")
-    from hepad.methods.density import ConditionalDensity, anode_scores
+    from hepad.cathode.density import ConditionalDensity, anode_scores
 
     sr = ConditionalDensity.load(args.flow_sr, device=args.device, threads=args.threads)
     sb = ConditionalDensity.load(args.flow_sb, device=args.device, threads=args.threads)

@@ -2,7 +2,7 @@
 """Score the common test set (QCD test split + each signal's test split) with every CoDAE score.
 
 Writes label, mass, number of tracks and the scores bce, mse, dice, energy_diff, zm1, zm2, zm_dist and
-(variational) kl, each prefixed 'codae_'; see hepad.models.codae and hepad.methods.codae.
+(variational) kl, each prefixed 'codae_'; see hepad.codae.model and hepad.codae.data.
 """
 
 import argparse
@@ -12,7 +12,7 @@ import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 from functools import partial
 
 from hepad.io import run_main, setup_logging
-from hepad.methods.codae import Splits, evaluation_set, load_masks, write_scores
+from hepad.codae.data import Splits, evaluation_set, load_masks, write_scores
 
 
 def parse_args(argv=None):
@@ -34,7 +34,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("score_codae")
-    from hepad.models.codae import CoDAE
+    from hepad.codae.model import CoDAE
     from hepad.models.flows import set_threads
 
     set_threads(args.threads)

@@ -20,7 +20,7 @@ def parse_args(argv=None):
     p.add_argument("--train-fraction", type=float, default=2 / 3)
     p.add_argument("--select-fraction", type=float, default=0.5, help="share of the held-out background used to select")
     p.add_argument("--param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
-                   help="mimicker hyperparameter (repeat); see hepad.models.mimickers")
+                   help="mimicker hyperparameter (repeat); see hepad.mimic.mimickers")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default=None)
@@ -35,7 +35,7 @@ def main(argv=None):
 
     from hepad.mimic.features import background_splits, mimicker_inputs, read_features
     from hepad.mimic.selection import SelectionData, iterative_selection
-    from hepad.models.mimickers import make_mimicker
+    from hepad.mimic.mimickers import make_mimicker
 
     with h5py.File(args.ae_scores, "r") as f:
         ae = {k: f[k][()] for k in f}

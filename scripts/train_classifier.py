@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Train one classifier of CATHODE or a benchmark (cathode, cwola, iad, supervised) and score the test set.
 
-The training data of each mode are described in hepad.data.modes; the classes are balanced with sample
+The training data of each mode are described in hepad.cathode.modes; the classes are balanced with sample
 weights. Writes the model into --output (a folder) and the test-set scores, labels and mjj to --scores.
 """
 
@@ -9,7 +9,7 @@ import argparse
 
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
-from hepad.data.modes import CLASSIFIER_MODES, evaluation_set, training_set, write_scores
+from hepad.cathode.modes import CLASSIFIER_MODES, evaluation_set, training_set, write_scores
 from hepad.io import InputError, parse_param, run_main, setup_logging
 
 
@@ -35,7 +35,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("train_classifier")
-    from hepad.methods.classify import StandardisedClassifier
+    from hepad.cathode.classify import StandardisedClassifier
 
     if args.mode == "cathode" and not args.samples:
         raise InputError("--mode cathode needs --samples (the output of sample_sr)")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Train the conditional dual auto-encoder on the binarised track masks of QCD images (training split only).
 
-The validation split picks the best epoch. Writes the model (torch file, hepad.models.codae.CoDAE.load) and a
+The validation split picks the best epoch. Writes the model (torch file, hepad.codae.model.CoDAE.load) and a
 JSON card with its hyperparameters and training history.
 """
 
@@ -11,7 +11,7 @@ import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.events.images import image_count
 from hepad.io import InputError, parse_param, run_main, setup_logging
-from hepad.methods.codae import Splits, load_masks
+from hepad.codae.data import Splits, load_masks
 
 
 def parse_args(argv=None, description=__doc__):
@@ -22,7 +22,7 @@ def parse_args(argv=None, description=__doc__):
     p.add_argument("--mask-threshold", type=float, default=0.0,
                    help="summed track pT [GeV] above which a pixel is hit in the binarised mask")
     p.add_argument("--param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
-                   help="hyperparameter of hepad.models.codae.CoDAE (repeat)")
+                   help="hyperparameter of hepad.codae.model.CoDAE (repeat)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default=None, help="torch device (default: the GPU if visible)")
@@ -34,7 +34,7 @@ def parse_args(argv=None, description=__doc__):
 def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("train_codae")
-    from hepad.models.codae import CoDAE, write_model_card
+    from hepad.codae.model import CoDAE, write_model_card
 
     splits = Splits(qcd_test_fraction=args.qcd_test_fraction, val_fraction=args.val_fraction)
     rows = splits.qcd(image_count(args.qcd))

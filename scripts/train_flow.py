@@ -14,8 +14,8 @@ from pathlib import Path
 
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
-from hepad.data.modes import FEATURE_INDEX, MJJ
-from hepad.data.prepared import load_split
+from hepad.cathode.modes import FEATURE_INDEX, MJJ
+from hepad.cathode.prepared import load_split
 from hepad.io import InputError, run_main, setup_logging, write_json
 
 
@@ -48,7 +48,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("train_flow")
-    from hepad.methods.density import ConditionalDensity
+    from hepad.cathode.density import ConditionalDensity
     from hepad.models.flows import ConditionalFlow
 
     if args.region == "sr" and not args.scalers_from:

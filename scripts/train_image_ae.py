@@ -36,7 +36,7 @@ def main(argv=None):
 
     from hepad.io import atomic_output
     from hepad.mimic.features import read_features
-    from hepad.models.image_ae import ImageAutoEncoder
+    from hepad.mimic.image_ae import ImageAutoEncoder
 
     signals = {}
     for item in args.signals:

@@ -15,7 +15,7 @@ import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 from hepad.events.images import image_count
 from hepad.io import InputError, parse_param, run_main, setup_logging
 from hepad.events.images import binarise
-from hepad.methods.codae import Splits, evaluation_set, load_full, load_masks, load_track_pt, write_scores
+from hepad.codae.data import Splits, evaluation_set, load_full, load_masks, load_track_pt, write_scores
 
 
 def parse_args(argv=None):
@@ -28,9 +28,9 @@ def parse_args(argv=None):
     p.add_argument("--mask-threshold", type=float, default=0.0,
                    help="summed track pT [GeV] above which a pixel is hit in the binarised mask")
     p.add_argument("--ae-param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
-                   help="hyperparameter of hepad.models.image_baselines.ConvAutoEncoder (repeat)")
+                   help="hyperparameter of hepad.codae.baselines.ConvAutoEncoder (repeat)")
     p.add_argument("--cnn-param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
-                   help="hyperparameter of hepad.models.image_baselines.CNNClassifier (repeat)")
+                   help="hyperparameter of hepad.codae.baselines.CNNClassifier (repeat)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default=None)
@@ -53,7 +53,7 @@ def main(argv=None):
     log = setup_logging("train_image_baselines")
     from pathlib import Path
 
-    from hepad.models.image_baselines import CNNClassifier, ConvAutoEncoder, n_tracks_score
+    from hepad.codae.baselines import CNNClassifier, ConvAutoEncoder, n_tracks_score
 
     splits = Splits(args.qcd_test_fraction, args.val_fraction, args.signal_train_fraction)
     out = Path(args.output)

@@ -9,7 +9,7 @@ above 1. With no signal injected it has nothing to find: SIC about 1 (what a ran
 import numpy as np
 import pytest
 
-from hepad.data.modes import balanced_weights
+from hepad.cathode.modes import balanced_weights
 from hepad.metrics.sic import max_sic, summarize
 
 pytestmark = pytest.mark.slow
@@ -34,10 +34,10 @@ def in_sr(mjj):
 
 
 def cathode_max_sic(n_signal, seed=0):
-    from hepad.methods.classify import StandardisedClassifier
-    from hepad.methods.density import ConditionalDensity
+    from hepad.cathode.classify import StandardisedClassifier
+    from hepad.cathode.density import ConditionalDensity
     from hepad.models.flows import ConditionalFlow
-    from hepad.models.kde import LogitKDE
+    from hepad.cathode.kde import LogitKDE
 
     rng = np.random.default_rng(seed)
     mjj_b, x_b = background(80_000, rng)

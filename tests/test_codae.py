@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from hepad.models.codae import CoDAE, CoDAENet, augment, export_fm_onnx, kl_standard_normal, onnx_session
-from hepad.models.image_baselines import CNNClassifier, ConvAutoEncoder, n_tracks_score
+from hepad.codae.model import CoDAE, CoDAENet, augment, export_fm_onnx, kl_standard_normal, onnx_session
+from hepad.codae.baselines import CNNClassifier, ConvAutoEncoder, n_tracks_score
 
 SHAPE = (1, 72, 58)
 

@@ -6,7 +6,7 @@ import pytest
 from hepad.events.dark_showers import (DarkChunkSettings, DarkSector, generate_dark_chunk, parse_dark_process,
                                        read_dark_chunk, svj_settings, visible_only, write_dark_chunk)
 from hepad.events.pythia import FinalState
-from hepad.methods.codae import Splits, metrics_table, read_scores, write_scores
+from hepad.codae.data import Splits, metrics_table, read_scores, write_scores
 
 
 def test_process_names():

@@ -244,9 +244,9 @@ def test_env_provides_what_the_script_imports(rule_file, rule, body):
 
 
 def test_import_scan_follows_hepad(tmp_path):
-    """The scan itself: a script importing hepad.data.prepare needs what that module imports."""
+    """The scan itself: a script importing hepad.cathode.prepare needs what that module imports."""
     script = tmp_path / "s.py"
-    script.write_text("import json\nimport _bootstrap\nfrom hepad.data.prepare import cathode_features\n")
+    script.write_text("import json\nimport _bootstrap\nfrom hepad.cathode.prepare import cathode_features\n")
     needed = _imports_transitive(script)
     assert {"numpy", "pandas"} <= needed and "json" not in needed and "_bootstrap" not in needed
     script.write_text("import _bootstrap\nfrom hepad.events.formats import read_lhco_features\n")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hepad.models.kde import LogitKDE
+from hepad.cathode.kde import LogitKDE
 
 
 def test_samples_stay_inside_the_signal_region():

@@ -6,8 +6,8 @@ import pytest
 from hepad.metrics.ado import ado
 from hepad.mimic.features import background_splits, hardest_constituents, mimicker_inputs
 from hepad.mimic.selection import SelectionData, iterative_selection
-from hepad.models.image_ae import ImageAutoEncoder
-from hepad.models.mimickers import HighLevelNetwork, PairedNeuralNetwork, make_mimicker, pair_indices
+from hepad.mimic.image_ae import ImageAutoEncoder
+from hepad.mimic.mimickers import HighLevelNetwork, PairedNeuralNetwork, make_mimicker, pair_indices
 
 
 def toy_observables(n, seed):

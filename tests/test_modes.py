@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from hepad.data.modes import (FEATURE_INDEX, balanced_weights, cwola_sidebands, evaluation_set, read_samples,
+from hepad.cathode.modes import (FEATURE_INDEX, balanced_weights, cwola_sidebands, evaluation_set, read_samples,
                               read_scores, split_like, training_set, write_samples, write_scores)
-from hepad.data.prepared import COLUMNS, SPLITS, write_prepared
+from hepad.cathode.prepared import COLUMNS, SPLITS, write_prepared
 from hepad.io import InputError
 
 SR, CWOLA = (3.3, 3.7), (3.1, 3.9)
@@ -135,7 +135,7 @@ def test_samples_and_scores_files_round_trip(tmp_path):
 
 
 def test_density_composition_and_anode_score(tmp_path):
-    from hepad.methods.density import ConditionalDensity, anode_scores
+    from hepad.cathode.density import ConditionalDensity, anode_scores
     from hepad.models.flows import ConditionalFlow
 
     rng = np.random.default_rng(0)

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hepad.data.prepare import cathode_features, dijet_mass, prepare_sets
-from hepad.data.prepared import SPLITS, column, load_split
+from hepad.cathode.prepare import cathode_features, dijet_mass, prepare_sets
+from hepad.cathode.prepared import SPLITS, column, load_split
 from hepad.events.formats import LHCO_COLUMNS, read_lhco_features, write_lhco_features
 from hepad.io import InputError
 from lhco_toy import toy_lhco_frame, write_toy_lhco

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hepad.data.scaling import LogitScaler
+from hepad.cathode.scaling import LogitScaler
 
 
 def _data(n=2000, seed=0):

@@ -38,7 +38,7 @@ def flow_options():
 def classifier_options(wildcards):
     """--param key=value options of the family's hyperparameters (config cathode.classifier.<family>)."""
     params = dict(CATHODE["classifier"][wildcards.family])
-    # The classes are balanced with sample weights by hepad.data.modes; class_weight would apply it twice.
+    # The classes are balanced with sample weights by hepad.cathode.modes; class_weight would apply it twice.
     params["class_weight"] = None
     return " ".join(f"--param '{key}={json.dumps(value)}'" for key, value in sorted(params.items()))
 
