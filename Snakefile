@@ -25,12 +25,10 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/download.smk"
 include: "workflow/rules/generate.smk"
-include: "workflow/rules/prepare.smk"
-include: "workflow/rules/plots.smk"
 include: "workflow/rules/cathode.smk"
 include: "workflow/rules/quak.smk"
 include: "workflow/rules/codae.smk"
-include: "workflow/rules/mimickers.smk"
+include: "workflow/rules/mimic.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -5,7 +5,7 @@ Exports f_m of a trained model (--model, e.g. results/codae/model/codae.pt) or o
 default architecture (the latency does not depend on the weights), checks the ONNX outputs against torch
 (max |difference| over --n-check images, one by one), then times --runs single-image inferences with one
 intra-op thread, the process pinned to one core. Prints median, mean, 90 % and 99 % quantiles in ms.
-Reference (REFERENCE.md §4): the paper's fp16 TF-Lite f_m takes 3.0 ms per image on a CPU.
+Reference (docs/codae.md): the paper's fp16 TF-Lite f_m takes 3.0 ms per image on a CPU.
 """
 
 import argparse

@@ -1,6 +1,6 @@
 """Training time of the CATHODE flow: the reference settings against the fast defaults, same data.
 
-Reference (REFERENCE.md §2): nflows MAF, 15 blocks x 128, batch 256, Adam lr 1e-4, 100 epochs, the best
+Reference (docs/cathode.md): nflows MAF, 15 blocks x 128, batch 256, Adam lr 1e-4, 100 epochs, the best
 epochs by validation loss kept. Fast: the defaults recommended for ``cathode.flow`` (see FAST below).
 Both train on the same scaled sideband data (a prepared set's sb_train/sb_val with --data, otherwise
 the toy of bench/toy_data.py with LHCO-like structure) and report the best validation NLL per event.

@@ -1,6 +1,6 @@
 """Robustness to uninformative inputs: HGB ensemble against the MLP, idealized anomaly detection.
 
-Idealized AD (REFERENCE.md §2): a classifier separates signal-region data (background plus a little
+Idealized AD (docs/cathode.md): a classifier separates signal-region data (background plus a little
 signal) from true background; its score, evaluated on a labelled test set, ranks signal first. Each
 classifier runs twice: on the 4 features, and with 10 Gaussian noise features appended (the same noise
 distribution in every class, so they carry no information). Finke et al. (arXiv:2309.13111) found that

@@ -23,8 +23,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="CoDAE model of train_codae")
     p.add_argument("--qcd", required=True, help="QCD image file (test split used for the check)")
-    p.add_argument("--qcd-test-fraction", type=float, default=0.25)
-    p.add_argument("--mask-threshold", type=float, default=0.0,
+    p.add_argument("--qcd-test-fraction", type=float, required=True)
+    p.add_argument("--mask-threshold", type=float, required=True,
                    help="summed track pT [GeV] above which a pixel is hit in the binarised mask")
     p.add_argument("--n-check", type=int, default=200, help="test images compared one by one")
     p.add_argument("--tolerance", type=float, default=1e-5, help="largest |ONNX - torch| / max(1, |torch|)")

@@ -15,11 +15,11 @@ def parse_args(argv=None):
     p.add_argument("--chunk", type=int, required=True, help="chunk number (with --seed, decides the Pythia seed)")
     p.add_argument("--jets", type=int, required=True, help="accepted jets in this chunk")
     p.add_argument("--seed", type=int, default=1, help="generation seed of the config")
-    p.add_argument("--pt-window", type=float, nargs=2, default=(550.0, 650.0), metavar=("LOW", "HIGH"))
-    p.add_argument("--pthat", type=float, nargs=2, default=(500.0, 700.0), metavar=("MIN", "MAX"),
+    p.add_argument("--pt-window", type=float, nargs=2, required=True, metavar=("LOW", "HIGH"))
+    p.add_argument("--pthat", type=float, nargs=2, required=True, metavar=("MIN", "MAX"),
                    help="Pythia hard-process pT window [GeV]")
-    p.add_argument("--radius", type=float, default=1.0, help="anti-kT radius")
-    p.add_argument("--mass-window", type=float, default=0.3, help="resonances within m (1 -+ this)")
+    p.add_argument("--radius", type=float, required=True, help="anti-kT radius")
+    p.add_argument("--mass-window", type=float, required=True, help="resonances within m (1 -+ this)")
     p.add_argument("--detector", default="", help="detector settings as JSON (config generation.detector); "
                    "default: hepad.events.detector defaults")
     p.add_argument("--output", required=True, help="jet-sample file (.h5)")

@@ -13,10 +13,10 @@ from hepad.io import run_main, setup_logging
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--jets", required=True, help="jet-sample file (.h5)")
-    p.add_argument("--n-pixels", type=int, default=40)
-    p.add_argument("--width", type=float, default=2.0, help="image side in eta-phi")
-    p.add_argument("--center", choices=["ptscheme", "hardest"], default="ptscheme")
-    p.add_argument("--efp-max-constituents", type=int, default=0,
+    p.add_argument("--n-pixels", type=int, required=True)
+    p.add_argument("--width", type=float, required=True, help="image side in eta-phi")
+    p.add_argument("--center", choices=["ptscheme", "hardest"], required=True)
+    p.add_argument("--efp-max-constituents", type=int, required=True,
                    help="EFPs from the hardest N constituents only (0: all)")
     p.add_argument("--threads", type=int, default=1, help="processes of the EFP computation")
     p.add_argument("--output", required=True)

@@ -1,9 +1,8 @@
 #!/usr/bin/env python
 r"""Extended features of the official LHCO R&D events, from the particle-level file.
 
-Reads events_anomalydetection_v2.h5 (700 particles x (pT, eta, phi) per event and the label, REFERENCE.md
-section 1) block by block, clusters the same anti-kT R = 1.0 jets and computes the same N-subjettiness
-and constituent counts as the generation stage (hepad.events.substructure), and writes the QCD events
+Reads events_anomalydetection_v2.h5 (700 particles x (pT, eta, phi) per event and the label, docs/data.md)
+block by block, clusters the same anti-kT R = 1.0 jets and computes the same N-subjettiness and constituent counts as the generation stage (hepad.events.substructure), and writes the QCD events
 (label 0) and the signal events (label 1) to two extended-features files in the generation stage's layout
 (pandas fixed, key df, hepad.events.substructure.EXTENDED_COLUMNS; row order of the particle file).
 

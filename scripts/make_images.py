@@ -20,11 +20,11 @@ BLOCK = 2000  # events binned at once (memory: BLOCK x channels x 72 x 58 floats
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--chunks", nargs="+", required=True, help="chunk files of generate_dark_showers, in order")
-    p.add_argument("--eta-max", type=float, default=2.5)
-    p.add_argument("--n-eta", type=int, default=286)
-    p.add_argument("--n-phi", type=int, default=360)
-    p.add_argument("--factor", type=int, default=5, help="fine pixels summed per coarse pixel and axis")
-    p.add_argument("--channels", nargs="+", default=["track", "ecal", "hcal"])
+    p.add_argument("--eta-max", type=float, required=True)
+    p.add_argument("--n-eta", type=int, required=True)
+    p.add_argument("--n-phi", type=int, required=True)
+    p.add_argument("--factor", type=int, required=True, help="fine pixels summed per coarse pixel and axis")
+    p.add_argument("--channels", nargs="+", required=True)
     p.add_argument("--output", required=True, help="image file (.h5)")
     return p.parse_args(argv)
 

@@ -21,12 +21,12 @@ def parse_args(argv=None):
     parser.add_argument("--extra-bkg", required=True, help="LHCO-format file with extra SR background")
     parser.add_argument("--nsig", type=int, required=True, help="signal events to inject (whole mjj range)")
     parser.add_argument("--seed", type=int, required=True, help="seed of the injection and the splits")
-    parser.add_argument("--sr", type=float, nargs=2, default=(3.3, 3.7), metavar=("LOW", "HIGH"),
+    parser.add_argument("--sr", type=float, nargs=2, required=True, metavar=("LOW", "HIGH"),
                         help="signal region in mjj [TeV]")
-    parser.add_argument("--sb-val-fraction", type=float, default=0.2)
-    parser.add_argument("--sr-val-fraction", type=float, default=0.5)
-    parser.add_argument("--extra-bkg-test-fraction", type=float, default=0.5)
-    parser.add_argument("--n-test-signal", type=int, default=20000)
+    parser.add_argument("--sb-val-fraction", type=float, required=True)
+    parser.add_argument("--sr-val-fraction", type=float, required=True)
+    parser.add_argument("--extra-bkg-test-fraction", type=float, required=True)
+    parser.add_argument("--n-test-signal", type=int, required=True)
     parser.add_argument("--output", required=True, help="prepared set (.h5)")
     parser.add_argument("--summary", required=True, help="JSON sidecar")
     return parser.parse_args(argv)

@@ -21,7 +21,7 @@ def parse_args(argv=None):
     p.add_argument("--background", type=int, nargs="+", required=True, help="background digit classes")
     p.add_argument("--priors", type=int, nargs="+", required=True, help="one signal prior per class")
     p.add_argument("--anomalies", type=int, nargs="+", required=True, help="held-out classes")
-    p.add_argument("--n-components", type=int, default=10, help="principal components kept")
+    p.add_argument("--n-components", type=int, required=True, help="principal components kept")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--output", required=True, help="sample file (.h5)")
     return p.parse_args(argv)

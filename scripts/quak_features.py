@@ -25,7 +25,7 @@ def parse_args(argv=None):
     p.add_argument("--background", type=named_path, required=True, help="NAME=PATH of the background process")
     p.add_argument("--prior", type=named_path, action="append", default=[], help="NAME=PATH of a signal prior (repeat)")
     p.add_argument("--signal", type=named_path, action="append", default=[], help="NAME=PATH of a held-out signal (repeat)")
-    p.add_argument("--mjj-min", type=float, default=2.8, help="dijet-mass cut [TeV]")
+    p.add_argument("--mjj-min", type=float, required=True, help="dijet-mass cut [TeV]")
     p.add_argument("--max-background", type=int, default=None, help="at most this many background events")
     p.add_argument("--max-signal", type=int, default=None, help="at most this many events per signal process")
     p.add_argument("--seed", type=int, default=1, help="seed of the splits and the dequantisation")

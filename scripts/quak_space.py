@@ -25,8 +25,8 @@ def parse_args(argv=None):
     p.add_argument("--samples", required=True, help="QUAK sample file")
     p.add_argument("--prior", type=named_path, action="append", required=True,
                    help="NAME=PATH of a trained prior; the first must be 'background' (repeat)")
-    p.add_argument("--target-bkg-eff", type=float, default=0.01, help="background efficiency of the working point")
-    p.add_argument("--min-bkg-events", type=float, default=25, help="SIC points need this many test background events")
+    p.add_argument("--target-bkg-eff", type=float, required=True, help="background efficiency of the working point")
+    p.add_argument("--min-bkg-events", type=float, required=True, help="SIC points need this many test background events")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--losses", required=True, help="losses and curves (.h5)")
     p.add_argument("--metrics", required=True, help="figures of merit (.json)")

@@ -20,10 +20,10 @@ def parse_args(argv=None):
     p.add_argument("--model", required=True, help="CoDAE model of train_codae")
     p.add_argument("--qcd", required=True, help="QCD image file")
     p.add_argument("--signals", nargs="+", required=True, help="signal image files")
-    p.add_argument("--qcd-test-fraction", type=float, default=0.25)
-    p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--signal-train-fraction", type=float, default=0.5)
-    p.add_argument("--mask-threshold", type=float, default=0.0,
+    p.add_argument("--qcd-test-fraction", type=float, required=True)
+    p.add_argument("--val-fraction", type=float, required=True)
+    p.add_argument("--signal-train-fraction", type=float, required=True)
+    p.add_argument("--mask-threshold", type=float, required=True,
                    help="summed track pT [GeV] above which a pixel is hit in the binarised mask")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default=None)

@@ -16,9 +16,9 @@ def parse_args(argv=None):
     p.add_argument("--background", required=True, help="background feature file (jet_features)")
     p.add_argument("--signals", nargs="*", default=[], metavar="NAME=FILE", help="signal feature files")
     p.add_argument("--ae-scores", required=True, help="scores of train_image_ae (.h5)")
-    p.add_argument("--rounds", type=int, default=15)
-    p.add_argument("--train-fraction", type=float, default=2 / 3)
-    p.add_argument("--select-fraction", type=float, default=0.5, help="share of the held-out background used to select")
+    p.add_argument("--rounds", type=int, required=True)
+    p.add_argument("--train-fraction", type=float, required=True)
+    p.add_argument("--select-fraction", type=float, required=True, help="share of the held-out background used to select")
     p.add_argument("--param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
                    help="mimicker hyperparameter (repeat); see hepad.mimic.mimickers")
     p.add_argument("--seed", type=int, default=1)

@@ -21,8 +21,8 @@ def parse_args(argv=None):
     p.add_argument("--family", choices=["mlp", "hgb"], required=True, help="classifier family")
     p.add_argument("--param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
                    help="hyperparameter of the family (repeat); see hepad.models.classifiers")
-    p.add_argument("--sr", type=float, nargs=2, default=(3.3, 3.7), metavar=("LOW", "HIGH"), help="[TeV]")
-    p.add_argument("--cwola-sb", type=float, nargs=2, default=(3.1, 3.9), metavar=("LOW", "HIGH"),
+    p.add_argument("--sr", type=float, nargs=2, required=True, metavar=("LOW", "HIGH"), help="[TeV]")
+    p.add_argument("--cwola-sb", type=float, nargs=2, required=True, metavar=("LOW", "HIGH"),
                    help="outer edges of CWoLa's sidebands [TeV]")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)

@@ -17,9 +17,9 @@ from hepad.codae.data import Splits, load_masks
 def parse_args(argv=None, description=__doc__):
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--qcd", required=True, help="QCD image file of make_images")
-    p.add_argument("--qcd-test-fraction", type=float, default=0.25)
-    p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--mask-threshold", type=float, default=0.0,
+    p.add_argument("--qcd-test-fraction", type=float, required=True)
+    p.add_argument("--val-fraction", type=float, required=True)
+    p.add_argument("--mask-threshold", type=float, required=True,
                    help="summed track pT [GeV] above which a pixel is hit in the binarised mask")
     p.add_argument("--param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
                    help="hyperparameter of hepad.codae.model.CoDAE (repeat)")

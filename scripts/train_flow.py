@@ -16,7 +16,7 @@ import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.cathode.modes import FEATURE_INDEX, MJJ
 from hepad.cathode.prepared import load_split
-from hepad.io import InputError, run_main, setup_logging, write_json
+from hepad.io import InputError, parse_param, run_main, setup_logging, write_json
 
 
 def parse_args(argv=None):
@@ -26,19 +26,9 @@ def parse_args(argv=None):
     p.add_argument("--scalers-from", help="SB model folder whose scalers the SR model uses (required for --region sr)")
     p.add_argument("--output", required=True, help="model folder")
     p.add_argument("--checkpoint", help="per-epoch checkpoint file (resumed if compatible; deleted at the end)")
-    g = p.add_argument_group("flow (see hepad.models.flows.ConditionalFlow)")
-    g.add_argument("--n-blocks", type=int, default=15)
-    g.add_argument("--hidden", type=int, default=128)
-    g.add_argument("--no-batch-norm", action="store_true")
-    g.add_argument("--lr", type=float, default=1e-4)
-    g.add_argument("--weight-decay", type=float, default=1e-6)
-    g.add_argument("--batch-size", type=int, default=256)
-    g.add_argument("--max-epochs", type=int, default=100)
-    g.add_argument("--patience", type=int, default=10, help="early stopping; 0 = never stop early")
-    g.add_argument("--n-ensemble", type=int, default=10, help="lowest-validation-loss epochs kept")
-    g.add_argument("--implementation", choices=["nflows", "made"], default="made")
-    g.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant")
-    g.add_argument("--warmup-epochs", type=float, default=0.0)
+    p.add_argument("--param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
+                   help="a ConditionalFlow setting (hepad.models.flows), YAML value; repeatable; the workflow "
+                        "passes every key of config cathode.flow (patience 0 = never stop early)")
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation and batch order")
     p.add_argument("--threads", type=int, default=1, help="torch threads on the CPU")
     p.add_argument("--device", default=None, help="torch device (default: the GPU when torch sees one)")
@@ -56,12 +46,11 @@ def main(argv=None):
     train = load_split(args.data, f"{args.region}_train")
     val = load_split(args.data, f"{args.region}_val")
     log.info("%s: %d training and %d validation events from %s", args.region.upper(), len(train), len(val), args.data)
-    flow = ConditionalFlow(
-        n_features=len(FEATURE_INDEX), n_blocks=args.n_blocks, hidden=args.hidden, batch_norm=not args.no_batch_norm,
-        lr=args.lr, weight_decay=args.weight_decay, batch_size=args.batch_size, max_epochs=args.max_epochs,
-        patience=args.patience or None, n_ensemble=args.n_ensemble, seed=args.seed, threads=args.threads,
-        device=args.device, implementation=args.implementation, lr_schedule=args.lr_schedule,
-        warmup_epochs=args.warmup_epochs)
+    params = dict(args.param)
+    if params.get("patience") == 0:
+        params["patience"] = None
+    flow = ConditionalFlow(n_features=len(FEATURE_INDEX), seed=args.seed, threads=args.threads, device=args.device,
+                           **params)
     scalers = ConditionalDensity.load(args.scalers_from, threads=args.threads) if args.scalers_from else None
     t0 = time.perf_counter()
     model = ConditionalDensity(flow).fit(train[:, FEATURE_INDEX], train[:, MJJ], val[:, FEATURE_INDEX], val[:, MJJ],

@@ -6,19 +6,17 @@ import argparse
 
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
-from hepad.io import InputError, run_main, setup_logging, write_json
+from hepad.io import InputError, parse_param, run_main, setup_logging, write_json
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--background", required=True, help="feature file of the background (jet_features)")
     p.add_argument("--signals", nargs="*", default=[], metavar="NAME=FILE", help="signal feature files")
-    p.add_argument("--train-fraction", type=float, default=2 / 3)
-    p.add_argument("--bottleneck", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--patience", type=int, default=5)
+    p.add_argument("--train-fraction", type=float, required=True, help="background share that trains the AE")
+    p.add_argument("--param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
+                   help="an ImageAutoEncoder setting (hepad.mimic.image_ae), YAML value; repeatable; the workflow "
+                        "passes every key of config mimickers.image_ae")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default=None, help="torch device (default: GPU if visible)")
@@ -47,8 +45,7 @@ def main(argv=None):
     images, _, _ = read_features(args.background)
     n_train = int(round(args.train_fraction * len(images)))
     log.info("training on %d of %d background images", n_train, len(images))
-    ae = ImageAutoEncoder(bottleneck=args.bottleneck, lr=args.lr, batch_size=args.batch_size, epochs=args.epochs,
-                          patience=args.patience, seed=args.seed, device=args.device, threads=args.threads)
+    ae = ImageAutoEncoder(seed=args.seed, device=args.device, threads=args.threads, **dict(args.param))
     ae.fit(images[:n_train])
     ae.save(args.model)
     scores = {"background": ae.predict(images)}

@@ -22,10 +22,10 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--qcd", required=True, help="QCD image file")
     p.add_argument("--signals", nargs="+", required=True, help="signal image files")
-    p.add_argument("--qcd-test-fraction", type=float, default=0.25)
-    p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--signal-train-fraction", type=float, default=0.5)
-    p.add_argument("--mask-threshold", type=float, default=0.0,
+    p.add_argument("--qcd-test-fraction", type=float, required=True)
+    p.add_argument("--val-fraction", type=float, required=True)
+    p.add_argument("--signal-train-fraction", type=float, required=True)
+    p.add_argument("--mask-threshold", type=float, required=True,
                    help="summed track pT [GeV] above which a pixel is hit in the binarised mask")
     p.add_argument("--ae-param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
                    help="hyperparameter of hepad.codae.baselines.ConvAutoEncoder (repeat)")

@@ -6,22 +6,11 @@ space (--family vae, loss MSE + beta KL). Hyperparameters as --param key=<json v
 """
 
 import argparse
-import json
 import time
 
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
-from hepad.io import InputError, run_main, setup_logging, write_json
-
-
-def key_value(text):
-    key, sep, value = text.partition("=")
-    if not sep:
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        raise argparse.ArgumentTypeError(f"{key}: value {value!r} is not JSON")
+from hepad.io import InputError, parse_param, run_main, setup_logging, write_json
 
 
 def parse_args(argv=None):
@@ -29,7 +18,8 @@ def parse_args(argv=None):
     p.add_argument("--samples", required=True, help="QUAK sample file (quak_features or quak_digits)")
     p.add_argument("--sample", required=True, help="sample to model: 'background' or a signal-prior name")
     p.add_argument("--family", choices=["flow", "vae"], required=True)
-    p.add_argument("--param", type=key_value, action="append", default=[], help="hyperparameter key=<json>")
+    p.add_argument("--param", type=parse_param, action="append", default=[], metavar="KEY=VALUE",
+                   help="a hyperparameter of hepad.quak.priors, JSON or YAML value; repeatable")
     p.add_argument("--max-train", type=int, default=None, help="use at most this many training events")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)

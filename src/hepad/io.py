@@ -57,12 +57,18 @@ def load_npz_state(path) -> dict:
 def parse_param(text: str) -> tuple:
     """``key=value`` with a YAML value (``hidden=[64, 64, 64]``, ``lr=1e-3``, ``class_weight=null``): the
     argparse ``type`` of the scripts' repeatable ``--param KEY=VALUE`` options."""
+    import json
+
     import yaml
 
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise InputError(f"--param expects key=value, got {text!r}")
-    return key.strip(), yaml.safe_load(value)
+    # JSON first: the workflow writes JSON, and YAML 1.1 reads an exponent without a dot (1e-06) as a string.
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), yaml.safe_load(value)
 
 
 def setup_logging(name: str) -> logging.Logger:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 # file name -> (Zenodo record id, folder under resources/)
 ZENODO_FILES: dict[str, tuple[int, str]] = {
-    # LHC Olympics 2020 R&D (REFERENCE.md §1)
+    # LHC Olympics 2020 R&D (docs/data.md)
     "events_anomalydetection_v2.features.h5": (4536377, "lhco"),
     "events_anomalydetection_qcd_extra_inneronly_features.h5": (5759087, "lhco"),
     "events_anomalydetection_v2.h5": (6466204, "lhco"),
-    # Interpretable mimickers (REFERENCE.md §5)
+    # Interpretable mimickers (docs/mimic.md)
     "qcd_dijet.h5": (4641460, "mimickers"),
     "top_100k_01.h5": (4614656, "mimickers"),
     "W_100k_01.h5": (4614656, "mimickers"),

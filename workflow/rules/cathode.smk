@@ -1,12 +1,149 @@
-# CATHODE and its benchmarks (REFERENCE.md §2): SB flow -> SR samples -> classifiers -> metrics -> plots.
+# CATHODE and its benchmarks (docs/cathode.md): prepare -> SB flow -> SR samples -> classifiers -> metrics
+# -> plots. Every output lies under results/cathode/{dataset}/, in a folder named after its rule:
 #
-# Per prepared set results/{dataset}/nsig{nsig}_seed{seed}/ holds
-#   flow_sb/, flow_sr/            density models (flow.pt, scaler.npz, condition.json, history.json)
-#   samples/sr_samples.h5         SB flow sampled in the SR (CATHODE's background template)
-#   classifier/{mode}_{family}_run{run}/   model/ and scores.h5 (test set)
-#   anode/scores.h5               ANODE's density-ratio scores (no classifier)
-#   metrics/{method}_run{run}.json   method = {mode}_{family} or anode
-include: "cathode_common.smk"
+#   prepare/nsig{nsig}_seed{seed}.h5, .json       the prepared set (all splits) and its counts
+#   nsig{nsig}_seed{seed}/                        one prepared set's chain:
+#     train_flow/{sb,sr}/                         density models (flow.pt, scaler.npz, condition.json, history.json)
+#     sample_sr/sr_samples.h5                     SB flow sampled in the SR (CATHODE's background template)
+#     train_classifier/{mode}_{family}_run{run}/  model/ and scores.h5 (test set)
+#     score_anode/scores.h5                       ANODE's density-ratio scores (no classifier)
+#     evaluate/{method}_run{run}.json             metrics; method = {mode}_{family} or anode
+#   plot_sic/, plot_sb_scan/, plot_data_overview/ the plots; `publish` copies the configured ones to results/
+CATHODE = config["cathode"]
+CATHODE_DIR = "results/cathode/{dataset}"
+PREPARED = f"{CATHODE_DIR}/prepare/nsig{{nsig}}_seed{{seed}}"
+SET = f"{CATHODE_DIR}/nsig{{nsig}}_seed{{seed}}"
+SET_LOG = "{dataset}/nsig{nsig}_seed{seed}"
+SIC_CATHODE_MODES = ["supervised", "iad", "cathode"]
+
+
+wildcard_constraints:
+    region="sb|sr",
+    mode="cathode|cwola|iad|supervised",
+    family="mlp|hgb",
+    method="(?:cathode|cwola|iad|supervised)_(?:mlp|hgb)|anode",
+    selection="cathode|comparison",
+    run=r"\d+",
+    published="sic_cathode|sic_comparison|sb_scan|data_overview",
+
+
+def classifier_options(wildcards):
+    """--param options of the family's hyperparameters (config cathode.classifier.<family>)."""
+    params = dict(CATHODE["classifier"][wildcards.family])
+    # The classes are balanced with sample weights by hepad.cathode.modes; class_weight would apply it twice.
+    params["class_weight"] = None
+    return param_options(params)
+
+
+def classifier_seed(wildcards):
+    """Distinct per prepared-set seed and run, reproducible: 1000 * seed + run."""
+    return 1000 * int(wildcards.seed) + int(wildcards.run)
+
+
+def classifier_gpu(wildcards):
+    return gpu_request("cathode") if wildcards.family == "mlp" else 0
+
+
+def train_flow_inputs(wildcards):
+    inputs = {"data": f"{PREPARED}.h5".format(**wildcards)}
+    if wildcards.region == "sr":  # ANODE's SR flow shares the SB model's scalers
+        inputs["scalers"] = f"{SET}/train_flow/sb/flow.pt".format(**wildcards)
+    return inputs
+
+
+def scalers_option(wildcards, input):
+    return f"--scalers-from {Path(input.scalers).parent}" if wildcards.region == "sr" else ""
+
+
+def train_classifier_inputs(wildcards):
+    inputs = {"data": f"{PREPARED}.h5".format(**wildcards)}
+    if wildcards.mode == "cathode":
+        inputs["samples"] = f"{SET}/sample_sr/sr_samples.h5".format(**wildcards)
+    return inputs
+
+
+def samples_option(wildcards, input):
+    return f"--samples {input.samples}" if wildcards.mode == "cathode" else ""
+
+
+def scores_file(wildcards):
+    if wildcards.method == "anode":
+        return f"{SET}/score_anode/scores.h5".format(**wildcards)
+    return f"{SET}/train_classifier/{{method}}_run{{run}}/scores.h5".format(**wildcards)
+
+
+def method_names(modes, family):
+    return [m if m == "anode" else f"{m}_{family}" for m in modes]
+
+
+def metrics_files(dataset, nsigs, seeds, modes, family, n_runs):
+    """Metrics JSON of every (nsig, seed, method, run); ANODE has run 0 only."""
+    files = []
+    for nsig in nsigs:
+        for seed in seeds:
+            for method in method_names(modes, family):
+                runs = [0] if method == "anode" else range(n_runs)
+                files += [f"{SET}/evaluate/{method}_run{run}.json".format(dataset=dataset, nsig=nsig, seed=seed)
+                          for run in runs]
+    return files
+
+
+def sic_metrics(wildcards):
+    modes = SIC_CATHODE_MODES if wildcards.selection == "cathode" else CATHODE["modes"]
+    return metrics_files(wildcards.dataset, [wildcards.nsig], config["injection"]["seeds"], modes, wildcards.family,
+                         CATHODE["runs"])
+
+
+def sb_scan_metrics(wildcards):
+    return metrics_files(wildcards.dataset, config["injection"]["scan_nsig"], config["injection"]["scan_seeds"],
+                         CATHODE["modes"], wildcards.family, CATHODE["scan_runs"])
+
+
+def prepared_sets(dataset, nsigs, seeds):
+    return expand(f"{PREPARED}.h5", dataset=dataset, nsig=nsigs, seed=seeds)
+
+
+def published_plot(wildcards):
+    """The plot of the configured data set, family and injection behind results/{published}.pdf."""
+    dataset, family, nsig = config["dataset"], CATHODE["classifier"]["family"], config["injection"]["nsig"]
+    stem = {
+        "sic_cathode": f"plot_sic/sic_cathode_{family}_nsig{nsig}",
+        "sic_comparison": f"plot_sic/sic_comparison_{family}_nsig{nsig}",
+        "sb_scan": f"plot_sb_scan/sb_scan_{family}",
+        "data_overview": "plot_data_overview/data_overview",
+    }[wildcards.published]
+    stem = f"{CATHODE_DIR}/{stem}".format(dataset=dataset)
+    return [f"{stem}.pdf"] + plot_formats(stem)
+
+
+rule prepare:
+    """From LHCO-format events to the CATHODE inputs: regions, injection by {nsig} and {seed}, splits."""
+    input:
+        features=features_file,
+        extra_bkg=extra_bkg_file,
+    output:
+        data=f"{PREPARED}.h5",
+        summary=f"{PREPARED}.json",
+    params:
+        script=script("prepare"),
+        sr_low=config["regions"]["sr"]["low"],
+        sr_high=config["regions"]["sr"]["high"],
+        split=config["prepare"],
+    log:
+        log_file("prepare", SET_LOG),
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    conda:
+        "../../envs/data.yaml"
+    shell:
+        "python {params.script} --features {input.features} --extra-bkg {input.extra_bkg}"
+        " --nsig {wildcards.nsig} --seed {wildcards.seed} --sr {params.sr_low} {params.sr_high}"
+        " --sb-val-fraction {params.split[sb_val_fraction]} --sr-val-fraction {params.split[sr_val_fraction]}"
+        " --extra-bkg-test-fraction {params.split[extra_bkg_test_fraction]}"
+        " --n-test-signal {params.split[n_test_signal]}"
+        " --output {output.data} --summary {output.summary} > {log} 2>&1"
 
 
 rule train_flow:
@@ -14,28 +151,28 @@ rule train_flow:
     input:
         unpack(train_flow_inputs),
     output:
-        flow=f"{SET}/flow_{{region}}/flow.pt",
-        scaler=f"{SET}/flow_{{region}}/scaler.npz",
-        condition=f"{SET}/flow_{{region}}/condition.json",
-        history=f"{SET}/flow_{{region}}/history.json",
+        flow=f"{SET}/train_flow/{{region}}/flow.pt",
+        scaler=f"{SET}/train_flow/{{region}}/scaler.npz",
+        condition=f"{SET}/train_flow/{{region}}/condition.json",
+        history=f"{SET}/train_flow/{{region}}/history.json",
     params:
         script=script("train_flow"),
-        options=flow_options(),
+        options=param_options(CATHODE["flow"]),
         scalers=scalers_option,
         folder=output_folder("flow"),
         # Not an output: Snakemake would delete it before a rerun; the script removes it when done.
-        checkpoint=f"{SET}/checkpoints/flow_{{region}}.pt",
+        checkpoint=f"{SET}/checkpoints/train_flow_{{region}}.pt",
     log:
-        f"{LOGS}/{{dataset}}/train_flow/nsig{{nsig}}_seed{{seed}}_{{region}}.log",
+        log_file("train_flow", f"{SET_LOG}_{{region}}"),
     benchmark:
-        f"{BENCH}/{{dataset}}/train_flow/nsig{{nsig}}_seed{{seed}}_{{region}}.tsv"
+        bench_file("train_flow", f"{SET_LOG}_{{region}}")
     # The flows are the long pole of the DAG (flow -> samples -> CATHODE classifiers): start them first.
     priority: 10
     threads: CATHODE["threads"]
     resources:
         mem_mb=8000,
         runtime=240,
-        gpu=gpu_requested(),
+        gpu=gpu_request("cathode"),
     conda:
         "../../envs/torch.yaml"
     shell:
@@ -47,10 +184,10 @@ rule train_flow:
 rule sample_sr:
     """CATHODE's background template: mjj from a KDE of the SR data, features from the SB flow."""
     input:
-        data="results/{dataset}/prepared/nsig{nsig}_seed{seed}.h5",
-        flow=f"{SET}/flow_sb/flow.pt",
+        data=f"{PREPARED}.h5",
+        flow=f"{SET}/train_flow/sb/flow.pt",
     output:
-        f"{SET}/samples/sr_samples.h5",
+        f"{SET}/sample_sr/sr_samples.h5",
     params:
         script=script("sample_sr"),
         sr_low=config["regions"]["sr"]["low"],
@@ -59,9 +196,9 @@ rule sample_sr:
         bandwidth=CATHODE["sampling"]["kde_bandwidth"],
         folder=input_folder("flow"),
     log:
-        f"{LOGS}/{{dataset}}/sample_sr/nsig{{nsig}}_seed{{seed}}.log",
+        log_file("sample_sr", SET_LOG),
     benchmark:
-        f"{BENCH}/{{dataset}}/sample_sr/nsig{{nsig}}_seed{{seed}}.tsv"
+        bench_file("sample_sr", SET_LOG)
     priority: 5
     threads: CATHODE["threads"]
     resources:
@@ -80,8 +217,8 @@ rule train_classifier:
     input:
         unpack(train_classifier_inputs),
     output:
-        model=directory(f"{SET}/classifier/{{mode}}_{{family}}_run{{run}}/model"),
-        scores=f"{SET}/classifier/{{mode}}_{{family}}_run{{run}}/scores.h5",
+        model=directory(f"{SET}/train_classifier/{{mode}}_{{family}}_run{{run}}/model"),
+        scores=f"{SET}/train_classifier/{{mode}}_{{family}}_run{{run}}/scores.h5",
     params:
         script=script("train_classifier"),
         options=classifier_options,
@@ -92,9 +229,9 @@ rule train_classifier:
         cwola_low=config["regions"]["cwola_sb"]["low"],
         cwola_high=config["regions"]["cwola_sb"]["high"],
     log:
-        f"{LOGS}/{{dataset}}/train_classifier/nsig{{nsig}}_seed{{seed}}_{{mode}}_{{family}}_run{{run}}.log",
+        log_file("train_classifier", f"{SET_LOG}_{{mode}}_{{family}}_run{{run}}"),
     benchmark:
-        f"{BENCH}/{{dataset}}/train_classifier/nsig{{nsig}}_seed{{seed}}_{{mode}}_{{family}}_run{{run}}.tsv"
+        bench_file("train_classifier", f"{SET_LOG}_{{mode}}_{{family}}_run{{run}}")
     threads: CATHODE["threads"]
     resources:
         mem_mb=8000,
@@ -112,17 +249,17 @@ rule train_classifier:
 rule score_anode:
     """ANODE: log p_SR(x|m) - log p_SB(x|m) on the test set."""
     input:
-        data="results/{dataset}/prepared/nsig{nsig}_seed{seed}.h5",
-        flow_sr=f"{SET}/flow_sr/flow.pt",
-        flow_sb=f"{SET}/flow_sb/flow.pt",
+        data=f"{PREPARED}.h5",
+        flow_sr=f"{SET}/train_flow/sr/flow.pt",
+        flow_sb=f"{SET}/train_flow/sb/flow.pt",
     output:
-        f"{SET}/anode/scores.h5",
+        f"{SET}/score_anode/scores.h5",
     params:
         script=script("score_anode"),
         sr=input_folder("flow_sr"),
         sb=input_folder("flow_sb"),
     log:
-        f"{LOGS}/{{dataset}}/score_anode/nsig{{nsig}}_seed{{seed}}.log",
+        log_file("score_anode", SET_LOG),
     threads: CATHODE["threads"]
     resources:
         mem_mb=8000,
@@ -138,14 +275,14 @@ rule evaluate:
     """SIC, max SIC, SIC at fixed signal efficiencies, AUC of one run, as JSON."""
     input:
         scores=scores_file,
-        summary="results/{dataset}/prepared/nsig{nsig}_seed{seed}.json",
+        summary=f"{PREPARED}.json",
     output:
-        f"{SET}/metrics/{{method}}_run{{run}}.json",
+        f"{SET}/evaluate/{{method}}_run{{run}}.json",
     params:
         script=script("evaluate"),
         min_bkg_events=CATHODE["min_bkg_events"],
     log:
-        f"{LOGS}/{{dataset}}/evaluate/nsig{{nsig}}_seed{{seed}}_{{method}}_run{{run}}.log",
+        log_file("evaluate", f"{SET_LOG}_{{method}}_run{{run}}"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -163,12 +300,17 @@ rule plot_sic:
     input:
         sic_metrics,
     output:
-        plot_outputs("results/{dataset}/plots/sic_{selection}_{family}_nsig{nsig}"),
+        report(
+            f"{CATHODE_DIR}/plot_sic/sic_{{selection}}_{{family}}_nsig{{nsig}}.pdf",
+            caption="../report/sic.rst",
+            category="CATHODE and benchmarks",
+        ),
+        plot_formats(f"{CATHODE_DIR}/plot_sic/sic_{{selection}}_{{family}}_nsig{{nsig}}"),
     params:
         script=script("plot_sic"),
         title="{dataset} data, {nsig} injected signal events, classifier: {family}",
     log:
-        f"{LOGS}/{{dataset}}/plot_sic/{{selection}}_{{family}}_nsig{{nsig}}.log",
+        log_file("plot_sic", "{dataset}/sic_{selection}_{family}_nsig{nsig}"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -184,12 +326,17 @@ rule plot_sb_scan:
     input:
         sb_scan_metrics,
     output:
-        plot_outputs("results/{dataset}/plots/sb_scan_{family}"),
+        report(
+            f"{CATHODE_DIR}/plot_sb_scan/sb_scan_{{family}}.pdf",
+            caption="../report/sb_scan.rst",
+            category="CATHODE and benchmarks",
+        ),
+        plot_formats(f"{CATHODE_DIR}/plot_sb_scan/sb_scan_{{family}}"),
     params:
         script=script("plot_sb_scan"),
         title="{dataset} data, classifier: {family}",
     log:
-        f"{LOGS}/{{dataset}}/plot_sb_scan/{{family}}.log",
+        log_file("plot_sb_scan", "{dataset}/sb_scan_{family}"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -200,44 +347,48 @@ rule plot_sb_scan:
         "python {params.script} --metrics {input} --title '{params.title}' --output {output} > {log} 2>&1"
 
 
-rule sic_cathode:
-    """results/sic_cathode.pdf: CATHODE, idealized AD and supervised on the configured data and injection."""
+rule plot_data_overview:
+    """mjj, jet masses and tau21 of background, signal and extra background of a data set, SR marked."""
     input:
-        main_plot("sic_cathode"),
+        features=features_file,
+        extra_bkg=extra_bkg_file,
     output:
-        report_outputs("sic_cathode"),
+        pdf=report(
+            f"{CATHODE_DIR}/plot_data_overview/data_overview.pdf",
+            caption="../report/data_overview.rst",
+            category="Data",
+        ),
+        others=plot_formats(f"{CATHODE_DIR}/plot_data_overview/data_overview"),
+    params:
+        script=script("plot_data_overview"),
+        sr_low=config["regions"]["sr"]["low"],
+        sr_high=config["regions"]["sr"]["high"],
+        max_events=config["plots"]["overview_events"],
+        formats=" ".join(config["plots"]["formats"]),
     log:
-        f"{LOGS}/sic_cathode.log",
-    localrule: True
+        log_file("plot_data_overview", "{dataset}"),
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=20,
     conda:
         "../../envs/plot.yaml"
     shell:
-        "set -- {output}; for f in {input}; do cp $f $1; shift; done 2> {log}"
+        "python {params.script} --features {input.features} --extra-bkg {input.extra_bkg}"
+        " --sr {params.sr_low} {params.sr_high} --max-events {params.max_events}"
+        " --title 'data set: {wildcards.dataset}' --formats {params.formats} --output {output.pdf} > {log} 2>&1"
 
 
-rule sic_comparison:
-    """results/sic_comparison.pdf: every mode of config cathode.modes on the configured injection."""
+rule publish:
+    """results/{published}.pdf (and its other formats): the plot of the configured data set, classifier
+    family and injection, copied from results/cathode/{dataset}/plot_*/ (which the report shows)."""
     input:
-        main_plot("sic_comparison"),
+        published_plot,
     output:
-        report_outputs("sic_comparison"),
+        "results/{published}.pdf",
+        plot_formats("results/{published}"),
     log:
-        f"{LOGS}/sic_comparison.log",
-    localrule: True
-    conda:
-        "../../envs/plot.yaml"
-    shell:
-        "set -- {output}; for f in {input}; do cp $f $1; shift; done 2> {log}"
-
-
-rule sb_scan:
-    """results/sb_scan.pdf: max SIC against injected S/B (config injection.scan_nsig, scan_seeds)."""
-    input:
-        main_plot("sb_scan"),
-    output:
-        report_outputs("sb_scan"),
-    log:
-        f"{LOGS}/sb_scan.log",
+        log_file("publish", "{published}"),
     localrule: True
     conda:
         "../../envs/plot.yaml"

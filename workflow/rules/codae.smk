@@ -1,8 +1,69 @@
-# Dark showers and conditional dual auto-encoders (CoDAE, REFERENCE.md §4):
+# Dark showers and conditional dual auto-encoders (CoDAE, docs/codae.md):
 #   generate_dark_showers (QCD, SVJ per Z' mass; chunks) -> make_images (per process) -> train_codae,
 #   train_image_baselines -> score_codae -> evaluate_codae (results/codae_metrics.csv), plot_codae
 #   (results/codae_roc.pdf); export_onnx (f_m for the trigger; bench/bench_codae_latency.py times it).
-include: "codae_common.smk"
+import json
+
+from hepad.events.dark_showers import DARK_PROCESS_REGEX, svj_process_name
+from hepad.events.process import chunk_sizes
+
+CODAE = config["codae"]
+DARK = "resources/dark_showers"
+CODAE_OUT = "results/codae"
+CODAE_SIGNALS = [svj_process_name(m) for m in CODAE["generation"]["masses"]]
+
+
+def codae_process_events(process):
+    gen = CODAE["generation"]
+    return gen["qcd_events"] if process == "qcd" else gen["signal_events"]
+
+
+def codae_chunks(wildcards):
+    """Chunk files of one process (config codae.generation.*_events and chunk_events)."""
+    n = len(chunk_sizes(codae_process_events(wildcards.dark_process), CODAE["generation"]["chunk_events"]))
+    return [f"{DARK}/{wildcards.dark_process}/chunk{i}.h5" for i in range(n)]
+
+
+def codae_chunk_events(wildcards):
+    sizes = chunk_sizes(codae_process_events(wildcards.dark_process), CODAE["generation"]["chunk_events"])
+    chunk = int(wildcards.chunk)
+    if chunk >= len(sizes):
+        raise ValueError(f"{wildcards.dark_process} has only {len(sizes)} chunks (codae.generation)")
+    return sizes[chunk]
+
+
+def codae_detector():
+    """generation.detector as JSON ({} = the detector's defaults) for the chunk script."""
+    return json.dumps(config.get("generation", {}).get("detector", {}), sort_keys=True)
+
+
+def codae_params(section, prefix="--param"):
+    """'--param key=value' options (YAML values) of a config section."""
+    return param_options(CODAE[section], prefix)
+
+
+def codae_model_params():
+    # The plain auto-encoder shares the CoDAE's architecture; only its training settings are its own.
+    arch = {k: CODAE["model"][k] for k in ("encoder_channels", "latent_channels", "decoder_channels", "augment")}
+    ae = param_options({**arch, **CODAE["conv_ae"]}, "--ae-param")
+    return f"{ae} {codae_params('cnn', '--cnn-param')}"
+
+
+def codae_split_options(signal=True):
+    s = CODAE["split"]
+    opts = f"--qcd-test-fraction {s['qcd_test_fraction']} --val-fraction {s['val_fraction']}"
+    if signal:
+        opts = f"{opts} --signal-train-fraction {s['signal_train_fraction']}"
+    return opts
+
+
+
+
+def codae_images(processes):
+    return [f"{CODAE_OUT}/make_images/{p}.h5" for p in processes]
+
+
+
 
 
 rule generate_dark_showers:
@@ -22,9 +83,9 @@ rule generate_dark_showers:
         sector=json.dumps(CODAE["generation"]["dark_sector"], sort_keys=True),
         detector=codae_detector(),
     log:
-        f"{LOGS}/generate_dark_showers/{{dark_process}}/chunk{{chunk}}.log",
+        log_file("generate_dark_showers", "{dark_process}/chunk{chunk}"),
     benchmark:
-        f"{BENCH}/generate_dark_showers/{{dark_process}}/chunk{{chunk}}.tsv"
+        bench_file("generate_dark_showers", "{dark_process}/chunk{chunk}")
     threads: 1
     resources:
         mem_mb=3000,
@@ -43,7 +104,7 @@ rule make_images:
     input:
         codae_chunks,
     output:
-        f"{CODAE_OUT}/images/{{dark_process}}.h5",
+        f"{CODAE_OUT}/make_images/{{dark_process}}.h5",
     wildcard_constraints:
         dark_process=DARK_PROCESS_REGEX,
     params:
@@ -54,9 +115,9 @@ rule make_images:
         factor=CODAE["images"]["factor"],
         channels=" ".join(CODAE["images"]["channels"]),
     log:
-        f"{LOGS}/make_images/{{dark_process}}.log",
+        log_file("make_images", "{dark_process}"),
     benchmark:
-        f"{BENCH}/make_images/{{dark_process}}.tsv"
+        bench_file("make_images", "{dark_process}")
     threads: 1
     resources:
         mem_mb=4000,
@@ -72,10 +133,10 @@ rule make_images:
 rule train_codae:
     """The CoDAE on QCD track masks (training split), best validation epoch."""
     input:
-        qcd=f"{CODAE_OUT}/images/qcd.h5",
+        qcd=f"{CODAE_OUT}/make_images/qcd.h5",
     output:
-        model=f"{CODAE_OUT}/model/codae.pt",
-        card=f"{CODAE_OUT}/model/codae.json",
+        model=f"{CODAE_OUT}/train_codae/codae.pt",
+        card=f"{CODAE_OUT}/train_codae/codae.json",
     params:
         script=script("train_codae"),
         options=codae_params("model"),
@@ -83,14 +144,14 @@ rule train_codae:
         mask=CODAE["mask_threshold"],
         seed=CODAE["generation"]["seed"],
     log:
-        f"{LOGS}/train_codae.log",
+        log_file("train_codae"),
     benchmark:
-        f"{BENCH}/train_codae.tsv"
+        bench_file("train_codae")
     threads: CODAE["threads"]
     resources:
         mem_mb=8000,
         runtime=240,
-        gpu=codae_gpu(),
+        gpu=gpu_request("codae"),
     conda:
         "../../envs/codae.yaml"
     shell:
@@ -101,17 +162,17 @@ rule train_codae:
 rule score_codae:
     """Every CoDAE score on the common test set (QCD test split and each signal's test split)."""
     input:
-        model=f"{CODAE_OUT}/model/codae.pt",
-        qcd=f"{CODAE_OUT}/images/qcd.h5",
+        model=f"{CODAE_OUT}/train_codae/codae.pt",
+        qcd=f"{CODAE_OUT}/make_images/qcd.h5",
         signals=codae_images(CODAE_SIGNALS),
     output:
-        f"{CODAE_OUT}/scores/codae.h5",
+        f"{CODAE_OUT}/score_codae/scores.h5",
     params:
         script=script("score_codae"),
         split=codae_split_options(),
         mask=CODAE["mask_threshold"],
     log:
-        f"{LOGS}/score_codae.log",
+        log_file("score_codae"),
     threads: CODAE["threads"]
     resources:
         mem_mb=8000,
@@ -126,11 +187,11 @@ rule score_codae:
 rule train_image_baselines:
     """Baselines: number of tracks, plain conv auto-encoder (QCD), supervised CNN (upper bound); test scores."""
     input:
-        qcd=f"{CODAE_OUT}/images/qcd.h5",
+        qcd=f"{CODAE_OUT}/make_images/qcd.h5",
         signals=codae_images(CODAE_SIGNALS),
     output:
-        model=directory(f"{CODAE_OUT}/baselines"),
-        scores=f"{CODAE_OUT}/scores/baselines.h5",
+        model=directory(f"{CODAE_OUT}/train_image_baselines/model"),
+        scores=f"{CODAE_OUT}/train_image_baselines/scores.h5",
     params:
         script=script("train_image_baselines"),
         options=codae_model_params(),
@@ -138,14 +199,14 @@ rule train_image_baselines:
         mask=CODAE["mask_threshold"],
         seed=CODAE["generation"]["seed"],
     log:
-        f"{LOGS}/train_image_baselines.log",
+        log_file("train_image_baselines"),
     benchmark:
-        f"{BENCH}/train_image_baselines.tsv"
+        bench_file("train_image_baselines")
     threads: CODAE["threads"]
     resources:
         mem_mb=12000,
         runtime=240,
-        gpu=codae_gpu(),
+        gpu=gpu_request("codae"),
     conda:
         "../../envs/codae.yaml"
     shell:
@@ -157,15 +218,15 @@ rule train_image_baselines:
 rule evaluate_codae:
     """AUC and FPR at the configured signal efficiency of every score per SVJ mass."""
     input:
-        f"{CODAE_OUT}/scores/codae.h5",
-        f"{CODAE_OUT}/scores/baselines.h5",
+        f"{CODAE_OUT}/score_codae/scores.h5",
+        f"{CODAE_OUT}/train_image_baselines/scores.h5",
     output:
         report("results/codae_metrics.csv", caption="../report/codae_metrics.rst", category="CoDAE"),
     params:
         script=script("evaluate_codae"),
         tpr=CODAE["tpr"],
     log:
-        f"{LOGS}/evaluate_codae.log",
+        log_file("evaluate_codae"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -179,16 +240,16 @@ rule evaluate_codae:
 rule plot_codae:
     """ROC curves of every CoDAE score and the baselines per SVJ mass."""
     input:
-        f"{CODAE_OUT}/scores/codae.h5",
-        f"{CODAE_OUT}/scores/baselines.h5",
+        f"{CODAE_OUT}/score_codae/scores.h5",
+        f"{CODAE_OUT}/train_image_baselines/scores.h5",
     output:
         pdf=report("results/codae_roc.pdf", caption="../report/codae_roc.rst", category="CoDAE"),
-        others=codae_plot_outputs(),
+        others=plot_formats("results/codae_roc"),
     params:
         script=script("plot_codae"),
         tpr=CODAE["tpr"],
     log:
-        f"{LOGS}/plot_codae.log",
+        log_file("plot_codae"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -202,17 +263,17 @@ rule plot_codae:
 rule export_onnx:
     """f_m (image -> Z_m, the trigger-time model) to ONNX, checked against torch to 1e-5 on QCD test images."""
     input:
-        model=f"{CODAE_OUT}/model/codae.pt",
-        qcd=f"{CODAE_OUT}/images/qcd.h5",
+        model=f"{CODAE_OUT}/train_codae/codae.pt",
+        qcd=f"{CODAE_OUT}/make_images/qcd.h5",
     output:
-        onnx=f"{CODAE_OUT}/onnx/f_m.onnx",
-        check=f"{CODAE_OUT}/onnx/check.json",
+        onnx=f"{CODAE_OUT}/export_onnx/f_m.onnx",
+        check=f"{CODAE_OUT}/export_onnx/check.json",
     params:
         script=script("export_onnx"),
         test_fraction=CODAE["split"]["qcd_test_fraction"],
         mask=CODAE["mask_threshold"],
     log:
-        f"{LOGS}/export_onnx.log",
+        log_file("export_onnx"),
     threads: 1
     resources:
         mem_mb=4000,

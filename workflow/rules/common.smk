@@ -1,5 +1,8 @@
-# Helpers shared by every stage: paths, wildcard constraints, target lists. No rules here.
+# Helpers used by more than one rule file: paths, wildcard constraints, the log layout, the GPU
+# request, the --param builder and the plot formats. No rules here.
+import json
 import os
+import shutil
 from pathlib import Path
 
 from hepad.zenodo import LHCO_EXTRA_QCD_SR, LHCO_FEATURES, ZENODO_FILES, resource_path
@@ -26,6 +29,35 @@ def script(name):
     return os.path.relpath(SCRIPTS / f"{name}.py")
 
 
+def log_file(rule, wildcards=None):
+    """The one log layout: results/logs/<rule>/<wildcards>.log (a rule without wildcards: <rule>/<rule>.log)."""
+    return f"{LOGS}/{rule}/{wildcards or rule}.log"
+
+
+def bench_file(rule, wildcards=None):
+    """Timings of a heavy rule, laid out like its log: results/benchmarks/<rule>/<wildcards>.tsv."""
+    return f"{BENCH}/{rule}/{wildcards or rule}.tsv"
+
+
+def gpu_request(section):
+    """1 if the training jobs of a study ask for a GPU (config <section>.gpu; 'auto': nvidia-smi present)."""
+    setting = config[section]["gpu"]
+    if setting == "auto":
+        return int(shutil.which("nvidia-smi") is not None)
+    return int(bool(setting))
+
+
+def param_options(settings, flag="--param"):
+    """'--param key=<json>' options of a dict of settings, sorted by key; the scripts parse them with
+    hepad.io.parse_param (a YAML value), the one way every training script takes its settings."""
+    return " ".join(f"{flag} '{key}={json.dumps(value)}'" for key, value in sorted(settings.items()))
+
+
+def plot_formats(stem):
+    """A plot's files besides the PDF: ``stem`` in every format of config plots.formats."""
+    return [f"{stem}.{fmt}" for fmt in config["plots"]["formats"]]
+
+
 def features_file(wildcards):
     """Background + signal features in the LHCO R&D format for a data set."""
     if wildcards.dataset == "lhco":
@@ -40,5 +72,19 @@ def extra_bkg_file(wildcards):
     return f"resources/{wildcards.dataset}/extra_qcd_sr.h5"
 
 
-def prepared_sets(dataset, nsigs, seeds):
-    return expand("results/{dataset}/prepared/nsig{nsig}_seed{seed}.h5", dataset=dataset, nsig=nsigs, seed=seeds)
+def input_folder(name):
+    """A params function: the folder of the named input file (a model folder)."""
+
+    def folder(wildcards, input):
+        return str(Path(input[name]).parent)
+
+    return folder
+
+
+def output_folder(name):
+    """A params function: the folder of the named output file."""
+
+    def folder(wildcards, output):
+        return str(Path(output[name]).parent)
+
+    return folder

@@ -1,4 +1,4 @@
-# Zenodo downloads (REFERENCE.md §1 and §5), each checked against the md5 of the record's API, and files
+# Zenodo downloads (docs/data.md and docs/mimic.md), each checked against the md5 of the record's API, and files
 # at a plain URL (hepad.zenodo.URL_FILES: MNIST), each checked against a sha256 pinned in that table.
 # Local rules: compute nodes of a cluster often have no internet. Retries happen inside the script
 # (back-off on transient errors only), so no Snakemake `retries:` here.
@@ -46,7 +46,7 @@ rule download:
         # server, retries, timeout: not plain values on purpose, so changing them re-downloads nothing
         server=ServerOptions(config["zenodo"]["base_url"], config["zenodo"]["retries"], config["zenodo"]["timeout_s"]),
     log:
-        f"{LOGS}/download/{{zenodo_path}}.log",
+        log_file("download", "{zenodo_path}"),
     threads: 1
     resources:
         mem_mb=200,
@@ -72,7 +72,7 @@ rule download_url:
         # not a plain value on purpose (see the download rule): another mirror re-downloads nothing
         server=lookup(dpath="{url_path}/server", within=URL_INDEX),
     log:
-        f"{LOGS}/download/{{url_path}}.log",
+        log_file("download_url", "{url_path}"),
     threads: 1
     resources:
         mem_mb=200,

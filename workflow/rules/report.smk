@@ -13,7 +13,7 @@ rule run_config:
         # config remakes results/run_config.yaml, and the DAG drawn from it.
         config=json.dumps(config),
     log:
-        f"{LOGS}/run_config.log",
+        log_file("run_config"),
     localrule: True
     threads: 1
     resources:
@@ -35,7 +35,7 @@ rule dag:
         script=script("dag"),
         snakefile=workflow.main_snakefile,
     log:
-        f"{LOGS}/dag.log",
+        log_file("dag"),
     # Runs Snakemake to plan, no data work: on the submitting machine, also on a cluster.
     localrule: True
     threads: 1

@@ -22,7 +22,7 @@ class LogitKDE:
     Parameters
     ----------
     bandwidth : float, default 0.01
-        Standard deviation of the Gaussian kernel in logit units (REFERENCE.md §2: 0.01).
+        Standard deviation of the Gaussian kernel in logit units (docs/cathode.md: 0.01).
 
     Attributes
     ----------

@@ -1,4 +1,4 @@
-"""From LHCO-format events to the CATHODE inputs (REFERENCE.md §2): features, regions, injection, splits.
+"""From LHCO-format events to the CATHODE inputs (docs/cathode.md): features, regions, injection, splits.
 
 The only randomness is a ``numpy.random.default_rng(seed)``, so a seed reproduces the output exactly.
 """

@@ -1,4 +1,4 @@
-"""The prepared-set file: one HDF5 file per (dataset, nsig, seed) holding every split of REFERENCE.md §2.
+"""The prepared-set file: one HDF5 file per (dataset, nsig, seed) holding every split of docs/cathode.md.
 
 Each split is a float64 dataset of shape (n, 6) with the columns of ``COLUMNS`` (mjj and masses in TeV);
 label 1 = signal, 0 = background. Splits:

@@ -1,4 +1,4 @@
-"""Preprocessing of the flow inputs: min-max to (0, 1), logit, standardise (REFERENCE.md §2).
+"""Preprocessing of the flow inputs: min-max to (0, 1), logit, standardise (docs/cathode.md).
 
 The logit maps the bounded features onto the real line, where a flow with a Gaussian base density
 models them much better than sharp edges. The min/max are those of the training data; events outside

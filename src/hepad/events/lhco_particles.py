@@ -1,4 +1,4 @@
-"""The LHCO R&D particle-level file (REFERENCE.md section 1) turned into extended features.
+"""The LHCO R&D particle-level file (docs/data.md) turned into extended features.
 
 ``events_anomalydetection_v2.h5`` is a pandas HDF DataFrame with one row per event: 700 particles x
 (pT [GeV], eta, phi) in columns 0..2099, zero-padded (a particle with pT = 0 is padding), and the label

@@ -63,7 +63,7 @@ def process_settings(process: Process, pthat_min: float, qcd_sr_mhat: tuple[floa
         if high < SQRT_S_GEV:
             lines.append(f"PhaseSpace:mHatMax = {high:g}")
         return lines
-    # W' -> W Z with the W and Z redefined as X (mass mX) and Y (mass mY), both hadronic (REFERENCE.md §6).
+    # W' -> W Z with the W and Z redefined as X (mass mX) and Y (mass mY), both hadronic (docs/data.md).
     lines = _COMMON + [
         "NewGaugeBoson:ffbar2Wprime = on",
         f"34:m0 = {process.mwprime:g}",

@@ -1,4 +1,4 @@
-"""The 12 QUAK inputs per event (REFERENCE.md §3), from the extended-features file of the generation stage.
+"""The 12 QUAK inputs per event (docs/quak.md), from the extended-features file of the generation stage.
 
 Per jet, the two leading jets ordered by mass (heavier first):
 

@@ -1,8 +1,72 @@
-# Interpretable mimickers of an image auto-encoder (REFERENCE.md §5):
+# Interpretable mimickers of an image auto-encoder (docs/mimic.md):
 #   single jets (generated chunks or Zenodo files) -> single_jet_sample -> jet_features (images, m, pT, EFPs)
 #   -> train_image_ae (black box, scores of every jet) -> select_mimicker (hln, pnn: iterative choice of EFPs)
 #   -> plot_mimickers: results/mimic_ado.pdf, results/mimic_auc.pdf, results/mimic_efps.pdf, results/mimic_selection.json
-include: "mimickers_common.smk"
+import json
+import math
+import re
+
+from hepad.events.single_jets import PROCESS_REGEX as SINGLE_JET_PROCESS_REGEX
+
+MIMIC = config["mimickers"]
+MIMIC_DIR = "results/mimic"
+# Sample name -> {process, zenodo}; the background is always called qcd in the outputs.
+MIMIC_SAMPLES = {"qcd": MIMIC["background"], **MIMIC["signals"]}
+MIMIC_SIGNALS = list(MIMIC["signals"])
+MIMIC_KINDS = ["hln", "pnn"]
+MIMIC_SAMPLE_REGEX = "|".join(re.escape(name) for name in MIMIC_SAMPLES)
+if "qcd" in MIMIC["signals"]:
+    sys.exit("config mimickers.signals: 'qcd' is the background's name; rename that signal")
+
+
+
+
+def mimic_n_jets(sample):
+    return MIMIC["n_background"] if sample == "qcd" else MIMIC["n_signal"]
+
+
+def single_jets_chunk_size(process):
+    """Jets per chunk of a process: config chunk_jets, or fewer when no sample needs that many."""
+    needed = max(mimic_n_jets(name) for name, spec in MIMIC_SAMPLES.items() if spec["process"] == process)
+    return min(MIMIC["generation"]["chunk_jets"], needed)
+
+
+def single_jets_chunk_jets(wildcards):
+    return single_jets_chunk_size(wildcards.sj_process)
+
+
+def mimic_zenodo_path(name):
+    return resource_path(name) if name in ZENODO_FILES else f"resources/mimickers/{name}"
+
+
+def single_jet_sample_inputs(wildcards):
+    """The Zenodo file of a sample, or the generated chunks that hold enough jets for it."""
+    spec = MIMIC_SAMPLES[wildcards.mimic_sample]
+    if MIMIC["source"] == "zenodo":
+        return [mimic_zenodo_path(spec["zenodo"])]
+    n_chunks = math.ceil(mimic_n_jets(wildcards.mimic_sample) / single_jets_chunk_size(spec["process"]))
+    return [f"resources/single_jets/{spec['process']}/chunk{chunk}.h5" for chunk in range(n_chunks)]
+
+
+def single_jet_max_jets(wildcards):
+    return mimic_n_jets(wildcards.mimic_sample)
+
+
+def mimic_features(sample):
+    return f"{MIMIC_DIR}/jet_features/{sample}.h5"
+
+
+def mimic_signal_args(wildcards, input):
+    """--signals NAME=FILE ... of the signal feature files."""
+    return " ".join(f"{name}={path}" for name, path in zip(MIMIC_SIGNALS, input.signals))
+
+
+def mimicker_options(wildcards):
+    """--param key=value of config mimickers.mimicker (YAML values, as the script parses them)."""
+    return param_options(MIMIC["mimicker"])
+
+
+
 
 
 rule generate_single_jets:
@@ -25,9 +89,9 @@ rule generate_single_jets:
         mass_window=MIMIC["generation"]["mass_window"],
         detector=json.dumps(config["generation"]["detector"], sort_keys=True),
     log:
-        f"{LOGS}/generate_single_jets/{{sj_process}}_chunk{{sj_chunk}}.log",
+        log_file("generate_single_jets", "{sj_process}_chunk{sj_chunk}"),
     benchmark:
-        f"{BENCH}/generate_single_jets/{{sj_process}}_chunk{{sj_chunk}}.tsv"
+        bench_file("generate_single_jets", "{sj_process}_chunk{sj_chunk}")
     threads: 1
     resources:
         mem_mb=2000,
@@ -57,7 +121,7 @@ rule single_jet_sample:
         pt_high=MIMIC["pt_window"]["high"],
         max_jets=single_jet_max_jets,
     log:
-        f"{LOGS}/single_jet_sample/{{mimic_sample}}.log",
+        log_file("single_jet_sample", "{mimic_sample}"),
     threads: 1
     resources:
         mem_mb=4000,
@@ -84,9 +148,9 @@ rule jet_features:
         center=MIMIC["images"]["center"],
         efp_max=MIMIC["efp_max_constituents"],
     log:
-        f"{LOGS}/jet_features/{{mimic_sample}}.log",
+        log_file("jet_features", "{mimic_sample}"),
     benchmark:
-        f"{BENCH}/jet_features/{{mimic_sample}}.tsv"
+        bench_file("jet_features", "{mimic_sample}")
     threads: MIMIC["threads"]
     resources:
         mem_mb=4000,
@@ -112,27 +176,22 @@ rule train_image_ae:
         script=script("train_image_ae"),
         signals=mimic_signal_args,
         train_fraction=MIMIC["train_fraction"],
-        bottleneck=MIMIC["image_ae"]["bottleneck"],
-        lr=MIMIC["image_ae"]["lr"],
-        batch_size=MIMIC["image_ae"]["batch_size"],
-        epochs=MIMIC["image_ae"]["epochs"],
-        patience=MIMIC["image_ae"]["patience"],
+        options=param_options(MIMIC["image_ae"]),
         seed=MIMIC["seed"],
     log:
-        f"{LOGS}/train_image_ae.log",
+        log_file("train_image_ae"),
     benchmark:
-        f"{BENCH}/train_image_ae.tsv"
+        bench_file("train_image_ae")
     threads: MIMIC["threads"]
     resources:
         mem_mb=6000,
         runtime=120,
-        gpu=mimic_gpu(),
+        gpu=gpu_request("mimickers"),
     conda:
         "../../envs/mimickers.yaml"
     shell:
         "python {params.script} --background {input.background} --signals {params.signals}"
-        " --train-fraction {params.train_fraction} --bottleneck {params.bottleneck} --lr {params.lr}"
-        " --batch-size {params.batch_size} --epochs {params.epochs} --patience {params.patience}"
+        " --train-fraction {params.train_fraction} {params.options}"
         " --seed {params.seed} --threads {threads} --model {output.model} --scores {output.scores}"
         " --history {output.history} > {log} 2>&1"
 
@@ -156,14 +215,14 @@ rule select_mimicker:
         select_fraction=MIMIC["select_fraction"],
         seed=MIMIC["seed"],
     log:
-        f"{LOGS}/select_mimicker/{{mimic_kind}}.log",
+        log_file("select_mimicker", "{mimic_kind}"),
     benchmark:
-        f"{BENCH}/select_mimicker/{{mimic_kind}}.tsv"
+        bench_file("select_mimicker", "{mimic_kind}")
     threads: MIMIC["threads"]
     resources:
         mem_mb=4000,
         runtime=240,
-        gpu=mimic_gpu(),
+        gpu=gpu_request("mimickers"),
     conda:
         "../../envs/mimickers.yaml"
     shell:
@@ -183,12 +242,12 @@ rule plot_mimickers:
         auc=report("results/mimic_auc.pdf", caption="../report/mimic_auc.rst", category="Mimickers"),
         efps=report("results/mimic_efps.pdf", caption="../report/mimic_efps.rst", category="Mimickers"),
         summary="results/mimic_selection.json",
-        other_formats=[f for stem in ("mimic_ado", "mimic_auc", "mimic_efps") for f in mimic_other_formats(stem)],
+        other_formats=[f for stem in ("mimic_ado", "mimic_auc", "mimic_efps") for f in plot_formats(f"results/{stem}")],
     params:
         script=script("plot_mimickers"),
         formats=" ".join(config["plots"]["formats"]),
     log:
-        f"{LOGS}/plot_mimickers.log",
+        log_file("plot_mimickers"),
     threads: 1
     resources:
         mem_mb=2000,
