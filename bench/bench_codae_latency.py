@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Batch-1 CPU latency of the CoDAE's trigger model f_m (image -> Z_m) in onnxruntime on one core.
 
-Exports f_m of a trained model (--model, e.g. results/codae/model/codae.pt) or of an untrained one with the
+Exports f_m of a trained model (--model, e.g. results/codae/train_codae/codae.pt) or of an untrained one with the
 default architecture (the latency does not depend on the weights), checks the ONNX outputs against torch
 (max |difference| over --n-check images, one by one), then times --runs single-image inferences with one
 intra-op thread, the process pinned to one core. Prints median, mean, 90 % and 99 % quantiles in ms.

@@ -11,7 +11,7 @@ epoch, and its best NLL is the one after the epochs it ran (an upper bound on it
 so when comparing). ``--ref-epochs 100`` runs it in full. Times are wall-clock and CPU (process) time;
 the load average is printed, because the machine may be shared.
 
-    python bench/bench_flow_training.py [--data results/generated/prepared/nsig1000_seed1.h5]
+    python bench/bench_flow_training.py [--data results/cathode/generated/prepare/nsig1000_seed1.h5]
         [--n-train 500000] [--ref-epochs 5] [--threads 2] [--record]
 """
 

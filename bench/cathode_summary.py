@@ -3,7 +3,7 @@
 its 16-84 % range over seeds and runs, the paper's ordering (supervised > IAD >= CATHODE > CWoLa, ANODE)
 and the ratio CATHODE / IAD of the medians (goal >= 0.9; the paper has 13.99 / 15.08 = 0.93).
 
-    python bench/cathode_summary.py results/generated [--family hgb]
+    python bench/cathode_summary.py results/cathode/generated [--family hgb]
 """
 
 import argparse
@@ -22,7 +22,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     table = defaultdict(lambda: defaultdict(list))
     sb = defaultdict(dict)
-    for path in sorted(Path(args.folder).glob("nsig*_seed*/metrics/*.json")):
+    for path in sorted(Path(args.folder).glob("nsig*_seed*/evaluate/*.json")):
         rec = json.loads(path.read_text())
         mode, _, family = rec["method"].partition("_")
         if family and family != args.family:
@@ -30,7 +30,7 @@ def main(argv=None):
         table[rec["nsig"]][mode].append(rec["max_sic"] if rec["max_sic"] is not None else 0.0)
         sb[rec["nsig"]][rec["seed"]] = (rec["s_over_b"], rec["s_over_sqrt_b"])
     if not table:
-        sys.exit(f"no metrics under {args.folder}/nsig*_seed*/metrics/")
+        sys.exit(f"no metrics under {args.folder}/nsig*_seed*/evaluate/")
     for nsig in sorted(table, reverse=True):
         s_b = np.median([v[0] for v in sb[nsig].values()])
         s_sqrt_b = np.median([v[1] for v in sb[nsig].values()])

@@ -4,7 +4,7 @@
 For each --thresholds value [GeV of summed track pT per pixel] prints the occupancy of the QCD test masks and
 the AUC of the number of hit pixels per SVJ mass, next to the number-of-tracks baseline. With --train-epochs N
 it also trains a CoDAE (default architecture, QCD training split only) per threshold and prints the AUC of
-every score. Reads the image files of make_images (results/codae/images by default) with the workflow's
+every score. Reads the image files of make_images (results/codae/make_images by default) with the workflow's
 default splits.
 """
 
@@ -23,7 +23,7 @@ from hepad.codae.data import Splits, evaluation_set, load_masks, metrics_table  
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--images", default="results/codae/images", help="folder with qcd.h5 and svj_<mass>.h5")
+    p.add_argument("--images", default="results/codae/make_images", help="folder with qcd.h5 and svj_<mass>.h5")
     p.add_argument("--thresholds", type=float, nargs="+", default=[0, 1, 2, 5, 10, 20])
     p.add_argument("--train-epochs", type=int, default=0, help="also train a CoDAE per threshold (0: no)")
     p.add_argument("--threads", type=int, default=2)

@@ -12,8 +12,12 @@ import pytest
 from lhco_toy import write_toy_lhco
 
 SCRIPTS = ["train_flow", "sample_sr", "train_classifier", "score_anode", "evaluate", "plot_sic", "plot_sb_scan"]
-SMALL_FLOW = ["--n-blocks", "2", "--hidden", "16", "--batch-size", "256", "--lr", "3e-3", "--patience", "0",
-              "--n-ensemble", "2", "--threads", "1", "--seed", "3"]
+SMALL_FLOW = ["--param", "n_blocks=2", "--param", "hidden=16", "--param", "batch_size=256", "--param", "lr=3e-3",
+              "--param", "patience=0", "--param", "n_ensemble=2", "--threads", "1", "--seed", "3"]
+# The settings the workflow passes from the config (the scripts hold no defaults of their own).
+SPLITS = ["--sr", "3.3", "3.7", "--sb-val-fraction", "0.2", "--sr-val-fraction", "0.5", "--extra-bkg-test-fraction", "0.5"]
+REGIONS = ["--sr", "3.3", "3.7", "--cwola-sb", "3.1", "3.9"]
+SAMPLING = ["--sr", "3.3", "3.7", "--kde-bandwidth", "0.01"]
 
 
 def run(repo_root, name, *args, **kwargs):
@@ -33,7 +37,7 @@ def prepared(repo_root, tmp_path_factory):
     write_toy_lhco(folder / "features.h5", n_bkg=8000, n_sig=400, seed=1)
     write_toy_lhco(folder / "extra.h5", n_bkg=3000, n_sig=0, seed=2, sr_only=True)
     result = run(repo_root, "prepare", "--features", folder / "features.h5", "--extra-bkg", folder / "extra.h5",
-                 "--nsig", 100, "--seed", 1, "--n-test-signal", 100, "--output", folder / "prep.h5",
+                 "--nsig", 100, "--seed", 1, "--n-test-signal", 100, *SPLITS, "--output", folder / "prep.h5",
                  "--summary", folder / "prep.json")
     assert result.returncode == 0, result.stderr
     return folder
@@ -41,7 +45,7 @@ def prepared(repo_root, tmp_path_factory):
 
 def test_killed_flow_training_resumes_to_the_same_result(repo_root, prepared):
     out = prepared
-    args = ["--data", out / "prep.h5", "--region", "sb", *SMALL_FLOW, "--max-epochs", 25]
+    args = ["--data", out / "prep.h5", "--region", "sb", *SMALL_FLOW, "--param", "max_epochs=25"]
     ref = run(repo_root, "train_flow", *args, "--output", out / "ref")
     assert ref.returncode == 0, ref.stderr
     # Kill a second run as soon as its first checkpoint exists, then rerun it with the same command.
@@ -67,7 +71,7 @@ def test_killed_flow_training_resumes_to_the_same_result(repo_root, prepared):
     # The same samples from both models.
     for name in ("ref", "resumed"):
         result = run(repo_root, "sample_sr", "--data", out / "prep.h5", "--flow", out / name, "--seed", 5,
-                     "--oversampling", 1, "--output", out / f"samples_{name}.h5")
+                     "--oversampling", 1, *SAMPLING, "--output", out / f"samples_{name}.h5")
         assert result.returncode == 0, result.stderr
     import h5py
 
@@ -80,12 +84,13 @@ def test_errors_are_one_line(repo_root, prepared):
     result = run(repo_root, "train_flow", "--data", out / "prep.h5", "--region", "sr", "--output", out / "x")
     assert result.returncode == 1 and result.stderr.strip().splitlines()[-1].startswith("error: --region sr needs")
     result = run(repo_root, "train_classifier", "--data", out / "prep.h5", "--mode", "cathode", "--family", "hgb",
-                 "--output", out / "m", "--scores", out / "s.h5")
+                 *REGIONS, "--output", out / "m", "--scores", out / "s.h5")
     assert result.returncode == 1 and "needs --samples" in result.stderr
     result = run(repo_root, "train_classifier", "--data", out / "missing.h5", "--mode", "iad", "--family", "hgb",
-                 "--output", out / "m", "--scores", out / "s.h5")
+                 *REGIONS, "--output", out / "m", "--scores", out / "s.h5")
     assert result.returncode == 1 and "cannot read prepared set" in result.stderr
-    result = run(repo_root, "sample_sr", "--data", out / "prep.h5", "--flow", out / "nothing", "--output", out / "s.h5")
+    result = run(repo_root, "sample_sr", "--data", out / "prep.h5", "--flow", out / "nothing", "--oversampling", 1,
+                 *SAMPLING, "--output", out / "s.h5")
     assert result.returncode == 1 and "rerun train_flow" in result.stderr
     result = run(repo_root, "evaluate", "--scores", out / "none.h5", "--summary", out / "prep.json", "--method", "iad_hgb",
                  "--dataset", "generated", "--nsig", 100, "--seed", 1, "--run", 0, "--output", out / "m.json")
@@ -94,8 +99,9 @@ def test_errors_are_one_line(repo_root, prepared):
 
 def test_diverging_flow_stops_with_epoch_and_cause(repo_root, prepared):
     out = prepared
-    result = run(repo_root, "train_flow", "--data", out / "prep.h5", "--region", "sb", "--n-blocks", "2", "--hidden", "16",
-                 "--batch-size", "256", "--lr", "1e6", "--max-epochs", "5", "--threads", "1", "--output", out / "nan")
+    result = run(repo_root, "train_flow", "--data", out / "prep.h5", "--region", "sb", "--param", "n_blocks=2",
+                 "--param", "hidden=16", "--param", "batch_size=256", "--param", "lr=1e6", "--param", "max_epochs=5",
+                 "--threads", "1", "--output", out / "nan")
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error:") and "epoch" in last and "lr" in last
@@ -111,7 +117,7 @@ def test_classifier_rerun_gives_the_same_scores(repo_root, prepared, family, par
     out = prepared
     scores = []
     for attempt in (1, 2):
-        args = ["--data", out / "prep.h5", "--mode", "iad", "--family", family, "--seed", 7, "--threads", 1,
+        args = ["--data", out / "prep.h5", "--mode", "iad", "--family", family, "--seed", 7, "--threads", 1, *REGIONS,
                 "--output", out / f"{family}{attempt}", "--scores", out / f"{family}{attempt}.h5"]
         for p in params:
             args += ["--param", p]

@@ -33,6 +33,7 @@ def toy_files(tmp_path_factory):
 def run_prepare(features, extra, out, nsig, seed):
     cmd = [sys.executable, str(PREPARE), "--features", str(features), "--extra-bkg", str(extra),
            "--nsig", str(nsig), "--seed", str(seed), "--sr", *map(str, SR), "--n-test-signal", "200",
+           "--sb-val-fraction", "0.2", "--sr-val-fraction", "0.5", "--extra-bkg-test-fraction", "0.5",
            "--output", str(out / f"n{nsig}_s{seed}.h5"), "--summary", str(out / f"n{nsig}_s{seed}.json")]
     result = subprocess.run(cmd, capture_output=True, text=True)
     return result, out / f"n{nsig}_s{seed}.h5", out / f"n{nsig}_s{seed}.json"

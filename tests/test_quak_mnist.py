@@ -64,7 +64,7 @@ def test_quak_digits_script_reads_mnist(repo_root, tmp_path):
         np.testing.assert_allclose(x.mean(0), 0, atol=1e-9)
     missing = subprocess.run(
         [sys.executable, str(repo_root / "scripts/quak_digits.py"), "--source", "mnist", "--background", "0",
-         "--priors", "7", "--anomalies", "5", "--output", str(tmp_path / "x.h5")], capture_output=True, text=True)
+         "--priors", "7", "--anomalies", "5", "--n-components", "8", "--output", str(tmp_path / "x.h5")], capture_output=True, text=True)
     assert missing.returncode == 1
     assert missing.stderr.strip().splitlines()[-1] == "error: --source mnist needs --mnist <mnist.npz>"
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = ["results/sic_cathode.pdf", "results/data_overview.pdf"]
-FLOW = "results/lhco/nsig300_seed1/flow_sb/flow.pt"
+FLOW = "results/cathode/lhco/nsig300_seed1/train_flow/sb/flow.pt"
 TRAINING = {"train_flow", "sample_sr", "train_classifier", "prepare"}
 
 

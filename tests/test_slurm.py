@@ -250,7 +250,7 @@ def test_tiny_target_through_slurm_equals_local_run(slurm_cluster, repo_root, tm
     # The same outputs as the local run.
     expected, got = _results(local), _results(on_slurm)
     assert expected and expected.keys() == got.keys()
-    assert any("/prepared/" in name for name in expected) and any("/metrics/" in name for name in expected)
+    assert any("/prepare/" in name for name in expected) and any("/evaluate/" in name for name in expected)
     assert all((on_slurm / target).stat().st_size > 0 for target in TARGETS)
     for name, path in expected.items():
         _same_output(name, path, got[name])

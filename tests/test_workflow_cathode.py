@@ -40,7 +40,7 @@ def workdir(tmp_path_factory):
 def chain(repo_root, workdir):
     targets = ["results/sic_cathode.pdf", "results/sic_comparison.pdf", "results/sb_scan.pdf",
                # the paper's MLP stays selectable: its comparison plot on the same sets
-               "results/lhco/plots/sic_comparison_mlp_nsig300.pdf"]
+               "results/cathode/lhco/plot_sic/sic_comparison_mlp_nsig300.pdf"]
     result = snakemake(repo_root, workdir, *targets)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     return workdir
@@ -51,27 +51,27 @@ def test_plots_exist_in_every_format(chain):
         for ext in ("pdf", "png"):
             path = chain / "results" / f"{stem}.{ext}"
             assert path.stat().st_size > 5000, path
-    assert (chain / "results/lhco/plots/sic_comparison_mlp_nsig300.png").exists()
+    assert (chain / "results/cathode/lhco/plot_sic/sic_comparison_mlp_nsig300.png").exists()
 
 
 def test_metrics_of_every_mode_and_injection(chain):
     for nsig in (300, 100):
         for mode in MODES:
             method = "anode" if mode == "anode" else f"{mode}_hgb"
-            path = chain / f"results/lhco/nsig{nsig}_seed1/metrics/{method}_run0.json"
+            path = chain / f"results/cathode/lhco/nsig{nsig}_seed1/evaluate/{method}_run0.json"
             metrics = json.loads(path.read_text())
             assert metrics["method"] == method and metrics["nsig"] == nsig
             assert 0.0 <= metrics["auc"] <= 1.0
             assert len(metrics["tpr_grid"]) == len(metrics["sic_grid"])
             assert metrics["s_over_b"] > 0
     # The toy signal (jet masses 100/500 GeV, low tau21) is trivially separable with true labels.
-    sup = json.loads((chain / "results/lhco/nsig300_seed1/metrics/supervised_hgb_run0.json").read_text())
+    sup = json.loads((chain / "results/cathode/lhco/nsig300_seed1/evaluate/supervised_hgb_run0.json").read_text())
     assert sup["auc"] > 0.99 and sup["max_sic"] > 5
 
 
 def test_same_test_set_for_every_mode(chain):
-    base = chain / "results/lhco/nsig300_seed1"
-    files = [base / f"classifier/{m}_hgb_run0/scores.h5" for m in MODES if m != "anode"] + [base / "anode/scores.h5"]
+    base = chain / "results/cathode/lhco/nsig300_seed1"
+    files = [base / f"train_classifier/{m}_hgb_run0/scores.h5" for m in MODES if m != "anode"] + [base / "score_anode/scores.h5"]
     labels = []
     for path in files:
         with h5py.File(path, "r") as handle:
@@ -82,11 +82,11 @@ def test_same_test_set_for_every_mode(chain):
 
 
 def test_flow_logs_every_epoch_and_cleans_its_checkpoint(chain):
-    log = (chain / "results/logs/lhco/train_flow/nsig300_seed1_sb.log").read_text()
-    history = json.loads((chain / "results/lhco/nsig300_seed1/flow_sb/history.json").read_text())["history"]
+    log = (chain / "results/logs/train_flow/lhco/nsig300_seed1_sb.log").read_text()
+    history = json.loads((chain / "results/cathode/lhco/nsig300_seed1/train_flow/sb/history.json").read_text())["history"]
     for entry in history:
         assert f"epoch {entry['epoch']}/" in log
-    assert not (chain / "results/lhco/nsig300_seed1/checkpoints/flow_sb.pt").exists()
+    assert not (chain / "results/cathode/lhco/nsig300_seed1/checkpoints/train_flow_sb.pt").exists()
 
 
 def test_rerun_is_a_no_op(repo_root, chain):

@@ -11,7 +11,7 @@ import pytest
 
 pytestmark = pytest.mark.workflow
 
-TARGETS = ["results/codae_roc.pdf", "results/codae_metrics.csv", "results/codae/onnx/f_m.onnx"]
+TARGETS = ["results/codae_roc.pdf", "results/codae_metrics.csv", "results/codae/export_onnx/f_m.onnx"]
 CODAE_SCORES = {"codae_bce", "codae_mse", "codae_dice", "codae_energy_diff", "codae_zm1", "codae_zm2",
                 "codae_zm_dist", "codae_kl"}
 BASELINES = {"ntracks", "track_pt_sum", "conv_ae_bce", "conv_ae_mse", "conv_ae_dice", "conv_ae_energy_diff", "cnn"}
@@ -47,19 +47,19 @@ def test_metrics_table_has_every_score_per_mass(chain):
 
 
 def test_images_hold_labels_masses_and_track_counts(chain):
-    with h5py.File(chain / "results/codae/images/svj_2100.h5", "r") as f:
+    with h5py.File(chain / "results/codae/make_images/svj_2100.h5", "r") as f:
         assert f["images"].shape == (160, 3, 72, 58)
         assert (f["events/label"][()] == 1).all() and (f["events/mass"][()] == 2100).all()
         ntracks = f["events/ntracks"][()]
         hit_pixels = (f["images"][:, 0] > 0).sum(axis=(1, 2))
     # Tracks outside |eta| < 2.5 do not exist (tracker acceptance) and several can share a pixel.
     assert (hit_pixels <= ntracks).all() and (hit_pixels > 0).all()
-    with h5py.File(chain / "results/codae/images/qcd.h5", "r") as f:
+    with h5py.File(chain / "results/codae/make_images/qcd.h5", "r") as f:
         assert (f["events/label"][()] == 0).all() and (f["events/jet1_pt"][()] > 500).all()
 
 
 def test_onnx_export_checked_against_torch(chain):
-    check = json.loads((chain / "results/codae/onnx/check.json").read_text())
+    check = json.loads((chain / "results/codae/export_onnx/check.json").read_text())
     assert check["passed"] and check["n_images"] > 0
     # The tolerance counts in units of max(1, |Z_m|): absolute below 1, relative above.
     assert check["max_scaled_diff"] <= check["tolerance"] == 1e-5

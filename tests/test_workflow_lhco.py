@@ -28,7 +28,7 @@ def test_lhco_download_prepare_and_overview(repo_root, tmp_path):
         config.write_text(f"dataset: lhco\nzenodo: {{base_url: '{zenodo.url}', retries: 2, timeout_s: 10}}\n"
                           "prepare: {n_test_signal: 100}\nplots: {overview_events: 1000}\n")
         result = subprocess.run(
-            [sys.executable, "-m", "snakemake", "results/data_overview.pdf", "results/lhco/prepared/nsig200_seed3.h5",
+            [sys.executable, "-m", "snakemake", "results/data_overview.pdf", "results/cathode/lhco/prepare/nsig200_seed3.h5",
              "--cores", "2", "-s", str(repo_root / "Snakefile"), "--directory", str(workdir),
              "--configfile", str(config)],
             capture_output=True, text=True, timeout=600,
@@ -37,7 +37,7 @@ def test_lhco_download_prepare_and_overview(repo_root, tmp_path):
     assert (workdir / "resources/lhco" / LHCO_FEATURES).read_bytes() == (files / "features.h5").read_bytes()
     overview = workdir / "results/data_overview.pdf"
     assert overview.read_bytes().startswith(b"%PDF") and overview.stat().st_size > 10_000
-    summary = json.loads((workdir / "results/lhco/prepared/nsig200_seed3.json").read_text())
+    summary = json.loads((workdir / "results/cathode/lhco/prepare/nsig200_seed3.json").read_text())
     injected = sum(summary["counts"][name]["signal"] for name in ("sb_train", "sb_val", "sr_train", "sr_val"))
     assert injected == 200
     assert summary["counts"]["test"]["signal"] == 100

@@ -56,7 +56,7 @@ def test_lhco_particles_to_quak_roc(repo_root, tmp_path):
         assert 0.8 * (labels == 0).sum() < n_bkg <= (labels == 0).sum()
         assert 0.8 * (labels == 1).sum() < n_sig <= (labels == 1).sum()
         np.testing.assert_allclose(f["background/train/x"][()].mean(0), 0, atol=1e-9)
-    metrics = json.loads((workdir / "results/quak/lhco/space_flow/metrics.json").read_text())
+    metrics = json.loads((workdir / "results/quak/lhco/quak_space/flow/metrics.json").read_text())
     assert metrics["axes"] == ["background", PRIOR] and metrics["signals"] == [SIGNAL]
     # the toy signal (two-prong, heavy jets) is far from the toy QCD: the background prior alone finds it
     assert metrics["results"][SIGNAL]["background"]["hull"]["auc"] > 0.8

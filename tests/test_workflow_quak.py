@@ -45,7 +45,7 @@ def physics(repo_root, workdir):
 def test_digits_plot_and_metrics(digits):
     for ext in ("pdf", "png"):
         assert (digits / f"results/quak_digits.{ext}").stat().st_size > 5000
-    metrics = json.loads((digits / "results/quak/digits/space_flow/metrics.json").read_text())
+    metrics = json.loads((digits / "results/quak/digits/quak_space/flow/metrics.json").read_text())
     assert metrics["axes"] == ["background", "digit7", "digit9"]
     assert metrics["signals"] == ["digit5", "digit8"]
     gain = []
@@ -66,14 +66,14 @@ def test_physics_plots_exist(physics):
 
 
 def test_physics_metrics_cover_every_combination_and_signal(physics):
-    metrics = json.loads((physics / "results/quak/generated/space_flow/metrics.json").read_text())
+    metrics = json.loads((physics / "results/quak/generated/quak_space/flow/metrics.json").read_text())
     assert metrics["axes"] == ["background", "wprime_4500_500_150", "wprime3p_5000_500_500"]
     assert metrics["signals"] == SIGNALS
     for signal in SIGNALS:
         assert sorted(metrics["results"][signal]) == sorted(COMBOS)
         wp = metrics["results"][signal]["background"]["working_point"]
         assert 0 < wp["bkg_eff_calib"] < 0.05
-    with h5py.File(physics / "results/quak/generated/space_flow/losses.h5", "r") as f:
+    with h5py.File(physics / "results/quak/generated/quak_space/flow/losses.h5", "r") as f:
         for signal in SIGNALS:
             for combo in COMBOS:
                 fpr, tpr = f[f"curves/{signal}/{combo}/hull"][()]

@@ -83,20 +83,29 @@ def metrics_files(dataset, nsigs, seeds, modes, family, n_runs):
         for seed in seeds:
             for method in method_names(modes, family):
                 runs = [0] if method == "anode" else range(n_runs)
-                files += [f"{SET}/evaluate/{method}_run{run}.json".format(dataset=dataset, nsig=nsig, seed=seed)
-                          for run in runs]
+                files += [
+                    f"{SET}/evaluate/{method}_run{run}.json".format(dataset=dataset, nsig=nsig, seed=seed)
+                    for run in runs
+                ]
     return files
 
 
 def sic_metrics(wildcards):
     modes = SIC_CATHODE_MODES if wildcards.selection == "cathode" else CATHODE["modes"]
-    return metrics_files(wildcards.dataset, [wildcards.nsig], config["injection"]["seeds"], modes, wildcards.family,
-                         CATHODE["runs"])
+    return metrics_files(
+        wildcards.dataset, [wildcards.nsig], config["injection"]["seeds"], modes, wildcards.family, CATHODE["runs"]
+    )
 
 
 def sb_scan_metrics(wildcards):
-    return metrics_files(wildcards.dataset, config["injection"]["scan_nsig"], config["injection"]["scan_seeds"],
-                         CATHODE["modes"], wildcards.family, CATHODE["scan_runs"])
+    return metrics_files(
+        wildcards.dataset,
+        config["injection"]["scan_nsig"],
+        config["injection"]["scan_seeds"],
+        CATHODE["modes"],
+        wildcards.family,
+        CATHODE["scan_runs"],
+    )
 
 
 def prepared_sets(dataset, nsigs, seeds):
@@ -124,19 +133,19 @@ rule prepare:
     output:
         data=f"{PREPARED}.h5",
         summary=f"{PREPARED}.json",
+    log:
+        log_file("prepare", SET_LOG),
+    conda:
+        "../../envs/data.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=30,
     params:
         script=script("prepare"),
         sr_low=config["regions"]["sr"]["low"],
         sr_high=config["regions"]["sr"]["high"],
         split=config["prepare"],
-    log:
-        log_file("prepare", SET_LOG),
-    threads: 1
-    resources:
-        mem_mb=8000,
-        runtime=30,
-    conda:
-        "../../envs/data.yaml"
     shell:
         "python {params.script} --features {input.features} --extra-bkg {input.extra_bkg}"
         " --nsig {wildcards.nsig} --seed {wildcards.seed} --sr {params.sr_low} {params.sr_high}"
@@ -155,6 +164,19 @@ rule train_flow:
         scaler=f"{SET}/train_flow/{{region}}/scaler.npz",
         condition=f"{SET}/train_flow/{{region}}/condition.json",
         history=f"{SET}/train_flow/{{region}}/history.json",
+    log:
+        log_file("train_flow", f"{SET_LOG}_{{region}}"),
+    benchmark:
+        bench_file("train_flow", f"{SET_LOG}_{{region}}")
+    # The flows are the long pole of the DAG (flow -> samples -> CATHODE classifiers): start them first.
+    priority: 10
+    conda:
+        "../../envs/torch.yaml"
+    threads: CATHODE["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=240,
+        gpu=gpu_request("cathode"),
     params:
         script=script("train_flow"),
         options=param_options(CATHODE["flow"]),
@@ -162,19 +184,6 @@ rule train_flow:
         folder=output_folder("flow"),
         # Not an output: Snakemake would delete it before a rerun; the script removes it when done.
         checkpoint=f"{SET}/checkpoints/train_flow_{{region}}.pt",
-    log:
-        log_file("train_flow", f"{SET_LOG}_{{region}}"),
-    benchmark:
-        bench_file("train_flow", f"{SET_LOG}_{{region}}")
-    # The flows are the long pole of the DAG (flow -> samples -> CATHODE classifiers): start them first.
-    priority: 10
-    threads: CATHODE["threads"]
-    resources:
-        mem_mb=8000,
-        runtime=240,
-        gpu=gpu_request("cathode"),
-    conda:
-        "../../envs/torch.yaml"
     shell:
         "python {params.script} --data {input.data} --region {wildcards.region} {params.scalers}"
         " {params.options} --seed {wildcards.seed} --threads {threads}"
@@ -188,6 +197,17 @@ rule sample_sr:
         flow=f"{SET}/train_flow/sb/flow.pt",
     output:
         f"{SET}/sample_sr/sr_samples.h5",
+    log:
+        log_file("sample_sr", SET_LOG),
+    benchmark:
+        bench_file("sample_sr", SET_LOG)
+    priority: 5
+    conda:
+        "../../envs/torch.yaml"
+    threads: CATHODE["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=60,
     params:
         script=script("sample_sr"),
         sr_low=config["regions"]["sr"]["low"],
@@ -195,17 +215,6 @@ rule sample_sr:
         oversampling=CATHODE["sampling"]["oversampling"],
         bandwidth=CATHODE["sampling"]["kde_bandwidth"],
         folder=input_folder("flow"),
-    log:
-        log_file("sample_sr", SET_LOG),
-    benchmark:
-        bench_file("sample_sr", SET_LOG)
-    priority: 5
-    threads: CATHODE["threads"]
-    resources:
-        mem_mb=8000,
-        runtime=60,
-    conda:
-        "../../envs/torch.yaml"
     shell:
         "python {params.script} --data {input.data} --flow {params.folder} --sr {params.sr_low} {params.sr_high}"
         " --oversampling {params.oversampling} --kde-bandwidth {params.bandwidth} --seed {wildcards.seed}"
@@ -219,6 +228,17 @@ rule train_classifier:
     output:
         model=directory(f"{SET}/train_classifier/{{mode}}_{{family}}_run{{run}}/model"),
         scores=f"{SET}/train_classifier/{{mode}}_{{family}}_run{{run}}/scores.h5",
+    log:
+        log_file("train_classifier", f"{SET_LOG}_{{mode}}_{{family}}_run{{run}}"),
+    benchmark:
+        bench_file("train_classifier", f"{SET_LOG}_{{mode}}_{{family}}_run{{run}}")
+    conda:
+        "../../envs/torch.yaml"
+    threads: CATHODE["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=120,
+        gpu=classifier_gpu,
     params:
         script=script("train_classifier"),
         options=classifier_options,
@@ -228,17 +248,6 @@ rule train_classifier:
         sr_high=config["regions"]["sr"]["high"],
         cwola_low=config["regions"]["cwola_sb"]["low"],
         cwola_high=config["regions"]["cwola_sb"]["high"],
-    log:
-        log_file("train_classifier", f"{SET_LOG}_{{mode}}_{{family}}_run{{run}}"),
-    benchmark:
-        bench_file("train_classifier", f"{SET_LOG}_{{mode}}_{{family}}_run{{run}}")
-    threads: CATHODE["threads"]
-    resources:
-        mem_mb=8000,
-        runtime=120,
-        gpu=classifier_gpu,
-    conda:
-        "../../envs/torch.yaml"
     shell:
         "python {params.script} --data {input.data} --mode {wildcards.mode} {params.samples}"
         " --family {wildcards.family} {params.options} --sr {params.sr_low} {params.sr_high}"
@@ -254,18 +263,18 @@ rule score_anode:
         flow_sb=f"{SET}/train_flow/sb/flow.pt",
     output:
         f"{SET}/score_anode/scores.h5",
-    params:
-        script=script("score_anode"),
-        sr=input_folder("flow_sr"),
-        sb=input_folder("flow_sb"),
     log:
         log_file("score_anode", SET_LOG),
+    conda:
+        "../../envs/torch.yaml"
     threads: CATHODE["threads"]
     resources:
         mem_mb=8000,
         runtime=30,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        script=script("score_anode"),
+        sr=input_folder("flow_sr"),
+        sb=input_folder("flow_sb"),
     shell:
         "python {params.script} --data {input.data} --flow-sr {params.sr} --flow-sb {params.sb}"
         " --threads {threads} --scores {output} > {log} 2>&1"
@@ -278,17 +287,17 @@ rule evaluate:
         summary=f"{PREPARED}.json",
     output:
         f"{SET}/evaluate/{{method}}_run{{run}}.json",
-    params:
-        script=script("evaluate"),
-        min_bkg_events=CATHODE["min_bkg_events"],
     log:
         log_file("evaluate", f"{SET_LOG}_{{method}}_run{{run}}"),
+    conda:
+        "../../envs/data.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/data.yaml"
+    params:
+        script=script("evaluate"),
+        min_bkg_events=CATHODE["min_bkg_events"],
     shell:
         "python {params.script} --scores {input.scores} --summary {input.summary} --method {wildcards.method}"
         " --dataset {wildcards.dataset} --nsig {wildcards.nsig} --seed {wildcards.seed} --run {wildcards.run}"
@@ -306,17 +315,17 @@ rule plot_sic:
             category="CATHODE and benchmarks",
         ),
         plot_formats(f"{CATHODE_DIR}/plot_sic/sic_{{selection}}_{{family}}_nsig{{nsig}}"),
-    params:
-        script=script("plot_sic"),
-        title="{dataset} data, {nsig} injected signal events, classifier: {family}",
     log:
         log_file("plot_sic", "{dataset}/sic_{selection}_{family}_nsig{nsig}"),
+    conda:
+        "../../envs/plot.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/plot.yaml"
+    params:
+        script=script("plot_sic"),
+        title="{dataset} data, {nsig} injected signal events, classifier: {family}",
     shell:
         "python {params.script} --metrics {input} --title '{params.title}' --output {output} > {log} 2>&1"
 
@@ -332,17 +341,17 @@ rule plot_sb_scan:
             category="CATHODE and benchmarks",
         ),
         plot_formats(f"{CATHODE_DIR}/plot_sb_scan/sb_scan_{{family}}"),
-    params:
-        script=script("plot_sb_scan"),
-        title="{dataset} data, classifier: {family}",
     log:
         log_file("plot_sb_scan", "{dataset}/sb_scan_{family}"),
+    conda:
+        "../../envs/plot.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/plot.yaml"
+    params:
+        script=script("plot_sb_scan"),
+        title="{dataset} data, classifier: {family}",
     shell:
         "python {params.script} --metrics {input} --title '{params.title}' --output {output} > {log} 2>&1"
 
@@ -359,20 +368,20 @@ rule plot_data_overview:
             category="Data",
         ),
         others=plot_formats(f"{CATHODE_DIR}/plot_data_overview/data_overview"),
+    log:
+        log_file("plot_data_overview", "{dataset}"),
+    conda:
+        "../../envs/plot.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=20,
     params:
         script=script("plot_data_overview"),
         sr_low=config["regions"]["sr"]["low"],
         sr_high=config["regions"]["sr"]["high"],
         max_events=config["plots"]["overview_events"],
         formats=" ".join(config["plots"]["formats"]),
-    log:
-        log_file("plot_data_overview", "{dataset}"),
-    threads: 1
-    resources:
-        mem_mb=8000,
-        runtime=20,
-    conda:
-        "../../envs/plot.yaml"
     shell:
         "python {params.script} --features {input.features} --extra-bkg {input.extra_bkg}"
         " --sr {params.sr_low} {params.sr_high} --max-events {params.max_events}"

@@ -57,22 +57,27 @@ def codae_split_options(signal=True):
     return opts
 
 
-
-
 def codae_images(processes):
     return [f"{CODAE_OUT}/make_images/{p}.h5" for p in processes]
-
-
-
 
 
 rule generate_dark_showers:
     """One chunk of QCD or semi-visible-jet events with every detector object (Pythia 8 Hidden Valley)."""
     output:
         f"{DARK}/{{dark_process}}/chunk{{chunk}}.h5",
+    log:
+        log_file("generate_dark_showers", "{dark_process}/chunk{chunk}"),
+    benchmark:
+        bench_file("generate_dark_showers", "{dark_process}/chunk{chunk}")
     wildcard_constraints:
         dark_process=DARK_PROCESS_REGEX,
         chunk=r"\d+",
+    conda:
+        "../../envs/codae.yaml"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=120,
     params:
         script=script("generate_dark_showers"),
         events=codae_chunk_events,
@@ -82,16 +87,6 @@ rule generate_dark_showers:
         radius=CODAE["generation"]["jet_radius"],
         sector=json.dumps(CODAE["generation"]["dark_sector"], sort_keys=True),
         detector=codae_detector(),
-    log:
-        log_file("generate_dark_showers", "{dark_process}/chunk{chunk}"),
-    benchmark:
-        bench_file("generate_dark_showers", "{dark_process}/chunk{chunk}")
-    threads: 1
-    resources:
-        mem_mb=3000,
-        runtime=120,
-    conda:
-        "../../envs/codae.yaml"
     shell:
         "python {params.script} --process {wildcards.dark_process} --chunk {wildcards.chunk}"
         " --events {params.events} --seed {params.seed} --qcd-pthat-min {params.pthat}"
@@ -105,8 +100,18 @@ rule make_images:
         codae_chunks,
     output:
         f"{CODAE_OUT}/make_images/{{dark_process}}.h5",
+    log:
+        log_file("make_images", "{dark_process}"),
+    benchmark:
+        bench_file("make_images", "{dark_process}")
     wildcard_constraints:
         dark_process=DARK_PROCESS_REGEX,
+    conda:
+        "../../envs/codae.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
     params:
         script=script("make_images"),
         eta_max=CODAE["images"]["eta_max"],
@@ -114,16 +119,6 @@ rule make_images:
         n_phi=CODAE["images"]["n_phi"],
         factor=CODAE["images"]["factor"],
         channels=" ".join(CODAE["images"]["channels"]),
-    log:
-        log_file("make_images", "{dark_process}"),
-    benchmark:
-        bench_file("make_images", "{dark_process}")
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    conda:
-        "../../envs/codae.yaml"
     shell:
         "python {params.script} --chunks {input} --eta-max {params.eta_max} --n-eta {params.n_eta}"
         " --n-phi {params.n_phi} --factor {params.factor} --channels {params.channels}"
@@ -137,23 +132,23 @@ rule train_codae:
     output:
         model=f"{CODAE_OUT}/train_codae/codae.pt",
         card=f"{CODAE_OUT}/train_codae/codae.json",
+    log:
+        log_file("train_codae"),
+    benchmark:
+        bench_file("train_codae")
+    conda:
+        "../../envs/codae.yaml"
+    threads: CODAE["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=240,
+        gpu=gpu_request("codae"),
     params:
         script=script("train_codae"),
         options=codae_params("model"),
         split=codae_split_options(signal=False),
         mask=CODAE["mask_threshold"],
         seed=CODAE["generation"]["seed"],
-    log:
-        log_file("train_codae"),
-    benchmark:
-        bench_file("train_codae")
-    threads: CODAE["threads"]
-    resources:
-        mem_mb=8000,
-        runtime=240,
-        gpu=gpu_request("codae"),
-    conda:
-        "../../envs/codae.yaml"
     shell:
         "python {params.script} --qcd {input.qcd} {params.options} {params.split} --mask-threshold {params.mask}"
         " --seed {params.seed} --threads {threads} --output {output.model} --card {output.card} > {log} 2>&1"
@@ -167,18 +162,18 @@ rule score_codae:
         signals=codae_images(CODAE_SIGNALS),
     output:
         f"{CODAE_OUT}/score_codae/scores.h5",
-    params:
-        script=script("score_codae"),
-        split=codae_split_options(),
-        mask=CODAE["mask_threshold"],
     log:
         log_file("score_codae"),
+    conda:
+        "../../envs/codae.yaml"
     threads: CODAE["threads"]
     resources:
         mem_mb=8000,
         runtime=60,
-    conda:
-        "../../envs/codae.yaml"
+    params:
+        script=script("score_codae"),
+        split=codae_split_options(),
+        mask=CODAE["mask_threshold"],
     shell:
         "python {params.script} --model {input.model} --qcd {input.qcd} --signals {input.signals}"
         " {params.split} --mask-threshold {params.mask} --threads {threads} --output {output} > {log} 2>&1"
@@ -192,23 +187,23 @@ rule train_image_baselines:
     output:
         model=directory(f"{CODAE_OUT}/train_image_baselines/model"),
         scores=f"{CODAE_OUT}/train_image_baselines/scores.h5",
+    log:
+        log_file("train_image_baselines"),
+    benchmark:
+        bench_file("train_image_baselines")
+    conda:
+        "../../envs/codae.yaml"
+    threads: CODAE["threads"]
+    resources:
+        mem_mb=12000,
+        runtime=240,
+        gpu=gpu_request("codae"),
     params:
         script=script("train_image_baselines"),
         options=codae_model_params(),
         split=codae_split_options(),
         mask=CODAE["mask_threshold"],
         seed=CODAE["generation"]["seed"],
-    log:
-        log_file("train_image_baselines"),
-    benchmark:
-        bench_file("train_image_baselines")
-    threads: CODAE["threads"]
-    resources:
-        mem_mb=12000,
-        runtime=240,
-        gpu=gpu_request("codae"),
-    conda:
-        "../../envs/codae.yaml"
     shell:
         "python {params.script} --qcd {input.qcd} --signals {input.signals} {params.options} {params.split}"
         " --mask-threshold {params.mask} --seed {params.seed} --threads {threads} --output {output.model}"
@@ -222,17 +217,17 @@ rule evaluate_codae:
         f"{CODAE_OUT}/train_image_baselines/scores.h5",
     output:
         report("results/codae_metrics.csv", caption="../report/codae_metrics.rst", category="CoDAE"),
-    params:
-        script=script("evaluate_codae"),
-        tpr=CODAE["tpr"],
     log:
         log_file("evaluate_codae"),
+    conda:
+        "../../envs/codae.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/codae.yaml"
+    params:
+        script=script("evaluate_codae"),
+        tpr=CODAE["tpr"],
     shell:
         "python {params.script} --scores {input} --tpr {params.tpr} --output {output} > {log} 2>&1"
 
@@ -245,17 +240,17 @@ rule plot_codae:
     output:
         pdf=report("results/codae_roc.pdf", caption="../report/codae_roc.rst", category="CoDAE"),
         others=plot_formats("results/codae_roc"),
-    params:
-        script=script("plot_codae"),
-        tpr=CODAE["tpr"],
     log:
         log_file("plot_codae"),
+    conda:
+        "../../envs/plot.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/plot.yaml"
+    params:
+        script=script("plot_codae"),
+        tpr=CODAE["tpr"],
     shell:
         "python {params.script} --scores {input} --tpr {params.tpr} --output {output} > {log} 2>&1"
 
@@ -268,18 +263,18 @@ rule export_onnx:
     output:
         onnx=f"{CODAE_OUT}/export_onnx/f_m.onnx",
         check=f"{CODAE_OUT}/export_onnx/check.json",
-    params:
-        script=script("export_onnx"),
-        test_fraction=CODAE["split"]["qcd_test_fraction"],
-        mask=CODAE["mask_threshold"],
     log:
         log_file("export_onnx"),
+    conda:
+        "../../envs/codae.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=10,
-    conda:
-        "../../envs/codae.yaml"
+    params:
+        script=script("export_onnx"),
+        test_fraction=CODAE["split"]["qcd_test_fraction"],
+        mask=CODAE["mask_threshold"],
     shell:
         "python {params.script} --model {input.model} --qcd {input.qcd} --qcd-test-fraction {params.test_fraction}"
         " --mask-threshold {params.mask} --output {output.onnx} --check {output.check} > {log} 2>&1"

@@ -34,7 +34,9 @@ def generation_chunk_events(wildcards):
     sizes = process_chunks(wildcards.process, config)
     chunk = int(wildcards.chunk)
     if chunk >= len(sizes):
-        raise ValueError(f"{wildcards.process} has {len(sizes)} chunks (0..{len(sizes) - 1}); chunk {chunk} does not exist")
+        raise ValueError(
+            f"{wildcards.process} has {len(sizes)} chunks (0..{len(sizes) - 1}); chunk {chunk} does not exist"
+        )
     return sizes[chunk]
 
 
@@ -56,24 +58,23 @@ def generation_chunks(wildcards):
     return [f"{GENERATED}/chunks/{wildcards.process}/chunk{i}.h5" for i in range(n)]
 
 
-
 rule generate_events:
     output:
         f"{GENERATED}/chunks/{{process}}/chunk{{chunk}}.h5",
-    params:
-        script=script("generate_events"),
-        events=generation_chunk_events,
-        settings=generation_settings,
     log:
         log_file("generate_events", "{process}/chunk{chunk}"),
     benchmark:
         bench_file("generate_events", "{process}/chunk{chunk}")
+    conda:
+        "../../envs/generate.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=generation_runtime,
-    conda:
-        "../../envs/generate.yaml"
+    params:
+        script=script("generate_events"),
+        events=generation_chunk_events,
+        settings=generation_settings,
     shell:
         "python {params.script} --process {wildcards.process} --chunk {wildcards.chunk}"
         " --events {params.events} --settings {params.settings:q} --output {output} > {log} 2>&1"
@@ -87,18 +88,18 @@ rule merge_events:
         extended=f"{GENERATED}/{{process}}.extended.h5",
         constituents=f"{GENERATED}/{{process}}.constituents.h5",
         summary=f"{GENERATED}/{{process}}.summary.json",
-    params:
-        script=script("merge_events"),
     log:
         log_file("merge_events", "{process}"),
     benchmark:
         bench_file("merge_events", "{process}")
+    conda:
+        "../../envs/generate.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../../envs/generate.yaml"
+    params:
+        script=script("merge_events"),
     shell:
         "python {params.script} process --features {output.features} --extended {output.extended}"
         " --constituents {output.constituents} --summary {output.summary} {input} > {log} 2>&1"
@@ -114,16 +115,16 @@ rule merge_events_dataset:
     output:
         features=f"{GENERATED}/features.h5",
         extended=f"{GENERATED}/features_extended.h5",
-    params:
-        script=script("merge_events"),
     log:
         log_file("merge_events_dataset"),
+    conda:
+        "../../envs/generate.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../../envs/generate.yaml"
+    params:
+        script=script("merge_events"),
     shell:
         "python {params.script} dataset --qcd-features {input.qcd_features} --qcd-extended {input.qcd_extended}"
         " --signal-features {input.signal_features} --signal-extended {input.signal_extended}"
@@ -136,18 +137,18 @@ rule merge_events_extra_sr:
         f"{GENERATED}/qcd_sr.features.h5",
     output:
         f"{GENERATED}/extra_qcd_sr.h5",
-    params:
-        script=script("merge_events"),
-        sr_low=config["regions"]["sr"]["low"],
-        sr_high=config["regions"]["sr"]["high"],
     log:
         log_file("merge_events_extra_sr"),
+    conda:
+        "../../envs/generate.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=15,
-    conda:
-        "../../envs/generate.yaml"
+    params:
+        script=script("merge_events"),
+        sr_low=config["regions"]["sr"]["low"],
+        sr_high=config["regions"]["sr"]["high"],
     shell:
         "python {params.script} extra-sr --qcd-sr-features {input} --sr-low {params.sr_low}"
         " --sr-high {params.sr_high} --output {output} > {log} 2>&1"

@@ -19,8 +19,6 @@ if "qcd" in MIMIC["signals"]:
     sys.exit("config mimickers.signals: 'qcd' is the background's name; rename that signal")
 
 
-
-
 def mimic_n_jets(sample):
     return MIMIC["n_background"] if sample == "qcd" else MIMIC["n_signal"]
 
@@ -66,17 +64,24 @@ def mimicker_options(wildcards):
     return param_options(MIMIC["mimicker"])
 
 
-
-
-
 rule generate_single_jets:
     """One chunk of boosted single jets: Pythia 8 -> detector response -> leading anti-kT jet in the pT window."""
     output:
         jets="resources/single_jets/{sj_process}/chunk{sj_chunk}.h5",
         meta="resources/single_jets/{sj_process}/chunk{sj_chunk}.json",
+    log:
+        log_file("generate_single_jets", "{sj_process}_chunk{sj_chunk}"),
+    benchmark:
+        bench_file("generate_single_jets", "{sj_process}_chunk{sj_chunk}")
     wildcard_constraints:
         sj_process=SINGLE_JET_PROCESS_REGEX,
         sj_chunk=r"\d+",
+    conda:
+        "../../envs/mimickers.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=240,
     params:
         script=script("generate_single_jets"),
         jets=single_jets_chunk_jets,
@@ -88,16 +93,6 @@ rule generate_single_jets:
         radius=MIMIC["generation"]["jet_radius"],
         mass_window=MIMIC["generation"]["mass_window"],
         detector=json.dumps(config["generation"]["detector"], sort_keys=True),
-    log:
-        log_file("generate_single_jets", "{sj_process}_chunk{sj_chunk}"),
-    benchmark:
-        bench_file("generate_single_jets", "{sj_process}_chunk{sj_chunk}")
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=240,
-    conda:
-        "../../envs/mimickers.yaml"
     shell:
         "python {params.script} --process {wildcards.sj_process} --chunk {wildcards.sj_chunk}"
         " --jets {params.jets} --seed {params.seed} --pt-window {params.pt_low} {params.pt_high}"
@@ -112,22 +107,22 @@ rule single_jet_sample:
         single_jet_sample_inputs,
     output:
         f"{MIMIC_DIR}/single_jet_sample/{{mimic_sample}}.h5",
+    log:
+        log_file("single_jet_sample", "{mimic_sample}"),
     wildcard_constraints:
         mimic_sample=MIMIC_SAMPLE_REGEX,
+    conda:
+        "../../envs/mimickers.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
     params:
         script=script("single_jet_sample"),
         source=MIMIC["source"],
         pt_low=MIMIC["pt_window"]["low"],
         pt_high=MIMIC["pt_window"]["high"],
         max_jets=single_jet_max_jets,
-    log:
-        log_file("single_jet_sample", "{mimic_sample}"),
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    conda:
-        "../../envs/mimickers.yaml"
     shell:
         "python {params.script} --source {params.source} --inputs {input} --sample {wildcards.mimic_sample}"
         " --pt-window {params.pt_low} {params.pt_high} --max-jets {params.max_jets} --output {output} > {log} 2>&1"
@@ -139,24 +134,24 @@ rule jet_features:
         f"{MIMIC_DIR}/single_jet_sample/{{mimic_sample}}.h5",
     output:
         f"{MIMIC_DIR}/jet_features/{{mimic_sample}}.h5",
+    log:
+        log_file("jet_features", "{mimic_sample}"),
+    benchmark:
+        bench_file("jet_features", "{mimic_sample}")
     wildcard_constraints:
         mimic_sample=MIMIC_SAMPLE_REGEX,
+    conda:
+        "../../envs/mimickers.yaml"
+    threads: MIMIC["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
     params:
         script=script("jet_features"),
         n_pixels=MIMIC["images"]["n_pixels"],
         width=MIMIC["images"]["width"],
         center=MIMIC["images"]["center"],
         efp_max=MIMIC["efp_max_constituents"],
-    log:
-        log_file("jet_features", "{mimic_sample}"),
-    benchmark:
-        bench_file("jet_features", "{mimic_sample}")
-    threads: MIMIC["threads"]
-    resources:
-        mem_mb=4000,
-        runtime=120,
-    conda:
-        "../../envs/mimickers.yaml"
     shell:
         "python {params.script} --jets {input} --n-pixels {params.n_pixels} --width {params.width}"
         " --center {params.center} --efp-max-constituents {params.efp_max} --threads {threads}"
@@ -172,23 +167,23 @@ rule train_image_ae:
         model=f"{MIMIC_DIR}/train_image_ae/model.pt",
         scores=f"{MIMIC_DIR}/train_image_ae/scores.h5",
         history=f"{MIMIC_DIR}/train_image_ae/history.json",
+    log:
+        log_file("train_image_ae"),
+    benchmark:
+        bench_file("train_image_ae")
+    conda:
+        "../../envs/mimickers.yaml"
+    threads: MIMIC["threads"]
+    resources:
+        mem_mb=6000,
+        runtime=120,
+        gpu=gpu_request("mimickers"),
     params:
         script=script("train_image_ae"),
         signals=mimic_signal_args,
         train_fraction=MIMIC["train_fraction"],
         options=param_options(MIMIC["image_ae"]),
         seed=MIMIC["seed"],
-    log:
-        log_file("train_image_ae"),
-    benchmark:
-        bench_file("train_image_ae")
-    threads: MIMIC["threads"]
-    resources:
-        mem_mb=6000,
-        runtime=120,
-        gpu=gpu_request("mimickers"),
-    conda:
-        "../../envs/mimickers.yaml"
     shell:
         "python {params.script} --background {input.background} --signals {params.signals}"
         " --train-fraction {params.train_fraction} {params.options}"
@@ -204,8 +199,19 @@ rule select_mimicker:
         scores=f"{MIMIC_DIR}/train_image_ae/scores.h5",
     output:
         f"{MIMIC_DIR}/select_mimicker/{{mimic_kind}}.json",
+    log:
+        log_file("select_mimicker", "{mimic_kind}"),
+    benchmark:
+        bench_file("select_mimicker", "{mimic_kind}")
     wildcard_constraints:
         mimic_kind="hln|pnn",
+    conda:
+        "../../envs/mimickers.yaml"
+    threads: MIMIC["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=240,
+        gpu=gpu_request("mimickers"),
     params:
         script=script("select_mimicker"),
         signals=mimic_signal_args,
@@ -214,17 +220,6 @@ rule select_mimicker:
         train_fraction=MIMIC["train_fraction"],
         select_fraction=MIMIC["select_fraction"],
         seed=MIMIC["seed"],
-    log:
-        log_file("select_mimicker", "{mimic_kind}"),
-    benchmark:
-        bench_file("select_mimicker", "{mimic_kind}")
-    threads: MIMIC["threads"]
-    resources:
-        mem_mb=4000,
-        runtime=240,
-        gpu=gpu_request("mimickers"),
-    conda:
-        "../../envs/mimickers.yaml"
     shell:
         "python {params.script} --kind {wildcards.mimic_kind} --background {input.background}"
         " --signals {params.signals} --ae-scores {input.scores} --rounds {params.rounds}"
@@ -243,17 +238,17 @@ rule plot_mimickers:
         efps=report("results/mimic_efps.pdf", caption="../report/mimic_efps.rst", category="Mimickers"),
         summary="results/mimic_selection.json",
         other_formats=[f for stem in ("mimic_ado", "mimic_auc", "mimic_efps") for f in plot_formats(f"results/{stem}")],
-    params:
-        script=script("plot_mimickers"),
-        formats=" ".join(config["plots"]["formats"]),
     log:
         log_file("plot_mimickers"),
+    conda:
+        "../../envs/mimickers.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/mimickers.yaml"
+    params:
+        script=script("plot_mimickers"),
+        formats=" ".join(config["plots"]["formats"]),
     shell:
         "python {params.script} --selections hln={input.hln} pnn={input.pnn} --formats {params.formats}"
         " --ado-plot {output.ado} --auc-plot {output.auc} --efp-plot {output.efps}"

@@ -88,8 +88,10 @@ def quak_sample_names(qset):
 
 
 def quak_prior_files(wildcards):
-    return {name: f"{QUAK_DIR}/train_quak_prior/{{quak_family}}/{name}.pt".format(**wildcards)
-            for name in quak_sample_names(wildcards.qset)}
+    return {
+        name: f"{QUAK_DIR}/train_quak_prior/{{quak_family}}/{name}.pt".format(**wildcards)
+        for name in quak_sample_names(wildcards.qset)
+    }
 
 
 def quak_prior_options(wildcards, input):
@@ -116,10 +118,6 @@ def quak_space_setting(key):
     return lookup
 
 
-
-
-
-
 def quak_plot_title():
     """Text before the panel titles of results/quak_space.pdf and results/roc_quak.pdf."""
     data = " on LHCO R&D data" if config["dataset"] == "lhco" else ""
@@ -127,8 +125,10 @@ def quak_plot_title():
 
 
 def quak_space_files(qset, family):
-    return {"losses": f"results/quak/{qset}/quak_space/{family}/losses.h5",
-            "metrics": f"results/quak/{qset}/quak_space/{family}/metrics.json"}
+    return {
+        "losses": f"results/quak/{qset}/quak_space/{family}/losses.h5",
+        "metrics": f"results/quak/{qset}/quak_space/{family}/metrics.json",
+    }
 
 
 def quak_other_of(stem):
@@ -140,7 +140,6 @@ def quak_other_of(stem):
     return other
 
 
-
 rule lhco_extended:
     """Jets, N-subjettiness and constituent counts of the official LHCO R&D events (the generation stage's
     extended features), from the particle-level file, split by label."""
@@ -149,19 +148,19 @@ rule lhco_extended:
     output:
         qcd=quak_lhco_extended("qcd"),
         signal=quak_lhco_extended(LHCO_SIGNAL),
-    params:
-        script=script("lhco_extended"),
-        max_events=QUAK["lhco"]["max_events"],
     log:
         log_file("lhco_extended"),
     benchmark:
         bench_file("lhco_extended")
+    conda:
+        "../../envs/generate.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=120,
-    conda:
-        "../../envs/generate.yaml"
+    params:
+        script=script("lhco_extended"),
+        max_events=QUAK["lhco"]["max_events"],
     shell:
         "python {params.script} --particles {input} --max-events {params.max_events}"
         " --qcd-output {output.qcd} --signal-output {output.signal} > {log} 2>&1"
@@ -174,6 +173,16 @@ rule quak_features:
         unpack(quak_features_inputs),
     output:
         f"{QUAK_DIR}/samples.h5",
+    log:
+        log_file("quak_features", "{qset}"),
+    wildcard_constraints:
+        qset="generated|lhco",
+    conda:
+        "../../envs/quak.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=30,
     params:
         script=script("quak_features"),
         processes=quak_features_options,
@@ -181,16 +190,6 @@ rule quak_features:
         max_background=QUAK["max_background"],
         max_signal=QUAK["max_signal"],
         seed=QUAK["seed"],
-    wildcard_constraints:
-        qset="generated|lhco",
-    log:
-        log_file("quak_features", "{qset}"),
-    threads: 1
-    resources:
-        mem_mb=8000,
-        runtime=30,
-    conda:
-        "../../envs/quak.yaml"
     shell:
         "python {params.script} {params.processes} --mjj-min {params.mjj_min}"
         " --max-background {params.max_background} --max-signal {params.max_signal} --seed {params.seed}"
@@ -204,6 +203,16 @@ rule quak_digits:
         unpack(quak_digits_inputs),
     output:
         f"{QUAK_DIR}/samples.h5",
+    log:
+        log_file("quak_digits", "{qset}"),
+    wildcard_constraints:
+        qset="digits|mnist",
+    conda:
+        "../../envs/quak.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
     params:
         script=script("quak_digits"),
         source=quak_digits_source,
@@ -212,16 +221,6 @@ rule quak_digits:
         anomalies=" ".join(map(str, QUAK["digits"]["anomalies"])),
         n_components=QUAK["digits"]["n_components"],
         seed=QUAK["seed"],
-    wildcard_constraints:
-        qset="digits|mnist",
-    log:
-        log_file("quak_digits", "{qset}"),
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=10,
-    conda:
-        "../../envs/quak.yaml"
     shell:
         "python {params.script} {params.source} --background {params.background} --priors {params.priors}"
         " --anomalies {params.anomalies} --n-components {params.n_components} --seed {params.seed}"
@@ -235,21 +234,21 @@ rule train_quak_prior:
     output:
         model=f"{QUAK_DIR}/train_quak_prior/{{quak_family}}/{{sample}}.pt",
         history=f"{QUAK_DIR}/train_quak_prior/{{quak_family}}/{{sample}}.json",
-    params:
-        script=script("train_quak_prior"),
-        options=quak_train_options,
-        seed=QUAK["seed"],
     log:
         log_file("train_quak_prior", "{qset}_{quak_family}_{sample}"),
     benchmark:
         bench_file("train_quak_prior", "{qset}_{quak_family}_{sample}")
+    conda:
+        "../../envs/quak.yaml"
     threads: QUAK["threads"]
     resources:
         mem_mb=8000,
         runtime=60,
         gpu=gpu_request("quak"),
-    conda:
-        "../../envs/quak.yaml"
+    params:
+        script=script("train_quak_prior"),
+        options=quak_train_options,
+        seed=QUAK["seed"],
     shell:
         "python {params.script} --samples {input} --sample {wildcards.sample} --family {wildcards.quak_family}"
         " {params.options} --seed {params.seed} --threads {threads} --output {output.model}"
@@ -264,21 +263,21 @@ rule quak_space:
     output:
         losses=f"{QUAK_DIR}/quak_space/{{quak_family}}/losses.h5",
         metrics=f"{QUAK_DIR}/quak_space/{{quak_family}}/metrics.json",
+    log:
+        log_file("quak_space", "{qset}_{quak_family}"),
+    benchmark:
+        bench_file("quak_space", "{qset}_{quak_family}")
+    conda:
+        "../../envs/quak.yaml"
+    threads: QUAK["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=30,
     params:
         script=script("quak_space"),
         priors=quak_prior_options,
         target=quak_space_setting("target_bkg_eff"),
         min_bkg=quak_space_setting("min_bkg_events"),
-    log:
-        log_file("quak_space", "{qset}_{quak_family}"),
-    benchmark:
-        bench_file("quak_space", "{qset}_{quak_family}")
-    threads: QUAK["threads"]
-    resources:
-        mem_mb=8000,
-        runtime=30,
-    conda:
-        "../../envs/quak.yaml"
     shell:
         "python {params.script} --samples {input.samples} {params.priors} --target-bkg-eff {params.target}"
         " --min-bkg-events {params.min_bkg} --threads {threads} --losses {output.losses}"
@@ -293,20 +292,20 @@ rule plot_quak:
         space=report("results/quak_space.pdf", caption="../report/quak_space.rst", category="QUAK"),
         roc=report("results/roc_quak.pdf", caption="../report/roc_quak.rst", category="QUAK"),
         other_formats=plot_formats("results/quak_space") + plot_formats("results/roc_quak"),
+    log:
+        log_file("plot_quak"),
+    conda:
+        "../../envs/plot.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
     params:
         script=script("plot_quak"),
         space_other=quak_other_of("quak_space"),
         roc_other=quak_other_of("roc_quak"),
         y_prior=QUAK["plot_prior"] or QUAK["priors"][0],
         title=quak_plot_title(),
-    log:
-        log_file("plot_quak"),
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=10,
-    conda:
-        "../../envs/plot.yaml"
     shell:
         "python {params.script} --losses {input.losses} --metrics {input.metrics} --y-prior {params.y_prior}"
         " --title {params.title:q} --space-output {output.space} {params.space_other}"
@@ -320,16 +319,16 @@ rule plot_quak_digits:
     output:
         plot=report("results/quak_digits.pdf", caption="../report/quak_digits.rst", category="QUAK"),
         other_formats=plot_formats("results/quak_digits"),
-    params:
-        script=script("plot_quak_digits"),
     log:
         log_file("plot_quak_digits"),
+    conda:
+        "../../envs/plot.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=10,
-    conda:
-        "../../envs/plot.yaml"
+    params:
+        script=script("plot_quak_digits"),
     shell:
         "python {params.script} --losses {input.losses} --metrics {input.metrics}"
         " --output {output.plot} {output.other_formats} > {log} 2>&1"
