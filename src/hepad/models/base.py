@@ -8,6 +8,10 @@
   epochs since it last improved (early stopping).
 - :func:`save_torch_state`, :func:`load_torch_state`: a model file (a dict of tensors, numbers and
   lists in torch's format), written atomically and read with one clear error naming the file.
+- :func:`check_array`: the inputs of every model as a numpy array of the right dtype and shape, with errors
+  that name the argument.
+
+The epoch loop itself is :func:`hepad.models.training.train`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import math
 import pickle
 
+import numpy as np
 import torch
 
 from hepad.io import InputError, atomic_output
@@ -35,6 +40,50 @@ def set_threads(threads) -> None:
     """Honour the rule's ``threads`` on the CPU (torch otherwise takes every core it sees)."""
     if threads is not None and threads > 0:
         torch.set_num_threads(int(threads))
+
+
+def check_array(x, name: str, *, dtype=np.float32, ndim: int = 2, columns: int | None = None,
+                rows: int | None = None, column: bool = True, finite: bool = False, hint: str | None = None,
+                shape: str | None = None) -> np.ndarray:
+    """``x`` as a numpy array of ``dtype`` with ``ndim`` axes; every error names it (``name``).
+
+    Parameters
+    ----------
+    dtype : numpy dtype, default float32
+        The array's dtype (no copy when it already has it).
+    ndim : int, default 2
+        Number of axes; with ``ndim=2`` and ``column=True`` a 1-d array becomes one column.
+    columns, rows : int, optional
+        Required length of axis 1 / axis 0.
+    finite : bool, default False
+        Reject rows (entries of axis 0) holding a NaN or an infinity, with ``InputError``.
+    hint : str, optional
+        What to do about non-finite rows (appended to that message).
+    shape : str, optional
+        The expected shape in the ``ValueError`` (default ``(n, <columns or n_features>)`` for 2-d).
+
+    Raises
+    ------
+    ValueError
+        ``"{name} must have shape {shape}, got {x.shape}"``, or
+        ``"{name} must have one row per event ({rows}), got shape {x.shape}"``.
+    InputError
+        ``"{k} rows of {name} are NaN or infinite[; hint]"``.
+    """
+    x = np.asarray(x, dtype=dtype)
+    if ndim == 2 and column and x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != ndim or (columns is not None and x.shape[1] != columns):
+        if shape is None:
+            shape = f"(n, {columns if columns is not None else 'n_features'})" if ndim == 2 else f"{ndim}-d"
+        raise ValueError(f"{name} must have shape {shape}, got {x.shape}")
+    if rows is not None and x.shape[0] != rows:
+        raise ValueError(f"{name} must have one row per event ({rows}), got shape {x.shape}")
+    if finite:
+        bad = ~np.isfinite(x).all(axis=tuple(range(1, x.ndim)))
+        if bad.any():
+            raise InputError(f"{int(bad.sum())} rows of {name} are NaN or infinite" + (f"; {hint}" if hint else ""))
+    return x
 
 
 class Estimator:

@@ -1,6 +1,6 @@
 """Conditional masked autoregressive flow (MAF) of the features given mjj: the CATHODE/ANODE density model.
 
-Architecture (REFERENCE.md §2): ``n_blocks`` MADE blocks, each an affine autoregressive transform whose
+Architecture (docs/cathode.md): ``n_blocks`` MADE blocks, each an affine autoregressive transform whose
 shift and scale come from a masked network with two hidden layers of ``hidden`` ReLU units that also
 sees the condition, followed by a standard batch-norm transform and a reverse permutation. The base
 density is a standard normal. Two interchangeable implementations of the same architecture:
@@ -14,17 +14,16 @@ The batch norm is the standard one: in training mode it normalises with the batc
 (and its log-determinant uses those), and it updates running averages; in evaluation mode (validation,
 ``log_prob``, ``sample``) it uses the running averages, so the density is a fixed, normalised function.
 
-Training is deterministic given ``seed``: the weights are initialised after ``torch.manual_seed(seed)``
-and the order of the events in epoch ``e`` comes from a generator seeded with ``(seed, e)``, so a run
-resumed from a per-epoch checkpoint repeats exactly what the uninterrupted run would have done.
+Training (the loop of :func:`hepad.models.training.train`) is deterministic given ``seed``: the weights are
+initialised after ``torch.manual_seed(seed)`` and the order of the events in epoch ``e`` comes from a
+generator seeded with ``(seed, e)``, so a run resumed from a per-epoch checkpoint repeats exactly what the
+uninterrupted run would have done.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -33,8 +32,9 @@ from torch.nn import functional as F
 
 from hepad.io import InputError
 # NonFiniteLossError, resolve_device and set_threads have been imported from here: keep them importable.
-from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, load_torch_state,  # noqa: F401
-                               resolve_device, save_torch_state, set_threads)
+from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, check_array,  # noqa: F401
+                               load_torch_state, resolve_device, save_torch_state, set_threads)
+from hepad.models.training import Checkpoint, fingerprint, setup, timed_history, train
 
 log = logging.getLogger(__name__)
 
@@ -198,67 +198,54 @@ IMPLEMENTATIONS = {"made": _MAF, "nflows": _NflowsMAF}
 # The estimator
 # ----------------------------------------------------------------------------------------------------
 
+_FINITE_HINT = "drop events outside the scaler's domain (LogitScaler.in_domain) first"
+
+
 def _as_features(x, n_features, name):
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2 or x.shape[1] != n_features:
-        raise ValueError(f"{name} must have shape (n, {n_features}), got {x.shape}")
-    return x
+    return check_array(x, name, columns=n_features)
 
 
 def _as_cond(c, n, name):
-    c = np.asarray(c, dtype=np.float32)
-    if c.ndim == 1:
-        c = c[:, None]
-    if c.ndim != 2 or c.shape[0] != n:
-        raise ValueError(f"{name} must have one row per event ({n}), got shape {c.shape}")
-    return c
+    return check_array(c, name, rows=n)
 
 
-def _check_finite(arr, name):
-    bad = ~np.isfinite(arr).all(axis=1)
-    if bad.any():
-        raise InputError(f"{bad.sum()} rows of {name} are NaN or infinite; "
-                         "drop events outside the scaler's domain (LogitScaler.in_domain) first")
-
-
-def _fingerprint(*arrays) -> list:
-    """Cheap identity of the training data, so a checkpoint of other data is never resumed."""
-    return [[int(a.shape[0]), float(np.float64(a).sum()), float(np.float64(a[::97]).std())] for a in arrays]
+_fingerprint = fingerprint  # the identity of the data in a checkpoint (hepad.models.training.fingerprint)
 
 
 class ConditionalFlow(Estimator):
     """Conditional MAF density p(x | c) with an ensemble of the best epochs (CATHODE's density model).
 
     Works on already-scaled inputs (compose with :class:`hepad.cathode.scaling.LogitScaler`).
-    The constructor defaults are the reference settings of CATHODE. The faster recipe of the workflow
-    config (``implementation="made", batch_size=4096, lr=2e-3, lr_schedule="cosine", warmup_epochs=1,
-    max_epochs=40``) costs about a third per epoch and needs 40 instead of 100 epochs for an equally
-    good validation loss (bench/bench_flow_training.py, bench/RESULTS.md).
+    The constructor defaults are the published reference values of CATHODE (docs/cathode.md): 15 MADE
+    blocks x 128 hidden units, Adam lr 1e-4 with weight decay 1e-6, batch 256, up to 100 epochs, the 10
+    best epochs as the ensemble. The workflow passes every setting explicitly (config ``cathode.flow``);
+    its faster recipe (``implementation="made", batch_size=4096, lr=2e-3, lr_schedule="cosine",
+    warmup_epochs=1, max_epochs=40``) costs about a third per epoch and needs 40 instead of 100 epochs for
+    an equally good validation loss (bench/bench_flow_training.py, bench/RESULTS.md).
 
     Parameters
     ----------
     n_features : int, default 4
-        Dimension of x.
+        Dimension of x (CATHODE's four features).
     n_blocks : int, default 15
-        Number of MADE blocks (reference: 15).
+        Number of MADE blocks (reference value).
     hidden : int, default 128
-        Hidden units in each of the two hidden layers of a MADE (reference: 128).
+        Hidden units in each of the two hidden layers of a MADE (reference value).
     batch_norm : bool, default True
-        Batch-norm bijection after each MADE block.
+        Batch-norm bijection after each MADE block (reference value).
     lr : float, default 1e-4
-        Adam learning rate (reference 1e-4 at batch 256; scale it with the batch size).
+        Adam learning rate (reference value, at batch 256; scale it with the batch size).
     weight_decay : float, default 1e-6
-        Adam L2 weight decay.
+        Adam L2 weight decay (reference value).
     batch_size : int, default 256
-        Events per gradient step. The events of an epoch are split into equal batches (none tiny).
+        Events per gradient step (reference value). The events of an epoch are split into equal batches
+        (none tiny).
     max_epochs : int, default 100
-        Upper limit on training epochs.
+        Upper limit on training epochs (reference value).
     patience : int or None, default 10
         Stop when the validation loss has not improved for this many epochs; None trains all epochs.
     n_ensemble : int, default 10
-        Number of lowest-validation-loss epochs kept as the sampling/density ensemble.
+        Number of lowest-validation-loss epochs kept as the sampling/density ensemble (reference value).
     seed : int, default 0
         Seed of the initialisation, the batch order and nothing else.
     threads : int or None
@@ -266,10 +253,11 @@ class ConditionalFlow(Estimator):
     device : str or None
         Torch device; None uses the GPU when one is visible, else the CPU.
     implementation : {"nflows", "made"}, default "nflows"
-        Which implementation of the architecture (see the module docstring).
+        Which implementation of the architecture (see the module docstring); the reference value is the
+        nflows one (the workflow config chooses "made", the same maths, faster).
     lr_schedule : {"constant", "cosine"}, default "constant"
         "cosine" decays the learning rate from ``lr`` to ``lr * lr_min_factor`` over ``max_epochs``
-        (per step), after ``warmup_epochs`` of linear warm-up.
+        (per step), after ``warmup_epochs`` of linear warm-up. The reference value is constant.
     lr_min_factor : float, default 0.01
         Final learning rate of the cosine schedule relative to ``lr``.
     warmup_epochs : float, default 0
@@ -280,7 +268,10 @@ class ConditionalFlow(Estimator):
     Attributes
     ----------
     history_ : list of dict
-        Per epoch: ``epoch`` (1-based), ``train_nll``, ``val_nll`` (per event, nats), ``lr``, ``seconds``.
+        Per epoch: ``epoch`` (1-based), ``train_nll``, ``val_nll`` (per event, nats), ``lr``. Saved with
+        the model, so it holds no timings.
+    epoch_seconds_ : list of float
+        Wall-clock seconds per epoch of the last :meth:`fit` (not saved; see :meth:`timed_history`).
     ensemble_val_nll_ : list of float
         Validation NLL of the kept epochs, best first.
     best_val_nll_ : float
@@ -363,45 +354,31 @@ class ConditionalFlow(Estimator):
         checkpoint_path : path or None
             If given, the full training state is written there after every epoch (atomically), and a
             compatible checkpoint found there at the start is resumed: a killed job rerun gives exactly
-            the result of an uninterrupted run. Delete it once the model is saved.
+            the result of an uninterrupted run. Partial files of it left by a killed write are removed.
+            Delete it once the model is saved.
 
         Raises
         ------
         NonFiniteLossError
             When a training or validation loss is NaN or infinite (names the epoch and batch).
         """
-        x = _as_features(x, self.n_features, "x")
-        cond = _as_cond(cond, len(x), "cond")
-        x_val = _as_features(x_val, self.n_features, "x_val")
-        cond_val = _as_cond(cond_val, len(x_val), "cond_val")
-        for arr, name in ((x, "x"), (cond, "cond"), (x_val, "x_val"), (cond_val, "cond_val")):
-            _check_finite(arr, name)
+        x = check_array(x, "x", columns=self.n_features, finite=True, hint=_FINITE_HINT)
+        cond = check_array(cond, "cond", rows=len(x), finite=True, hint=_FINITE_HINT)
+        x_val = check_array(x_val, "x_val", columns=self.n_features, finite=True, hint=_FINITE_HINT)
+        cond_val = check_array(cond_val, "cond_val", rows=len(x_val), finite=True, hint=_FINITE_HINT)
         if len(x) < 2 or len(x_val) < 1:
             raise InputError(f"too few events to train a flow: {len(x)} training, {len(x_val)} validation")
-        set_threads(self.threads)
-        device = resolve_device(self.device)
+        device = setup(self.threads, self.device)
         self.n_cond_ = cond.shape[1]
 
         torch.manual_seed(self.seed)
         model = self._build(self.n_cond_).to(device)
         # foreach: one fused update over all parameter tensors instead of a Python loop per tensor.
         opt = torch.optim.Adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay, foreach=True)
-        settings = {name: getattr(self, name) for name in self._RESULT_PARAMS}
-        fingerprint = _fingerprint(x, cond, x_val, cond_val)
-        start_epoch, history, done = 0, [], False
-        selection = BestEpochs(self.n_ensemble)
-
-        if checkpoint_path is not None and Path(checkpoint_path).exists():
-            ckpt = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
-            if ckpt.get("settings") == settings and ckpt.get("fingerprint") == fingerprint:
-                model.load_state_dict(ckpt["model"])
-                opt.load_state_dict(ckpt["optimizer"])
-                start_epoch, history = ckpt["epoch"], ckpt["history"]
-                selection.kept = list(zip(ckpt["kept_val"], ckpt["kept_epoch"], ckpt["kept_states"]))
-                selection.best, selection.since_best, done = ckpt["best"], ckpt["since_best"], ckpt["done"]
-                log.info("resuming from checkpoint %s after epoch %d", checkpoint_path, start_epoch)
-            else:
-                log.warning("ignoring checkpoint %s: it belongs to other settings or data", checkpoint_path)
+        ckpt = None
+        if checkpoint_path is not None:
+            ckpt = Checkpoint(checkpoint_path, {name: getattr(self, name) for name in self._RESULT_PARAMS},
+                              _fingerprint(x, cond, x_val, cond_val))
 
         xt = torch.as_tensor(x, device=device)
         ct = torch.as_tensor(cond, device=device)
@@ -413,54 +390,22 @@ class ConditionalFlow(Estimator):
                  "%d steps per epoch, device %s, %d threads", self.implementation, self.n_blocks,
                  self.hidden, n, len(x_val), self.batch_size, n_batches, device, torch.get_num_threads())
 
-        epoch = start_epoch
-        while not done and epoch < self.max_epochs:
-            t0 = time.perf_counter()
-            model.train()
+        def batches(epoch):  # the order of epoch e depends on (seed, e) only: a resumed run repeats it
             gen = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            perm = torch.randperm(n, generator=gen).to(device)
-            loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-            for b, idx in enumerate(torch.tensor_split(perm, n_batches)):
-                lr = self._lr_at(epoch * n_batches + b, n_batches)
-                for group in opt.param_groups:
-                    group["lr"] = lr
-                loss = -model.log_prob(xt[idx], ct[idx]).mean()
-                if not torch.isfinite(loss):
-                    raise NonFiniteLossError(
-                        f"flow training diverged: loss is {float(loss.detach())} in epoch {epoch + 1}, batch {b + 1} "
-                        f"of {n_batches} (learning rate {lr:g}); lower cathode.flow.lr or check the inputs "
-                        "for extreme values")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                loss_sum += loss.detach().double() * len(idx)
-            train_nll = float(loss_sum) / n
-            val_nll = self._nll(model, xv, cv)
-            if not math.isfinite(val_nll):
-                raise NonFiniteLossError(
-                    f"flow validation loss is {val_nll} after epoch {epoch + 1}: the model gives zero or "
-                    "infinite density to validation events; lower cathode.flow.lr or check that the "
-                    "validation data were scaled with the training scaler")
-            epoch += 1
-            seconds = time.perf_counter() - t0
-            history.append({"epoch": epoch, "train_nll": train_nll, "val_nll": val_nll, "lr": lr,
-                            "seconds": seconds})
-            selection.update(val_nll, epoch, model)  # the n_ensemble best epochs (ties: the earlier stays)
-            log.info("epoch %d/%d: train NLL %.5f, val NLL %.5f, lr %.3g, %.1f s%s", epoch, self.max_epochs,
-                     train_nll, val_nll, lr, seconds, " *" if selection.since_best == 0 else "")
-            if self.patience is not None and selection.since_best >= self.patience:
-                log.info("early stop: no improvement of the validation loss in %d epochs", self.patience)
-                done = True
-            if epoch >= self.max_epochs:
-                done = True
-            if checkpoint_path is not None:
-                ckpt = {"settings": settings, "fingerprint": fingerprint, "model": model.state_dict(),
-                        "optimizer": opt.state_dict(), "epoch": epoch, "history": history,
-                        "kept_val": selection.losses, "kept_epoch": selection.epochs, "kept_states": selection.states,
-                        "best": selection.best, "since_best": selection.since_best, "done": done}
-                save_torch_state(checkpoint_path, ckpt)
+            return torch.tensor_split(torch.randperm(n, generator=gen).to(device), n_batches)
 
-        self.history_ = history
+        result = train(
+            model, opt, name="flow", max_epochs=self.max_epochs, batches=batches,
+            loss=lambda idx: (-model.log_prob(xt[idx], ct[idx]).mean(), len(idx)),
+            validate=lambda _: self._nll(model, xv, cv), selection=BestEpochs(self.n_ensemble),
+            patience=self.patience, learning_rate=lambda e, b: self._lr_at(e * n_batches + b, n_batches),
+            hint="lower cathode.flow.lr or check the inputs for extreme values",
+            val_hint="the model gives zero or infinite density to validation events; lower cathode.flow.lr or "
+                     "check that the validation data were scaled with the training scaler",
+            columns=("train_nll", "val_nll"), checkpoint=ckpt)
+        selection = result.selection
+        self.history_ = result.history
+        self.epoch_seconds_ = result.seconds
         self.ensemble_ = selection.states
         self.ensemble_val_nll_ = selection.losses
         self.ensemble_epochs_ = selection.epochs
@@ -469,6 +414,10 @@ class ConditionalFlow(Estimator):
                  self.ensemble_val_nll_[-1])
         self._model = None
         return self
+
+    def timed_history(self) -> list:
+        """``history_`` with each epoch's ``seconds`` (for a history JSON; the model file has no timings)."""
+        return timed_history(self.history_, getattr(self, "epoch_seconds_", []))
 
     # -- inference -----------------------------------------------------------------------------------
 
