@@ -31,8 +31,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from hepad.io import InputError, atomic_output
-from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, load_torch_state, resolve_device,
-                               save_torch_state, set_threads)
+from hepad.models.base import BestEpochs, Estimator, check_array, load_torch_state, save_torch_state
+from hepad.models.training import setup, timed_history, train
 
 log = logging.getLogger(__name__)
 
@@ -55,21 +55,14 @@ def balanced_weights(y, sample_weight=None, class_weight="balanced") -> np.ndarr
 
 
 def _check_xy(x, y, name="x"):
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[:, None]
     y = np.asarray(y).ravel()
-    if x.ndim != 2 or len(x) != len(y):
-        raise ValueError(f"{name} must have shape (n, n_features) with one label per row; "
-                         f"got {x.shape} and {y.shape}")
+    x = check_array(x, name, dtype=np.float64, rows=len(y))
     if not np.isin(y, (0, 1)).all():
         raise ValueError(f"labels of {name} must be 0 or 1")
     if len(np.unique(y)) < 2:
         raise InputError(f"{name}: both classes are needed to train a classifier, got only label "
                          f"{int(y[0]) if len(y) else 'none'} ({len(y)} events)")
-    bad = ~np.isfinite(x).all(1)
-    if bad.any():
-        raise InputError(f"{name}: {bad.sum()} rows are NaN or infinite")
+    x = check_array(x, name, dtype=np.float64, finite=True)
     return x, y.astype(np.float64)
 
 
@@ -119,21 +112,24 @@ class _MLP(nn.Module):
 class MLPClassifier(Classifier):
     """Fully connected ReLU network with a sigmoid output trained with weighted BCE (CATHODE's classifier).
 
-    Inputs are standardised with the training mean and standard deviation inside the model.
+    Inputs are standardised with the training mean and standard deviation inside the model. The defaults
+    are the published reference values of CATHODE's classifier (docs/cathode.md): 3 x 64 ReLU, Adam lr
+    1e-3, batch 128, 100 epochs, the predictions of the 10 best epochs averaged. Training runs in
+    :func:`hepad.models.training.train`.
 
     Parameters
     ----------
     hidden : tuple of int, default (64, 64, 64)
-        Widths of the hidden layers.
+        Widths of the hidden layers (reference value).
     lr : float, default 1e-3
-        Adam learning rate.
+        Adam learning rate (reference value).
     batch_size : int, default 128
-        Events per gradient step.
+        Events per gradient step (reference value).
     epochs : int, default 100
-        Training epochs (fewer with ``patience``).
+        Training epochs, fewer with ``patience`` (reference value).
     n_average : int, default 10
         Predictions are averaged over the models of the ``n_average`` epochs with the lowest validation
-        loss. Without validation data, the last ``n_average`` epochs.
+        loss (reference value). Without validation data, the last ``n_average`` epochs.
     class_weight : "balanced" or None, default "balanced"
         Give both classes the same total weight (see the module docstring).
     seed : int, default 0
@@ -150,7 +146,10 @@ class MLPClassifier(Classifier):
     Attributes
     ----------
     history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``val_loss`` (weighted BCE per unit weight), ``seconds``.
+        Per epoch: ``epoch``, ``train_loss``, ``val_loss`` (weighted BCE per unit weight). Saved with the
+        model: no timings.
+    epoch_seconds_ : list of float
+        Seconds per epoch of the last :meth:`fit` (in the log; not saved; see :meth:`timed_history`).
     kept_epochs_ : list of int
         The epochs whose models are averaged.
     """
@@ -187,8 +186,7 @@ class MLPClassifier(Classifier):
         has_val = x_val is not None
         if has_val:
             x_val, y_val = _check_xy(x_val, y_val, "x_val")
-        set_threads(self.threads)
-        device = resolve_device(self.device)
+        device = setup(self.threads, self.device)
         self.mean_ = x.mean(0)
         self.std_ = x.std(0)
         self.std_[self.std_ == 0] = 1.0
@@ -211,53 +209,39 @@ class MLPClassifier(Classifier):
         opt = torch.optim.Adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay, foreach=True)
         n = len(x)
         n_batches = max(1, math.ceil(n / self.batch_size))
-        history, selection = [], BestEpochs(self.n_average)
-        for epoch in range(1, self.epochs + 1):
-            t0 = time.perf_counter()
-            model.train()
-            gen = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+
+        def batches(epoch):  # epoch e (0-based) is shuffled by a generator of (seed, e + 1)
+            gen = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch + 1)
             perm = torch.randperm(n, generator=gen).to(device)
-            loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-            for b in range(n_batches):
-                idx = perm[b * self.batch_size:(b + 1) * self.batch_size]
-                per_event = F.binary_cross_entropy_with_logits(model(xt[idx]), yt[idx], reduction="none")
-                loss = (per_event * wt[idx]).mean()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                loss_sum += loss.detach().double() * len(idx)
-            train_loss = float(loss_sum) / n
-            if not math.isfinite(train_loss):
-                raise NonFiniteLossError(f"classifier training loss is {train_loss} in epoch {epoch}; "
-                                         "lower the classifier learning rate or check the inputs")
-            val_loss = self._loss(model, xv, yv, wv) if has_val else -epoch  # no validation: latest = best
-            seconds = time.perf_counter() - t0
-            history.append({"epoch": epoch, "train_loss": train_loss,
-                            "val_loss": val_loss if has_val else None, "seconds": seconds})
-            selection.update(val_loss, epoch, model)
-            log.info("epoch %d/%d: train loss %.5f, val loss %s, %.1f s", epoch, self.epochs, train_loss,
-                     f"{val_loss:.5f}" if has_val else "-", seconds)
-            if has_val and self.patience is not None and selection.since_best >= self.patience:
-                log.info("early stop: no improvement of the validation loss in %d epochs", self.patience)
-                break
-        self.history_ = history
-        self.states_ = selection.states
-        self.kept_epochs_ = selection.epochs
+            return [perm[b * self.batch_size:(b + 1) * self.batch_size] for b in range(n_batches)]
+
+        def loss(idx):
+            per_event = F.binary_cross_entropy_with_logits(model(xt[idx]), yt[idx], reduction="none")
+            return (per_event * wt[idx]).mean(), len(idx)
+
+        # Without validation data the last n_average epochs are kept (the loop's rule).
+        result = train(model, opt, name="classifier", max_epochs=self.epochs, batches=batches, loss=loss,
+                       validate=(lambda _: self._loss(model, xv, yv, wv)) if has_val else None,
+                       selection=BestEpochs(self.n_average), patience=self.patience, check_batches=False,
+                       hint="lower the classifier learning rate or check the inputs")
+        self.history_ = result.history
+        self.epoch_seconds_ = result.seconds
+        self.states_ = result.selection.states
+        self.kept_epochs_ = result.selection.epochs
         self.n_features_ = x.shape[1]
         log.info("averaging the models of epochs %s", self.kept_epochs_)
         return self
+
+    def timed_history(self) -> list:
+        """``history_`` with each epoch's ``seconds`` (for a history JSON; the model file has no timings)."""
+        return timed_history(self.history_, getattr(self, "epoch_seconds_", []))
 
     def predict_proba(self, x) -> np.ndarray:
         """Class-1 probability per event, averaged over the kept epochs' models."""
         if not getattr(self, "states_", None):
             raise RuntimeError("MLPClassifier is not fitted; call fit(...) or load(path) first")
-        set_threads(self.threads)
-        x = np.asarray(x, dtype=np.float64)
-        if x.ndim == 1:
-            x = x[:, None]
-        if x.shape[1] != self.n_features_:
-            raise ValueError(f"expected {self.n_features_} features, got {x.shape[1]}")
-        device = resolve_device(self.device)
+        device = setup(self.threads, self.device)
+        x = check_array(x, "x", dtype=np.float64, columns=self.n_features_)
         xt = torch.as_tensor((x - self.mean_) / self.std_, dtype=torch.float32, device=device)
         model = _MLP(self.n_features_, self.hidden).to(device)
         total = torch.zeros(len(x), dtype=torch.float64, device=device)
@@ -294,14 +278,17 @@ class MLPClassifier(Classifier):
 class HGBEnsemble(Classifier):
     """Average of ``n_models`` HistGradientBoostingClassifier members (Finke et al.).
 
+    The defaults are the published reference values (docs/cathode.md): 50 members of at most 200
+    iterations with 31 leaves per tree.
+
     Parameters
     ----------
     n_models : int, default 50
-        Ensemble members (each with its own random early-stopping split and seed).
+        Ensemble members, each with its own random early-stopping split and seed (reference value).
     max_iter : int, default 200
-        Maximum boosting iterations per member.
+        Maximum boosting iterations per member (reference value).
     max_leaf_nodes : int, default 31
-        Leaves per tree.
+        Leaves per tree (reference value).
     learning_rate : float, default 0.1
         Boosting learning rate.
     early_stopping_fraction : float, default 0.5
@@ -322,8 +309,10 @@ class HGBEnsemble(Classifier):
     ----------
     members_ : list of HistGradientBoostingClassifier
     history_ : list of dict
-        Per member: ``member``, ``n_iter``, ``seconds`` and, if validation data were given,
-        ``val_loss`` of the ensemble of the members so far (reporting only).
+        Per member: ``member``, ``n_iter`` and, if validation data were given, ``val_loss`` of the
+        ensemble of the members so far (reporting only). Saved with the model: no timings.
+    member_seconds_ : list of float
+        Seconds per member of the last :meth:`fit` (in the log; not saved).
     """
 
     def __init__(self, n_models=50, max_iter=200, max_leaf_nodes=31, learning_rate=0.1,
@@ -360,7 +349,7 @@ class HGBEnsemble(Classifier):
         # Balanced weights are applied here (not via sklearn's class_weight) so they include sample weights.
         w = balanced_weights(y, sample_weight, self.class_weight)
         seeds = np.random.SeedSequence(self.seed).generate_state(self.n_models)
-        self.members_, self.history_ = [], []
+        self.members_, self.history_, self.member_seconds_ = [], [], []
         with self._limits():
             for i, member_seed in enumerate(seeds):
                 t0 = time.perf_counter()
@@ -371,13 +360,14 @@ class HGBEnsemble(Classifier):
                     random_state=int(member_seed))
                 member.fit(x, y, sample_weight=w)
                 self.members_.append(member)
-                entry = {"member": i + 1, "n_iter": int(member.n_iter_), "seconds": time.perf_counter() - t0}
+                entry = {"member": i + 1, "n_iter": int(member.n_iter_)}
                 if has_val:
                     val_sum += member.predict_proba(x_val)[:, 1]
                     entry["val_loss"] = _weighted_log_loss(val_sum / (i + 1), y_val, w_val)
                 self.history_.append(entry)
+                self.member_seconds_.append(time.perf_counter() - t0)
                 log.info("member %d/%d: %d iterations, %.1f s%s", i + 1, self.n_models, entry["n_iter"],
-                         entry["seconds"], f", ensemble val loss {entry['val_loss']:.5f}" if has_val else "")
+                         self.member_seconds_[-1], f", ensemble val loss {entry['val_loss']:.5f}" if has_val else "")
         self.n_features_ = x.shape[1]
         return self
 
@@ -385,13 +375,13 @@ class HGBEnsemble(Classifier):
         """Class-1 probability per event, averaged over the members."""
         if not getattr(self, "members_", None):
             raise RuntimeError("HGBEnsemble is not fitted; call fit(...) or load(path) first")
-        x = np.asarray(x, dtype=np.float64)
-        if x.ndim == 1:
-            x = x[:, None]
-        if x.shape[1] != self.n_features_:
-            raise ValueError(f"expected {self.n_features_} features, got {x.shape[1]}")
+        x = check_array(x, "x", dtype=np.float64, columns=self.n_features_)
         with self._limits():
             return np.mean([m.predict_proba(x)[:, 1] for m in self.members_], axis=0)
+
+    def timed_history(self) -> list:
+        """``history_`` with each member's ``seconds`` (for a history JSON; the model file has no timings)."""
+        return timed_history(self.history_, getattr(self, "member_seconds_", []))
 
     def save(self, path) -> None:
         state = {"params": self.get_params(), "members": self.members_, "history": self.history_,
