@@ -1,4 +1,4 @@
-"""Baselines of the CoDAE study (REFERENCE.md §4): the number of tracks, a plain convolutional auto-encoder
+"""Baselines of the CoDAE study (docs/codae.md): the number of tracks, a plain convolutional auto-encoder
 on the same track mask, and a supervised CNN on the full images (an upper bound, it sees signal labels).
 """
 

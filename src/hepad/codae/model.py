@@ -1,4 +1,4 @@
-"""Conditional dual auto-encoder (CoDAE, Anzalone et al., MLST 5 035064, REFERENCE.md §4) in torch.
+"""Conditional dual auto-encoder (CoDAE, Anzalone et al., MLST 5 035064, docs/codae.md) in torch.
 
 The input is the binarised track mask of an event image, ``(n, 1, H, W)`` (72 x 58 by default: phi x eta):
 1 where a pixel's summed track pT exceeds a threshold (``hepad.codae.data.load_masks``).
@@ -35,8 +35,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -44,11 +42,10 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm import tqdm
 
 from hepad.io import InputError, atomic_output
-from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, load_torch_state, resolve_device,
-                               save_torch_state, set_threads)
+from hepad.models.base import Estimator, check_array, load_torch_state, resolve_device, save_torch_state, set_threads
+from hepad.models.training import timed_history, train
 
 log = logging.getLogger(__name__)
 
@@ -228,14 +225,12 @@ def on_device(obj, device):
 
 
 def _as_tensor(x: np.ndarray) -> torch.Tensor:
-    x = np.asarray(x)
-    if x.ndim != 4:
-        raise ValueError(f"images must have shape (n, channels, height, width), got {x.shape}")
-    return torch.from_numpy(x.astype(np.float32, copy=False))
+    return torch.from_numpy(check_array(x, "images", ndim=4, shape="(n, channels, height, width)"))
 
 
 class _ImageModel(Estimator):
-    """Shared training loop of the image models: Adam, minibatches, best-validation-epoch weights, NaN stop."""
+    """What the image models share: training in :func:`hepad.models.training.train` (Adam, minibatches, the
+    best validation epoch's weights, NaN stop), persistence."""
 
     _net: nn.Module | None = None
     progress: bool = True  # tqdm bars during training (class attribute: not a hyperparameter)
@@ -254,6 +249,9 @@ class _ImageModel(Estimator):
         self._net = self._build(self.image_shape_)
 
     def _fit_loop(self, x, y, x_val, y_val, device):
+        """Adam with a per-step cosine decay to 0, one generator of ``seed`` for the batch order and the
+        augmentation (and torch's global one, seeded here, for the latent noise); the weights of the epoch
+        with the lowest validation loss (the training loss without validation images) are kept."""
         torch.manual_seed(self.seed)
         generator = torch.Generator().manual_seed(self.seed)
         net = on_device(self._net, device)
@@ -262,37 +260,24 @@ class _ImageModel(Estimator):
         steps_per_epoch = max(1, math.ceil(n / self.batch_size))
         total = steps_per_epoch * self.epochs
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
-        selection, history = BestEpochs(), []
-        for epoch in range(self.epochs):
-            t0 = time.perf_counter()
-            net.train()
+
+        def batches(epoch):
             perm = torch.randperm(n, generator=generator)
-            run, seen = 0.0, 0
-            # Progress in the rule's log (stderr), at most every 30 s.
-            for step in tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{self.epochs}", mininterval=30,
-                             disable=not self.progress, file=sys.stderr):
-                idx = perm[step * self.batch_size:(step + 1) * self.batch_size]
-                xb = on_device(x[idx], device)
-                yb = y[idx].to(device) if y is not None else None
-                loss = self._loss(net, xb, yb, generator)
-                if not torch.isfinite(loss):
-                    raise NonFiniteLossError(f"non-finite loss at epoch {epoch + 1}, batch {step + 1}; "
-                                             "lower the learning rate")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                run += float(loss.detach()) * len(idx)
-                seen += len(idx)
-            train_loss = run / seen
-            val_loss = self._evaluate(net, x_val, y_val, device) if x_val is not None else train_loss
-            history.append({"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss,
-                            "seconds": time.perf_counter() - t0})
-            log.info("epoch %d/%d: train %.5f, val %.5f (%.1f s, %.0f images/s)", epoch + 1, self.epochs, train_loss,
-                     val_loss, history[-1]["seconds"], n / history[-1]["seconds"])
-            selection.update(val_loss, epoch, net)
-        net.load_state_dict(selection.states[0])
-        self.history_ = history
+            return [perm[step * self.batch_size:(step + 1) * self.batch_size] for step in range(steps_per_epoch)]
+
+        def loss(idx):
+            xb = on_device(x[idx], device)
+            yb = y[idx].to(device) if y is not None else None
+            return self._loss(net, xb, yb, generator), len(idx)
+
+        def validate(train_loss):
+            return self._evaluate(net, x_val, y_val, device) if x_val is not None else train_loss
+
+        result = train(net, opt, name=type(self).__name__, max_epochs=self.epochs, batches=batches, loss=loss,
+                       validate=validate, scheduler=sched, generators=[generator], progress=self.progress)
+        net.load_state_dict(result.selection.states[0])
+        self.history_ = result.history
+        self.epoch_seconds_ = result.seconds
         return self
 
     @torch.no_grad()
@@ -546,7 +531,9 @@ def onnx_session(path, threads: int = 1):
 
 
 def write_model_card(model: CoDAE, path) -> None:
-    """Small JSON next to a model: hyperparameters and training history (for the log and the report)."""
+    """Small JSON next to a model: hyperparameters and training history with each epoch's ``seconds`` (for
+    the log and the report; the model file itself holds no timings)."""
+    history = timed_history(model.history_, getattr(model, "epoch_seconds_", None))
     with atomic_output(path) as tmp:
-        Path(tmp).write_text(json.dumps({"params": model.get_params(), "history": model.history_}, indent=2,
+        Path(tmp).write_text(json.dumps({"params": model.get_params(), "history": history}, indent=2,
                                         sort_keys=True, default=str) + "\n")
