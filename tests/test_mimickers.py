@@ -52,7 +52,7 @@ def test_image_ae_scores_anomalous_images_higher(tmp_path):
     sig[:, 1:3, 12:14] = 1.0  # a blob in a corner
     bkg /= bkg.sum(axis=(1, 2), keepdims=True)
     sig /= sig.sum(axis=(1, 2), keepdims=True)
-    ae = ImageAutoEncoder(bottleneck=4, epochs=6, batch_size=32, lr=3e-3, seed=1, threads=1).fit(bkg)
+    ae = ImageAutoEncoder(bottleneck=4, epochs=6, batch_size=32, lr=3e-3, patience=5, seed=1, threads=1).fit(bkg)
     out = ae.reconstruct(bkg[:5])
     assert np.allclose(out.sum(axis=(1, 2)), 1.0, atol=1e-5)  # softmax over pixels
     s_bkg, s_sig = ae.predict(bkg), ae.predict(sig)

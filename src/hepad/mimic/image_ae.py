@@ -13,14 +13,13 @@ The image side must be divisible by 8 (three poolings); 40 x 40 is the paper's.
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import torch
 from torch import nn
 
-from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, load_torch_state, resolve_device,
-                               save_torch_state, set_threads)
+from hepad.models.base import Estimator, check_array, load_torch_state, save_torch_state, set_threads
+from hepad.models.training import setup, timed_history, train
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +54,23 @@ class _ConvAE(nn.Module):
 class ImageAutoEncoder(Estimator):
     """Convolutional image auto-encoder with a softmax output, scikit-learn shaped.
 
+    The defaults are the published reference values of the mimicker study (docs/mimic.md): Adam lr 1e-3,
+    batch 256, up to 50 epochs, early stopping with patience 10 (the workflow passes every setting of
+    config ``mimickers.image_ae`` explicitly). Training runs in :func:`hepad.models.training.train`.
+
     Parameters
     ----------
     bottleneck : int
         Latent dimension (default 32, the paper's).
     lr : float
-        Adam learning rate (default 1e-3).
+        Adam learning rate (default 1e-3, reference value).
     batch_size : int
-        Images per step (default 128).
+        Images per step (default 256, reference value).
     epochs : int
-        Maximum number of epochs (default 30).
+        Maximum number of epochs (default 50, reference value).
     patience : int
         Stop after this many epochs without a lower validation loss; the best epoch's weights are kept
-        (default 5).
+        (default 10, reference value; 0 acts as 1).
     val_fraction : float
         Fraction of the training images held out for that validation loss (default 0.2).
     seed : int
@@ -76,12 +79,20 @@ class ImageAutoEncoder(Estimator):
         "cpu", "cuda", ...; None picks the GPU when there is one.
     threads : int or None
         CPU threads for torch (the rule's ``threads``).
+
+    Attributes
+    ----------
+    history_ : list of dict
+        Per epoch (numbered from 0): ``epoch``, ``train_loss`` (scaled MSE), ``val_loss``. Saved with the
+        model: no timings.
+    epoch_seconds_ : list of float
+        Seconds per epoch of the last :meth:`fit` (in the log; not saved; see :meth:`timed_history`).
     """
 
     # device and threads are not saved: they belong to the machine that runs it.
     _PARAMS = ("bottleneck", "lr", "batch_size", "epochs", "patience", "val_fraction", "seed")
 
-    def __init__(self, bottleneck=32, lr=1e-3, batch_size=128, epochs=30, patience=5, val_fraction=0.2,
+    def __init__(self, bottleneck=32, lr=1e-3, batch_size=256, epochs=50, patience=10, val_fraction=0.2,
                  seed=1, device=None, threads=None):
         self.bottleneck = int(bottleneck)
         self.lr = float(lr)
@@ -94,16 +105,16 @@ class ImageAutoEncoder(Estimator):
         self.threads = threads
 
     def _images(self, images) -> torch.Tensor:
-        x = np.asarray(images, dtype=np.float32)
-        if x.ndim != 3 or x.shape[1] != x.shape[2] or x.shape[1] % 8:
-            raise ValueError(f"images must be (n, side, side) with side divisible by 8, got {x.shape}")
+        shape = "(n, side, side) with side divisible by 8"
+        x = check_array(images, "images", ndim=3, shape=shape)
+        if x.shape[1] != x.shape[2] or x.shape[1] % 8:
+            raise ValueError(f"images must have shape {shape}, got {x.shape}")
         return torch.from_numpy(x).unsqueeze(1)
 
     def fit(self, images, progress=None):
         """Train on (background) images (n, side, side); returns self."""
-        set_threads(self.threads)
+        dev = setup(self.threads, self.device)
         torch.manual_seed(self.seed)
-        dev = resolve_device(self.device)
         x = self._images(images)
         n, side = len(x), x.shape[-1]
         self.n_pixels_ = side
@@ -114,35 +125,31 @@ class ImageAutoEncoder(Estimator):
         model = _ConvAE(side, self.bottleneck).to(dev)
         opt = torch.optim.Adam(model.parameters(), lr=self.lr)
         scale = float(side * side)
-        selection = BestEpochs()
-        self.history_ = []
-        for epoch in range(self.epochs):
-            t0 = time.perf_counter()
-            model.train()
+
+        def batches(epoch):  # one numpy generator of the seed: split first, then each epoch's order
             order = train_idx[rng.permutation(len(train_idx))]
-            total = 0.0
-            for start in range(0, len(order), self.batch_size):
-                xb = x[order[start:start + self.batch_size]].to(dev)
-                loss = ((model(xb) - xb) * scale).pow(2).mean()
-                if not torch.isfinite(loss):
-                    raise NonFiniteLossError(f"image auto-encoder: non-finite loss in epoch {epoch}; "
-                                             "lower image_ae.lr")
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += loss.item() * len(xb)
-            train_loss = total / max(len(order), 1)
-            val_loss = float(np.mean(self._mse(model, x[val_idx], dev))) * scale ** 2 if n_val else train_loss
-            self.history_.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                                  "seconds": time.perf_counter() - t0})
-            log.info("AE epoch %d: train %.5f, val %.5f (%.1f s)", epoch, train_loss, val_loss,
-                     time.perf_counter() - t0)
-            selection.update(val_loss, epoch, model)
-            if selection.since_best >= max(self.patience, 1):  # patience 0 acts as 1
-                break
-        model.load_state_dict(selection.states[0])
+            return [order[start:start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+
+        def loss(idx):
+            xb = x[idx].to(dev)
+            return ((model(xb) - xb) * scale).pow(2).mean(), len(xb)
+
+        def validate(train_loss):
+            return float(np.mean(self._mse(model, x[val_idx], dev))) * scale ** 2 if n_val else train_loss
+
+        # History epochs count from 0 (as in every saved model); patience 0 acts as 1.
+        result = train(model, opt, name="image auto-encoder", max_epochs=self.epochs, batches=batches, loss=loss,
+                       validate=validate, patience=max(self.patience, 1), first_epoch=0,
+                       hint="lower image_ae.lr", generators=[rng])
+        model.load_state_dict(result.selection.states[0])
+        self.history_ = result.history
+        self.epoch_seconds_ = result.seconds
         self.model_ = model.cpu().eval()
         return self
+
+    def timed_history(self) -> list:
+        """``history_`` with each epoch's ``seconds`` (for a history JSON; the model file has no timings)."""
+        return timed_history(self.history_, getattr(self, "epoch_seconds_", []))
 
     @staticmethod
     def _mse(model, x, dev, chunk=4096) -> np.ndarray:
