@@ -21,8 +21,8 @@ import torch
 from torch import nn
 
 from hepad.io import InputError
-from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, load_torch_state, resolve_device,
-                               save_torch_state, set_threads)
+from hepad.models.base import BestEpochs, Estimator, check_array, load_torch_state, save_torch_state, set_threads
+from hepad.models.training import setup, train
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +47,19 @@ def pair_indices(n: int, n_pairs: int, seed: int) -> np.ndarray:
 
 
 class _Mimicker(Estimator):
-    """Shared training loop; subclasses define the batches and the loss."""
+    """What HLN and PNN share: training in :func:`hepad.models.training.train`; subclasses define the
+    batches and the loss.
+
+    The defaults are the published reference values (docs/mimic.md) - 4 x 50 ELU, Adam lr 1e-3, batch 256,
+    up to 200 epochs - except the validation hold-out: 0.2 here where the paper holds out 15 %, because the
+    workflow (scripts/select_mimicker.py, config ``mimickers.mimicker``) relies on this default.
+    """
 
     kind = ""
     # device and threads are not saved: they belong to the machine that runs it.
     _PARAMS = ("hidden", "lr", "batch_size", "epochs", "patience", "val_fraction", "seed")
 
-    def __init__(self, hidden=(50, 50, 50, 50), lr=1e-3, batch_size=256, epochs=50, patience=5,
+    def __init__(self, hidden=(50, 50, 50, 50), lr=1e-3, batch_size=256, epochs=200, patience=5,
                  val_fraction=0.2, seed=1, device=None, threads=None):
         self.hidden = tuple(int(h) for h in hidden)
         self.lr = float(lr)
@@ -69,22 +75,15 @@ class _Mimicker(Estimator):
         return {**super().get_params(), "hidden": list(self.hidden)}
 
     def _standardise(self, x) -> torch.Tensor:
-        x = np.asarray(x, dtype=np.float64)
-        if x.ndim == 1:
-            x = x[:, None]
+        x = check_array(x, "x", dtype=np.float64)
         return torch.from_numpy(((x - self.mean_) / self.std_).astype(np.float32))
 
     def fit(self, x, score):
         """Train on observables ``x`` (n, d) to mimic the black-box ``score`` (n,) > 0; returns self."""
-        set_threads(self.threads)
+        dev = setup(self.threads, self.device)
         torch.manual_seed(self.seed)
-        dev = resolve_device(self.device)
-        x = np.asarray(x, dtype=np.float64)
-        if x.ndim == 1:
-            x = x[:, None]
         score = np.asarray(score, dtype=np.float64).ravel()
-        if len(x) != len(score):
-            raise ValueError(f"{len(x)} events but {len(score)} scores")
+        x = check_array(x, "x", dtype=np.float64, rows=len(score))
         self.mean_ = x.mean(axis=0)
         self.std_ = np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
         xt = self._standardise(x).to(dev)
@@ -95,32 +94,21 @@ class _Mimicker(Estimator):
         model = mlp(x.shape[1], self.hidden).to(dev)
         opt = torch.optim.Adam(model.parameters(), lr=self.lr)
         train_batches, val_batches = self._prepare(train_idx, val_idx, score, dev)
-        selection = BestEpochs(min_delta=1e-7)
-        self.history_ = []
-        for epoch in range(self.epochs):
-            model.train()
-            total = count = 0
-            for batch in self._batches(train_batches, rng):
-                loss = self._loss(model, xt, batch)
-                if not torch.isfinite(loss):
-                    raise NonFiniteLossError(f"{self.kind}: non-finite loss in epoch {epoch}; lower the learning rate")
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += loss.item() * len(batch[0])
-                count += len(batch[0])
-            model.eval()
-            with torch.no_grad():
-                val = float(self._loss(model, xt, val_batches))
-            self.history_.append({"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": val})
-            selection.update(val, epoch, model)
-            if selection.since_best >= max(self.patience, 1):  # patience 0 acts as 1
-                break
-        model.load_state_dict(selection.states[0])
+        # One numpy generator of the seed: the split first, then each epoch's order. History epochs count
+        # from 0 (as in every saved model); patience 0 acts as 1.
+        result = train(model, opt, name=self.kind.upper(), max_epochs=self.epochs,
+                       batches=lambda epoch: list(self._batches(train_batches, rng)),
+                       loss=lambda batch: (self._loss(model, xt, batch), len(batch[0])),
+                       validate=lambda _: float(self._loss(model, xt, val_batches)),
+                       selection=BestEpochs(min_delta=1e-7), patience=max(self.patience, 1), first_epoch=0,
+                       generators=[rng])
+        model.load_state_dict(result.selection.states[0])
+        self.history_ = result.history
+        self.epoch_seconds_ = result.seconds
         self.model_ = model.cpu().eval()
         self.n_features_ = x.shape[1]
         log.info("%s on %d features: %d epochs, best validation loss %.5f", self.kind, x.shape[1],
-                 len(self.history_), selection.best)
+                 len(self.history_), result.selection.best)
         return self
 
     def predict(self, x) -> np.ndarray:
@@ -156,11 +144,19 @@ class HighLevelNetwork(_Mimicker):
     Parameters
     ----------
     hidden : tuple of int
-        Hidden layer widths (default four of 50, ELU).
+        Hidden layer widths (default four of 50, ELU: reference value).
     lr, batch_size, epochs, patience, val_fraction, seed, device, threads
-        Adam learning rate (1e-3), events per step (256), maximum epochs (50), early-stopping patience
-        (5), validation hold-out fraction (0.2), seed of weights/split/batches (1), torch device (None:
-        GPU if any), CPU threads.
+        Adam learning rate (1e-3, reference value), events per step (256, reference value), maximum
+        epochs (200, reference value), early-stopping patience (5; 0 acts as 1), validation hold-out
+        fraction (0.2; the reference value is 0.15, see :class:`_Mimicker`), seed of weights/split/batches
+        (1), torch device (None: GPU if any), CPU threads.
+
+    Attributes
+    ----------
+    history_ : list of dict
+        Per epoch (numbered from 0): ``epoch``, ``train_loss``, ``val_loss``. Saved with the model.
+    epoch_seconds_ : list of float
+        Seconds per epoch of the last :meth:`fit` (in the log; not saved).
     """
 
     kind = "hln"
