@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 
 import numpy as np
 import torch
 from torch import nn
 
 from hepad.io import InputError
-from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, load_torch_state, resolve_device,
-                               save_torch_state, set_threads)
+from hepad.models.base import Estimator, check_array, load_torch_state, resolve_device, save_torch_state, set_threads
 from hepad.models.flows import ConditionalFlow
+from hepad.models.training import Checkpoint, fingerprint, setup, timed_history, train
 
 log = logging.getLogger(__name__)
 
@@ -34,82 +33,64 @@ FAMILIES = ("flow", "vae")
 
 
 def _as2d(x, name) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 2:
-        raise ValueError(f"{name} must have shape (n, n_features), got {x.shape}")
-    if not np.isfinite(x).all():
-        raise InputError(f"{int((~np.isfinite(x)).any(1).sum())} rows of {name} are not finite")
-    return x
+    return check_array(x, name, column=False, finite=True)
 
 
 class FlowPrior(Estimator):
     """Unconditional MAF density; loss = -log p(x) in nats (of the standardised features).
 
+    A wrapper of a :class:`hepad.models.flows.ConditionalFlow` (``flow``) given a constant condition: its
+    settings are the flow's, under the same names (:attr:`_PARAMS`, the fourteen a prior takes), with the
+    prior's own defaults (:attr:`DEFAULTS`, docs/quak.md) where they differ from CATHODE's; the other
+    settings of the flow keep their values (no learning-rate warm-up). ``n_features`` is set by
+    :meth:`fit`.
+
     Parameters
     ----------
-    n_blocks : int, default 6
-        MADE blocks.
-    hidden : int, default 64
-        Hidden units per MADE layer.
-    batch_norm : bool, default True
-        Batch-norm bijection after each block.
-    lr : float, default 1e-3
-        Adam learning rate.
-    weight_decay : float, default 1e-6
-        Adam weight decay.
-    batch_size : int, default 1024
-        Events per gradient step.
-    max_epochs : int, default 30
-        Upper limit of epochs.
-    patience : int or None, default 5
-        Early stopping on the validation loss (None: train all epochs).
-    n_ensemble : int, default 3
-        Lowest-validation-loss epochs whose densities are averaged.
-    implementation : {"made", "nflows"}, default "made"
-        See :mod:`hepad.models.flows`.
-    lr_schedule : {"constant", "cosine"}, default "cosine"
-        Learning-rate schedule over ``max_epochs``.
-    seed : int, default 0
-        Seed of initialisation and batch order.
-    threads, device
-        Torch CPU threads and device (None: torch's defaults / the GPU when visible).
+    flow : ConditionalFlow, optional
+        The flow to train (its settings; ``n_features`` is overwritten at fit). Default: a flow of the
+        prior's defaults updated with ``settings``.
+    **settings
+        Settings of the flow, any of :attr:`_PARAMS`. Defaults: ``n_blocks`` 6, ``hidden`` 64,
+        ``batch_norm`` True, ``lr`` 1e-3, ``weight_decay`` 1e-6, ``batch_size`` 1024, ``max_epochs`` 30,
+        ``patience`` 5, ``n_ensemble`` 3 (densities averaged), ``implementation`` "made",
+        ``lr_schedule`` "cosine", ``seed`` 0, ``threads``/``device`` None (see ConditionalFlow).
     """
 
     family = "flow"
+    # The settings a prior takes (and saves under "params"): those of the flow but the data's dimension and
+    # the schedule details fixed by the prior.
     _PARAMS = ("n_blocks", "hidden", "batch_norm", "lr", "weight_decay", "batch_size", "max_epochs", "patience",
                "n_ensemble", "implementation", "lr_schedule", "seed", "threads", "device")
+    # The prior's defaults where they differ from ConditionalFlow's (CATHODE's reference values).
+    DEFAULTS = {"n_blocks": 6, "hidden": 64, "lr": 1e-3, "batch_size": 1024, "max_epochs": 30, "patience": 5,
+                "n_ensemble": 3, "implementation": "made", "lr_schedule": "cosine"}
 
-    def __init__(self, n_blocks=6, hidden=64, batch_norm=True, lr=1e-3, weight_decay=1e-6, batch_size=1024,
-                 max_epochs=30, patience=5, n_ensemble=3, implementation="made", lr_schedule="cosine", seed=0,
-                 threads=None, device=None):
-        self.n_blocks = n_blocks
-        self.hidden = hidden
-        self.batch_norm = batch_norm
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.n_ensemble = n_ensemble
-        self.implementation = implementation
-        self.lr_schedule = lr_schedule
-        self.seed = seed
-        self.threads = threads
-        self.device = device
+    def __init__(self, flow: ConditionalFlow | None = None, **settings):
+        unknown = sorted(set(settings) - set(self._PARAMS))
+        if unknown:
+            raise TypeError(f"FlowPrior got unexpected settings {unknown}; allowed: {', '.join(self._PARAMS)}")
+        if flow is None:
+            flow = ConditionalFlow(**{**self.DEFAULTS, **settings})
+        elif settings:
+            flow = ConditionalFlow(**{**flow.get_params(), **settings})
+        self.flow = flow
 
     def fit(self, x, x_val, checkpoint_path=None) -> "FlowPrior":
+        """Train the flow on ``x`` (n, n_features), selecting epochs on ``x_val``; ``checkpoint_path`` as in
+        :meth:`ConditionalFlow.fit`."""
         x, x_val = _as2d(x, "x"), _as2d(x_val, "x_val")
         self.n_features_ = x.shape[1]
-        self.flow_ = ConditionalFlow(
-            n_features=self.n_features_, n_blocks=self.n_blocks, hidden=self.hidden, batch_norm=self.batch_norm,
-            lr=self.lr, weight_decay=self.weight_decay, batch_size=self.batch_size, max_epochs=self.max_epochs,
-            patience=self.patience, n_ensemble=self.n_ensemble, seed=self.seed, threads=self.threads,
-            device=self.device, implementation=self.implementation, lr_schedule=self.lr_schedule,
-            warmup_epochs=0.0)
+        self.flow.n_features = self.n_features_
         # A constant condition: its weights multiply zero, so the flow is an unconditional density.
-        self.flow_.fit(x, np.zeros(len(x)), x_val, np.zeros(len(x_val)), checkpoint_path=checkpoint_path)
-        self.history_ = self.flow_.history_
+        self.flow.fit(x, np.zeros(len(x)), x_val, np.zeros(len(x_val)), checkpoint_path=checkpoint_path)
+        self.flow_ = self.flow  # the fitted flow (the name the prior has always had)
+        self.history_ = self.flow.history_
         return self
+
+    def timed_history(self) -> list:
+        """``history_`` with each epoch's ``seconds`` (for a history JSON; the model file has no timings)."""
+        return self.flow.timed_history()
 
     def score(self, x) -> np.ndarray:
         """-log p(x) per event (higher = less like the training class)."""
@@ -125,15 +106,31 @@ class FlowPrior(Estimator):
 
     @classmethod
     def _from_state(cls, state, threads=None, device=None) -> "FlowPrior":
-        prior = cls(**dict(state["params"], threads=threads, device=device))
+        # The flow's state holds every setting (the prior's "params" repeat the fourteen it takes).
+        prior = cls(flow=ConditionalFlow.from_state(state["flow"], threads=threads, device=device))
         prior.n_features_ = state["n_features"]
-        prior.flow_ = ConditionalFlow.from_state(state["flow"], threads=threads, device=device)
-        prior.history_ = prior.flow_.history_
+        prior.flow_ = prior.flow
+        prior.history_ = prior.flow.history_
         return prior
 
     @classmethod
     def load(cls, path, threads=None, device=None) -> "FlowPrior":
         return load_prior(path, threads=threads, device=device)
+
+
+def _flow_setting(name):
+    def get(self):
+        return getattr(self.flow, name)
+
+    def set_(self, value):
+        setattr(self.flow, name, value)
+
+    return property(get, set_, doc=f"The wrapped flow's ``{name}`` (see ConditionalFlow).")
+
+
+for _name in FlowPrior._PARAMS:
+    setattr(FlowPrior, _name, _flow_setting(_name))
+del _name
 
 
 # ---------------------------------------------------------------------------------------------------- VAE
@@ -265,52 +262,49 @@ class VAEPrior(Estimator):
         return _VAE(self.n_features_, list(self.hidden), self.n_latent, self.prior_blocks, self.prior_hidden,
                     recon_sum=self.reconstruction == "sum")
 
-    def fit(self, x, x_val) -> "VAEPrior":
+    def fit(self, x, x_val, checkpoint_path=None) -> "VAEPrior":
+        """Train on ``x`` (n, n_features), keeping the epoch with the lowest validation loss on ``x_val``.
+
+        ``checkpoint_path``: as in :meth:`hepad.models.flows.ConditionalFlow.fit` (the training state after
+        every epoch, resumed bit for bit when compatible).
+        """
         x, x_val = _as2d(x, "x"), _as2d(x_val, "x_val")
         if len(x) < 2 or len(x_val) < 1:
             raise InputError(f"too few events to train a VAE: {len(x)} training, {len(x_val)} validation")
-        set_threads(self.threads)
-        device = resolve_device(self.device)
+        device = setup(self.threads, self.device)
         self.n_features_ = x.shape[1]
         model = self._build().to(device)
         opt = torch.optim.Adam(model.parameters(), lr=self.lr)
         xt, xv = torch.as_tensor(x, device=device), torch.as_tensor(x_val, device=device)
         n_batches = max(1, round(len(x) / self.batch_size))
-        gen = torch.Generator().manual_seed(self.seed)
-        selection, history = BestEpochs(), []
+        gen = torch.Generator().manual_seed(self.seed)  # batch order, then each batch's latent noise
         log.info("training VAE prior (latent %d, hidden %s, beta %g) on %d events, %d validation, %d steps/epoch",
                  self.n_latent, self.hidden, self.beta, len(x), len(x_val), n_batches)
-        for epoch in range(1, self.max_epochs + 1):
-            t0 = time.perf_counter()
-            model.train()
-            perm = torch.randperm(len(x), generator=gen).to(device)
-            total = 0.0
-            for b, idx in enumerate(torch.tensor_split(perm, n_batches)):
-                eps = torch.randn(1, len(idx), self.n_latent, generator=gen).to(device)
-                recon, kl, _ = model.losses(xt[idx], eps)
-                loss = (recon + self.beta * kl).mean()
-                if not torch.isfinite(loss):
-                    raise NonFiniteLossError(f"VAE training diverged in epoch {epoch}, batch {b + 1} "
-                                             f"(loss {float(loss)}); lower the learning rate")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(idx)
-            val = float(self._score_tensor(model, xv, device).mean())
-            if not math.isfinite(val):
-                raise NonFiniteLossError(f"VAE validation loss is {val} after epoch {epoch}; lower the learning rate")
-            history.append({"epoch": epoch, "train_loss": total / len(x), "val_loss": val,
-                            "seconds": time.perf_counter() - t0})
-            selection.update(val, epoch, model)
-            log.info("epoch %d/%d: train loss %.5f, val loss %.5f, %.1f s%s", epoch, self.max_epochs,
-                     total / len(x), val, history[-1]["seconds"], " *" if selection.since_best == 0 else "")
-            if self.patience is not None and selection.since_best >= self.patience:
-                log.info("early stop: no better validation loss in %d epochs", self.patience)
-                break
+
+        def loss(idx):
+            eps = torch.randn(1, len(idx), self.n_latent, generator=gen).to(device)
+            recon, kl, _ = model.losses(xt[idx], eps)
+            return (recon + self.beta * kl).mean(), len(idx)
+
+        ckpt = None
+        if checkpoint_path is not None:
+            settings = {k: v for k, v in self.get_params().items() if k not in ("threads", "device")}
+            ckpt = Checkpoint(checkpoint_path, dict(settings, hidden=list(self.hidden)), fingerprint(x, x_val))
+        result = train(model, opt, name="VAE prior", max_epochs=self.max_epochs,
+                       batches=lambda _: torch.tensor_split(torch.randperm(len(x), generator=gen).to(device),
+                                                            n_batches),
+                       loss=loss, validate=lambda _: float(self._score_tensor(model, xv, device).mean()),
+                       patience=self.patience, checkpoint=ckpt, generators=[gen])
+        selection = result.selection
         self.state_ = selection.states[0] if selection.kept else None
-        self.history_, self.best_val_loss_ = history, selection.best
+        self.history_, self.best_val_loss_ = result.history, selection.best
+        self.epoch_seconds_ = result.seconds
         self._model = None
         return self
+
+    def timed_history(self) -> list:
+        """``history_`` with each epoch's ``seconds`` (for a history JSON; the model file has no timings)."""
+        return timed_history(self.history_, getattr(self, "epoch_seconds_", []))
 
     def _score_tensor(self, model, x, device, chunk=65536):
         model.eval()
