@@ -37,6 +37,7 @@ from hepad.events.detector import TRACK, Detector
 from hepad.events.jets import cluster_leading_jets
 from hepad.events.process import Process, chunk_seed, detector_seed
 from hepad.events.pythia import FinalState, PythiaGenerator, process_settings
+from hepad.hdf5 import create_compressed, row_chunks
 from hepad.io import InputError, atomic_output
 
 # Snakemake wildcard constraint of the process names of this module.
@@ -311,11 +312,11 @@ def write_dark_chunk(chunk: DarkChunk, path) -> None:
             grp = out.create_group("objects", track_order=True)
             grp.attrs["layout"] = ("event-major flat arrays; event k owns n_objects[k] objects; channel 0 track, "
                                    "1 ECAL cell, 2 HCAL cell; pt in GeV, massless")
-            grp.create_dataset("n_objects", data=chunk.n_objects, track_times=False, compression="gzip")
+            # n_objects has always been written without the shuffle filter: kept, so the files stay the same.
+            create_compressed(grp, "n_objects", chunk.n_objects, shuffle=False)
             for key, dtype in OBJECT_FIELDS.items():
                 data = np.asarray(chunk.objects[key], dtype=dtype)
-                grp.create_dataset(key, data=data, track_times=False, compression="gzip", compression_opts=4,
-                                   shuffle=True, chunks=(min(max(len(data), 1), 1 << 16),))
+                create_compressed(grp, key, data, chunks=row_chunks(len(data)))
 
 
 def read_dark_chunk(path) -> DarkChunk:

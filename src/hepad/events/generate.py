@@ -25,6 +25,7 @@ from hepad.events.substructure import (  # noqa: F401  (column names re-exported
 from hepad.events.process import Process, chunk_seed, detector_seed, parse_process
 from hepad.events.settings import ChunkSettings  # noqa: F401  (re-exported: the chunk's settings)
 from hepad.events.pythia import PythiaGenerator, process_settings
+from hepad.hdf5 import create_compressed, row_chunks
 from hepad.io import InputError, atomic_output
 
 # Events per Pythia batch: fixed, because it decides where a chunk stops generating (reproducibility).
@@ -212,12 +213,10 @@ def write_constituents_group(group: h5py.Group, n_constituents: np.ndarray, flat
         "event-major, jet 1 then jet 2, constituents by decreasing pT; jet j of event k starts at "
         "cumsum(n_constituents.ravel())[2k + j - 1]; channel 0 track, 1 ECAL cell, 2 HCAL cell; "
         "pt in GeV, massless (y = eta)")
-    group.create_dataset("n_constituents", data=np.asarray(n_constituents, dtype=np.int32), track_times=False,
-                         compression="gzip", compression_opts=4, shuffle=True)
+    create_compressed(group, "n_constituents", np.asarray(n_constituents, dtype=np.int32))
     for key, dtype in CONSTITUENT_FIELDS.items():
         data = np.asarray(flat[key], dtype=dtype)
-        group.create_dataset(key, data=data, track_times=False, compression="gzip", compression_opts=4,
-                             shuffle=True, chunks=(min(max(len(data), 1), 1 << 16),))
+        create_compressed(group, key, data, chunks=row_chunks(len(data)))
 
 
 def read_chunk(path) -> ChunkResult:

@@ -1,4 +1,4 @@
-"""Event-level (eta, phi) detector images (CoDAE, REFERENCE.md §4).
+"""Event-level (eta, phi) detector images (CoDAE, docs/codae.md).
 
 An event is binned on a fine grid of ``n_eta x n_phi`` pixels covering ``|eta| < eta_max`` and the full
 phi circle, one channel per detector-object kind (track pT, ECAL cell pT, HCAL cell pT, in GeV), and then
@@ -27,6 +27,7 @@ import h5py
 import numpy as np
 
 from hepad.io import InputError, atomic_output
+from hepad.hdf5 import create_compressed
 
 CHANNELS = {"track": 0, "ecal": 1, "hcal": 2}  # detector-object channel of each image channel
 EVENT_COLUMNS = ["label", "mass", "ntracks", "jet1_pt", "jet2_pt", "met"]
@@ -154,9 +155,8 @@ def write_images(path, images_iter, grid: ImageGrid, meta: dict, n_events: int, 
             out.attrs["grid"] = repr(grid)
             out.attrs["channels"] = list(grid.channels)
             out.attrs["layout"] = "images (n, channel, phi, eta), pixel = summed pT [GeV]; events/<column> per image"
-            dset = out.create_dataset("images", shape=(n_events, c, h, w), dtype=np.float32,
-                                      chunks=(min(block, max(n_events, 1)), c, h, w), compression="gzip",
-                                      compression_opts=4, shuffle=True, track_times=False)
+            dset = create_compressed(out, "images", shape=(n_events, c, h, w), dtype=np.float32,
+                                     chunks=(min(block, max(n_events, 1)), c, h, w))
             cols = {k: [] for k in EVENT_COLUMNS}
             pos = 0
             for images, events in images_iter:

@@ -24,6 +24,7 @@ import pandas as pd
 from hepad.events.formats import LHCO_COLUMNS, dijet_mass, read_lhco_features, write_lhco_features
 from hepad.events.generate import CONSTITUENT_FIELDS, EXTENDED_COLUMNS, read_chunk
 from hepad.events.stable_hdf5 import no_hdf5_timestamps
+from hepad.hdf5 import ROW_CHUNK, create_compressed
 from hepad.io import InputError, atomic_output, write_json
 
 EXTENDED_KEY = "df"
@@ -93,11 +94,11 @@ def _create_constituent_datasets(group: h5py.Group) -> dict:
         "rows as in the process's features file; n_constituents[k] = (jet 1, jet 2) counts; flat arrays "
         "event-major, jet 1 then jet 2, constituents by decreasing pT; channel 0 track, 1 ECAL cell, "
         "2 HCAL cell; pt in GeV, massless (y = eta)")
-    opts = dict(compression="gzip", compression_opts=4, shuffle=True, track_times=False)
-    datasets = {"n_constituents": group.create_dataset("n_constituents", shape=(0, 2), maxshape=(None, 2),
-                                                        dtype=np.int32, chunks=(1 << 14, 2), **opts)}
+    # Resizable (appended chunk file by chunk file), so with fixed chunk shapes.
+    datasets = {"n_constituents": create_compressed(group, "n_constituents", shape=(0, 2), maxshape=(None, 2),
+                                                    dtype=np.int32, chunks=(1 << 14, 2))}
     for key, dtype in CONSTITUENT_FIELDS.items():
-        datasets[key] = group.create_dataset(key, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(1 << 16,), **opts)
+        datasets[key] = create_compressed(group, key, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(ROW_CHUNK,))
     return datasets
 
 

@@ -1,6 +1,6 @@
 """Single-jet samples of the mimicker study: the Zenodo layout (input) and our jet-sample files.
 
-Zenodo layout (records 4641460 background, 4614656 signals; REFERENCE.md §5), as read by the paper's
+Zenodo layout (records 4641460 background, 4614656 signals; docs/mimic.md), as read by the paper's
 code: HDF5 dataset ``objects/jets/constituents`` of shape (n_events, n_jets), each element a variable-
 length float array of 5 numbers per constituent; jet 0 (the leading jet) is used. ``objects/jets/obs``
 has shape (n_events, n_jets, n_obs); its entries from index 4 on are N-subjettiness values (the paper's
@@ -26,6 +26,7 @@ import h5py
 import numpy as np
 
 from hepad.io import InputError, atomic_output
+from hepad.hdf5 import create_compressed, row_chunks
 
 ZENODO_CONSTITUENTS = "objects/jets/constituents"
 ZENODO_OBS = "objects/jets/obs"
@@ -170,12 +171,11 @@ def write_zenodo_layout(path, p4s: list[np.ndarray], obs: np.ndarray | None = No
 def write_jet_sample(sample: JetSample, path) -> None:
     """Write a JetSample (module docstring), gzip-compressed, atomically."""
     m, pt = sample.jet_kinematics()
-    opts = dict(compression="gzip", compression_opts=4, shuffle=True, track_times=False)
     with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
         f.create_dataset("offsets", data=np.asarray(sample.offsets, dtype=np.int64), track_times=False)
         for key in ("pt", "y", "phi", "mass"):
             data = np.asarray(getattr(sample, key), dtype=np.float32)
-            f.create_dataset(key, data=data, chunks=(min(max(len(data), 1), 1 << 16),), **opts)
+            create_compressed(f, key, data, chunks=row_chunks(len(data)))
         f.create_dataset("jet_pt", data=pt, track_times=False)
         f.create_dataset("jet_mass", data=m, track_times=False)
         if sample.nsub is not None:

@@ -22,6 +22,7 @@ import h5py
 import numpy as np
 
 from hepad.io import InputError, atomic_output
+from hepad.hdf5 import create_compressed
 
 
 def hardest_constituents(sample, n_max: int):
@@ -49,8 +50,7 @@ def write_features(path, images, features, nsub=None, sample: str = "") -> None:
     if features.shape[1] != len(names):
         raise ValueError(f"{features.shape[1]} feature columns, expected {len(names)}")
     with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
-        f.create_dataset("images", data=np.asarray(images, dtype=np.float32), compression="gzip",
-                         compression_opts=4, shuffle=True, track_times=False)
+        create_compressed(f, "images", np.asarray(images, dtype=np.float32))
         d = f.create_dataset("features", data=np.asarray(features, dtype=np.float64), track_times=False)
         d.attrs["names"] = names
         if nsub is not None:
