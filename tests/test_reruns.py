@@ -99,7 +99,7 @@ def test_classifier_hyperparameter_reruns_classifier_and_what_follows_only(done)
     config = _config(done, "more_trees", cathode={"classifier": {"hgb": {"max_iter": 31}}})
     planned = _planned(_snakemake(done, "-n", configfile=config))
     # tiny: modes supervised, iad, cathode in the SIC plot, one run each, family hgb
-    assert planned == {"train_classifier": 3, "evaluate": 3, "plot_sic": 1, "sic_cathode": 1}
+    assert planned == {"train_classifier": 3, "evaluate": 3, "plot_sic": 1, "publish": 1}
 
 
 def test_hyperparameter_of_the_other_family_reruns_nothing(done):
@@ -122,12 +122,12 @@ def test_until_train_flow_from_scratch(tmp_path):
 
 def test_plotting_options_retrain_nothing(done):
     config = _config(done, "plots", plots={"overview_events": 5000})
-    assert _planned(_snakemake(done, "-n", configfile=config)) == {"plot_data_overview": 1, "data_overview": 1}
+    assert _planned(_snakemake(done, "-n", configfile=config)) == {"plot_data_overview": 1, "publish": 1}
     # A new format: Snakemake remakes a plot when a requested file is missing (an existing PDF is not
     # redone just because a sibling format is new), and the plot only.
     config = _config(done, "formats", plots={"formats": ["png", "svg"]})
     planned = _planned(_snakemake(done, "-n", configfile=config, targets=["results/sic_cathode.svg"]))
-    assert planned == {"plot_sic": 1, "sic_cathode": 1}
+    assert planned == {"plot_sic": 1, "publish": 1}
 
 
 def test_injection_change_reruns_the_chain_from_prepare(done):
@@ -172,9 +172,65 @@ def test_killed_job_is_rerun_not_taken_for_done(done, tmp_path):
     result = _snakemake(work, "--until", "train_flow")
     assert result.returncode == 0, result.stderr[-3000:]
     assert flow.stat().st_size > 1000 and not flow.read_bytes().endswith(b"half a model")
-    # --until stopped at the flow for real: what follows it is still to be redone.
-    after = _planned(_snakemake(work, "-n"))
-    assert "train_flow" not in after and {"sample_sr", "train_classifier", "plot_sic"} <= after.keys()
+    # The rerun gives the flow of the uninterrupted run byte for byte (same seed, no timings in the model
+    # file), so Snakemake's checksum of the updated input leaves what follows as it was.
+    assert flow.read_bytes() == (done / FLOW).read_bytes()
+    assert _planned(_snakemake(work, "-n")) == {}
+
+
+METRICS = "results/cathode/lhco/nsig300_seed1/evaluate"
+
+
+def _metrics(workdir):
+    """Every metrics JSON of the run: name -> text."""
+    return {path.name: path.read_text() for path in sorted((workdir / METRICS).glob("*.json"))}
+
+
+def _run_killing(workdir, rule, configfile, *args):
+    """Run the targets and SIGKILL the python of ``rule``'s job as soon as it runs (what an OOM killer
+    does); Snakemake itself sees the job fail and stops."""
+    proc = _snakemake(workdir, *args, configfile=configfile, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                      start_new_session=True)
+    deadline = time.monotonic() + 300
+    killed = False
+    while not killed and proc.poll() is None and time.monotonic() < deadline:
+        found = subprocess.run(["pgrep", "-f", f"scripts/{rule}.py"], capture_output=True, text=True).stdout.split()
+        for pid in found:
+            os.kill(int(pid), signal.SIGKILL)
+            killed = True
+        time.sleep(0.02)
+    proc.wait(timeout=300)
+    assert killed, f"{rule} never ran"
+
+
+def test_changed_setting_reaches_every_result_after_a_killed_job(done, tmp_path):
+    """Change a flow setting, kill the sampling job, rerun: the metrics are those of an uninterrupted run
+    under the new setting (before: "Nothing to be done", the old metrics stayed)."""
+    work = tmp_path / "stale"
+    shutil.copytree(done, work, symlinks=True)
+    new = _config(work, "hidden", cathode={"flow": {"hidden": 24}})
+    _run_killing(work, "sample_sr", new)
+    assert not (work / "results/cathode/lhco/nsig300_seed1/sample_sr/sr_samples.h5").exists()
+    result = _snakemake(work, configfile=new)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Nothing to be done" not in result.stdout + result.stderr
+    reference = _fresh(tmp_path / "reference")
+    assert _snakemake(reference, configfile=_config(reference, "hidden", cathode={"flow": {"hidden": 24}})).returncode == 0
+    assert _metrics(work) == _metrics(reference) != _metrics(done)
+
+
+def test_killed_forcerun_rebuilds_what_it_deleted(done, tmp_path):
+    """A --forcerun killed mid-chain deleted the outputs of the jobs it reran; the next plain run rebuilds them
+    (before: "Nothing to be done" with an empty train_flow/ folder)."""
+    work = tmp_path / "forced"
+    shutil.copytree(done, work, symlinks=True)
+    _run_killing(work, "train_flow", _config(work, "config"), "--forcerun", "prepare")
+    planned = _planned(_snakemake(work, "-n"))
+    assert planned.get("train_flow") == 1 and planned.get("evaluate", 0) >= 1
+    result = _snakemake(work)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (work / FLOW).stat().st_size > 1000
+    assert _metrics(work) == _metrics(done)
 
 
 def test_scan_of_injections_and_seeds_runs_as_independent_jobs(tmp_path):
@@ -183,7 +239,7 @@ def test_scan_of_injections_and_seeds_runs_as_independent_jobs(tmp_path):
     work = _fresh(tmp_path / "scan")
     config = _config(work, "scan", injection={"scan_nsig": [300, 200, 100], "scan_seeds": [1, 2, 3]})
     planned = _planned(_snakemake(work, "-n", configfile=config, targets=["results/sb_scan.pdf"]))
-    assert planned["prepare"] == 9 and planned["plot_sb_scan"] == 1 and planned["sb_scan"] == 1
+    assert planned["prepare"] == 9 and planned["plot_sb_scan"] == 1 and planned["publish"] == 1
     assert planned["train_flow"] % 9 == 0 and planned["train_classifier"] % 9 == 0
 
     dag = _snakemake(work, "--dag", configfile=config, targets=["results/sb_scan.pdf"])
@@ -199,7 +255,7 @@ def test_scan_of_injections_and_seeds_runs_as_independent_jobs(tmp_path):
     prepares = {node for node in labels if rule[node] == "prepare"}
     assert len(prepares) == 9
     for node, sets in sets_of.items():
-        if rule[node] not in ("plot_sb_scan", "sb_scan", "prepare") and sets:
+        if rule[node] not in ("plot_sb_scan", "publish", "prepare") and sets:
             assert len(sets) == 1, f"{rule[node]} depends on {len(sets)} prepared sets"
     # Every set reaches the one plot.
     plot = [node for node in labels if rule[node] == "plot_sb_scan"]

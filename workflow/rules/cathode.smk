@@ -27,6 +27,41 @@ wildcard_constraints:
     published="sic_cathode|sic_comparison|sb_scan|data_overview",
 
 
+def cathode_keys(stage, wildcards):
+    """Settings behind one stage's outputs for these wildcards, its own and those of every stage before it."""
+    keys = data_keys(wildcards.dataset) + ["regions", "prepare"]
+    if stage == "prepare":
+        return keys
+    flow = keys + ["cathode.flow"]
+    if stage == "flow":
+        return flow
+    samples = flow + ["cathode.sampling"]
+    if stage == "samples":
+        return samples
+    if stage == "classifier":
+        return (samples if wildcards.mode == "cathode" else keys) + [f"cathode.classifier.{wildcards.family}"]
+    if stage == "evaluate":
+        if wildcards.method == "anode":
+            return flow + ["cathode.min_bkg_events"]
+        return samples + [f"cathode.classifier.{wildcards.method.split('_')[1]}", "cathode.min_bkg_events"]
+    # the plots: every stage of every method they show
+    return samples + [f"cathode.classifier.{wildcards.family}", "cathode.min_bkg_events"]
+
+
+def data_upstream(wildcards):
+    """A params function: the digest of the settings behind a data set's event files."""
+    return settings_digest(data_keys(wildcards.dataset))
+
+
+def cathode_upstream(stage):
+    """A params function: the digest of cathode_keys(stage, wildcards) (see settings_digest)."""
+
+    def upstream(wildcards):
+        return settings_digest(cathode_keys(stage, wildcards))
+
+    return upstream
+
+
 def classifier_options(wildcards):
     """--param options of the family's hyperparameters (config cathode.classifier.<family>)."""
     params = dict(CATHODE["classifier"][wildcards.family])
@@ -142,6 +177,8 @@ rule prepare:
         mem_mb=8000,
         runtime=30,
     params:
+        missing=missing_inputs("prepare"),
+        upstream=cathode_upstream("prepare"),
         script=script("prepare"),
         sr_low=config["regions"]["sr"]["low"],
         sr_high=config["regions"]["sr"]["high"],
@@ -178,6 +215,8 @@ rule train_flow:
         runtime=240,
         gpu=gpu_request("cathode"),
     params:
+        missing=missing_inputs("train_flow"),
+        upstream=cathode_upstream("flow"),
         script=script("train_flow"),
         options=param_options(CATHODE["flow"]),
         scalers=scalers_option,
@@ -209,6 +248,8 @@ rule sample_sr:
         mem_mb=8000,
         runtime=60,
     params:
+        missing=missing_inputs("sample_sr"),
+        upstream=cathode_upstream("samples"),
         script=script("sample_sr"),
         sr_low=config["regions"]["sr"]["low"],
         sr_high=config["regions"]["sr"]["high"],
@@ -240,6 +281,8 @@ rule train_classifier:
         runtime=120,
         gpu=classifier_gpu,
     params:
+        missing=missing_inputs("train_classifier"),
+        upstream=cathode_upstream("classifier"),
         script=script("train_classifier"),
         options=classifier_options,
         samples=samples_option,
@@ -272,6 +315,8 @@ rule score_anode:
         mem_mb=8000,
         runtime=30,
     params:
+        missing=missing_inputs("score_anode"),
+        upstream=cathode_upstream("flow"),
         script=script("score_anode"),
         sr=input_folder("flow_sr"),
         sb=input_folder("flow_sb"),
@@ -296,6 +341,8 @@ rule evaluate:
         mem_mb=2000,
         runtime=10,
     params:
+        missing=missing_inputs("evaluate"),
+        upstream=cathode_upstream("evaluate"),
         script=script("evaluate"),
         min_bkg_events=CATHODE["min_bkg_events"],
     shell:
@@ -324,6 +371,8 @@ rule plot_sic:
         mem_mb=2000,
         runtime=10,
     params:
+        missing=missing_inputs("plot_sic"),
+        upstream=cathode_upstream("plot"),
         script=script("plot_sic"),
         title="{dataset} data, {nsig} injected signal events, classifier: {family}",
     shell:
@@ -350,6 +399,8 @@ rule plot_sb_scan:
         mem_mb=2000,
         runtime=10,
     params:
+        missing=missing_inputs("plot_sb_scan"),
+        upstream=cathode_upstream("plot"),
         script=script("plot_sb_scan"),
         title="{dataset} data, classifier: {family}",
     shell:
@@ -377,6 +428,8 @@ rule plot_data_overview:
         mem_mb=8000,
         runtime=20,
     params:
+        missing=missing_inputs("plot_data_overview"),
+        upstream=data_upstream,
         script=script("plot_data_overview"),
         sr_low=config["regions"]["sr"]["low"],
         sr_high=config["regions"]["sr"]["high"],
@@ -401,5 +454,7 @@ rule publish:
     localrule: True
     conda:
         "../../envs/plot.yaml"
+    params:
+        missing=missing_inputs("publish"),
     shell:
         "set -- {output}; for f in {input}; do cp $f $1; shift; done 2> {log}"

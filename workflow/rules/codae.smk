@@ -13,6 +13,12 @@ CODAE_OUT = "results/codae"
 CODAE_SIGNALS = [svj_process_name(m) for m in CODAE["generation"]["masses"]]
 
 
+# Settings behind each stage's outputs, its own and every earlier stage's (see settings_digest).
+CODAE_IMAGE_KEYS = ["codae.generation", "generation.detector", "codae.images"]
+CODAE_MODEL_KEYS = CODAE_IMAGE_KEYS + ["codae.split", "codae.mask_threshold", "codae.model"]
+CODAE_SCORE_KEYS = CODAE_MODEL_KEYS + ["codae.conv_ae", "codae.cnn", "codae.tpr"]
+
+
 def codae_process_events(process):
     gen = CODAE["generation"]
     return gen["qcd_events"] if process == "qcd" else gen["signal_events"]
@@ -79,6 +85,7 @@ rule generate_dark_showers:
         mem_mb=3000,
         runtime=120,
     params:
+        upstream=settings_digest(CODAE_IMAGE_KEYS[:2]),
         script=script("generate_dark_showers"),
         events=codae_chunk_events,
         seed=CODAE["generation"]["seed"],
@@ -113,6 +120,8 @@ rule make_images:
         mem_mb=4000,
         runtime=60,
     params:
+        missing=missing_inputs("make_images"),
+        upstream=settings_digest(CODAE_IMAGE_KEYS),
         script=script("make_images"),
         eta_max=CODAE["images"]["eta_max"],
         n_eta=CODAE["images"]["n_eta"],
@@ -144,6 +153,8 @@ rule train_codae:
         runtime=240,
         gpu=gpu_request("codae"),
     params:
+        missing=missing_inputs("train_codae"),
+        upstream=settings_digest(CODAE_MODEL_KEYS),
         script=script("train_codae"),
         options=codae_params("model"),
         split=codae_split_options(signal=False),
@@ -171,6 +182,8 @@ rule score_codae:
         mem_mb=8000,
         runtime=60,
     params:
+        missing=missing_inputs("score_codae"),
+        upstream=settings_digest(CODAE_MODEL_KEYS),
         script=script("score_codae"),
         split=codae_split_options(),
         mask=CODAE["mask_threshold"],
@@ -199,6 +212,8 @@ rule train_image_baselines:
         runtime=240,
         gpu=gpu_request("codae"),
     params:
+        missing=missing_inputs("train_image_baselines"),
+        upstream=settings_digest(CODAE_SCORE_KEYS),
         script=script("train_image_baselines"),
         options=codae_model_params(),
         split=codae_split_options(),
@@ -226,6 +241,8 @@ rule evaluate_codae:
         mem_mb=2000,
         runtime=10,
     params:
+        missing=missing_inputs("evaluate_codae"),
+        upstream=settings_digest(CODAE_SCORE_KEYS),
         script=script("evaluate_codae"),
         tpr=CODAE["tpr"],
     shell:
@@ -249,6 +266,8 @@ rule plot_codae:
         mem_mb=2000,
         runtime=10,
     params:
+        missing=missing_inputs("plot_codae"),
+        upstream=settings_digest(CODAE_SCORE_KEYS),
         script=script("plot_codae"),
         tpr=CODAE["tpr"],
     shell:
@@ -272,6 +291,8 @@ rule export_onnx:
         mem_mb=4000,
         runtime=10,
     params:
+        missing=missing_inputs("export_onnx"),
+        upstream=settings_digest(CODAE_MODEL_KEYS),
         script=script("export_onnx"),
         test_fraction=CODAE["split"]["qcd_test_fraction"],
         mask=CODAE["mask_threshold"],

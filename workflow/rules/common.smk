@@ -1,5 +1,6 @@
 # Helpers used by more than one rule file: paths, wildcard constraints, the log layout, the GPU
 # request, the --param builder and the plot formats. No rules here.
+import hashlib
 import json
 import os
 import shutil
@@ -56,6 +57,43 @@ def param_options(settings, flag="--param"):
 def plot_formats(stem):
     """A plot's files besides the PDF: ``stem`` in every format of config plots.formats."""
     return [f"{stem}.{fmt}" for fmt in config["plots"]["formats"]]
+
+
+def settings_digest(keys):
+    """A short digest of the config values at ``keys`` (dotted paths, e.g. "cathode.flow").
+
+    Every rule's params hold the digest of the settings that made its inputs, all the way up the chain
+    (the ``upstream`` param), so that a changed setting reruns everything after it even when an
+    intermediate file was deleted or its job killed in between: Snakemake compares a job's params with
+    those its outputs were made with, whatever the state of the files before it (docs/reliability.md)."""
+    values = {}
+    for key in sorted(set(keys)):
+        value = config
+        for part in key.split("."):
+            value = value[part]
+        values[key] = value
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def missing_inputs(rule_name):
+    """A params function of rule ``rule_name``: its input files that are not on disk (normally none).
+
+    Snakemake does not rerun a job whose outputs exist when one of its inputs was deleted (a job killed
+    mid-chain, a --forcerun cut short): this param then differs from the empty list the outputs were made
+    with, so the job and what it needs are rebuilt (docs/reliability.md). It takes the wildcards only
+    (Snakemake ignores params that take ``input`` as rerun triggers), so it expands the rule's inputs itself."""
+
+    def missing(wildcards):
+        files = workflow.get_rule(rule_name).expand_input(dict(wildcards.items()))[0]
+        return sorted(str(path) for path in files if not os.path.exists(path))
+
+    return missing
+
+
+def data_keys(dataset):
+    """Settings that made a data set's event files: the generation stage's (the SR selects the extra QCD);
+    none for the downloaded LHCO R&D files, which are checked against their md5 instead."""
+    return ["generation", "regions.sr"] if dataset == "generated" else []
 
 
 def features_file(wildcards):

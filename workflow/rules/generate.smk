@@ -99,6 +99,8 @@ rule merge_events:
         mem_mb=4000,
         runtime=30,
     params:
+        missing=missing_inputs("merge_events"),
+        upstream=settings_digest(data_keys("generated")),
         script=script("merge_events"),
     shell:
         "python {params.script} process --features {output.features} --extended {output.extended}"
@@ -124,6 +126,8 @@ rule merge_events_dataset:
         mem_mb=4000,
         runtime=30,
     params:
+        missing=missing_inputs("merge_events_dataset"),
+        upstream=settings_digest(data_keys("generated")),
         script=script("merge_events"),
     shell:
         "python {params.script} dataset --qcd-features {input.qcd_features} --qcd-extended {input.qcd_extended}"
@@ -146,6 +150,8 @@ rule merge_events_extra_sr:
         mem_mb=2000,
         runtime=15,
     params:
+        missing=missing_inputs("merge_events_extra_sr"),
+        upstream=settings_digest(data_keys("generated")),
         script=script("merge_events"),
         sr_low=config["regions"]["sr"]["low"],
         sr_high=config["regions"]["sr"]["high"],

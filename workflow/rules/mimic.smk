@@ -19,6 +19,16 @@ if "qcd" in MIMIC["signals"]:
     sys.exit("config mimickers.signals: 'qcd' is the background's name; rename that signal")
 
 
+# Settings behind each stage's outputs, its own and every earlier stage's (see settings_digest).
+MIMIC_JET_KEYS = ["generation.detector"] + [
+    f"mimickers.{key}"
+    for key in ("source", "generation", "pt_window", "background", "signals", "n_background", "n_signal")
+]
+MIMIC_FEATURE_KEYS = MIMIC_JET_KEYS + ["mimickers.images", "mimickers.efp_max_constituents"]
+MIMIC_AE_KEYS = MIMIC_FEATURE_KEYS + ["mimickers.train_fraction", "mimickers.image_ae", "mimickers.seed"]
+MIMIC_SELECTION_KEYS = MIMIC_AE_KEYS + ["mimickers.mimicker", "mimickers.rounds", "mimickers.select_fraction"]
+
+
 def mimic_n_jets(sample):
     return MIMIC["n_background"] if sample == "qcd" else MIMIC["n_signal"]
 
@@ -83,6 +93,7 @@ rule generate_single_jets:
         mem_mb=2000,
         runtime=240,
     params:
+        upstream=settings_digest(MIMIC_JET_KEYS),
         script=script("generate_single_jets"),
         jets=single_jets_chunk_jets,
         seed=MIMIC["generation"]["seed"],
@@ -118,6 +129,8 @@ rule single_jet_sample:
         mem_mb=4000,
         runtime=30,
     params:
+        missing=missing_inputs("single_jet_sample"),
+        upstream=settings_digest(MIMIC_JET_KEYS),
         script=script("single_jet_sample"),
         source=MIMIC["source"],
         pt_low=MIMIC["pt_window"]["low"],
@@ -147,6 +160,8 @@ rule jet_features:
         mem_mb=4000,
         runtime=120,
     params:
+        missing=missing_inputs("jet_features"),
+        upstream=settings_digest(MIMIC_FEATURE_KEYS),
         script=script("jet_features"),
         n_pixels=MIMIC["images"]["n_pixels"],
         width=MIMIC["images"]["width"],
@@ -179,6 +194,8 @@ rule train_image_ae:
         runtime=120,
         gpu=gpu_request("mimickers"),
     params:
+        missing=missing_inputs("train_image_ae"),
+        upstream=settings_digest(MIMIC_AE_KEYS),
         script=script("train_image_ae"),
         signals=mimic_signal_args,
         train_fraction=MIMIC["train_fraction"],
@@ -213,6 +230,8 @@ rule select_mimicker:
         runtime=240,
         gpu=gpu_request("mimickers"),
     params:
+        missing=missing_inputs("select_mimicker"),
+        upstream=settings_digest(MIMIC_SELECTION_KEYS),
         script=script("select_mimicker"),
         signals=mimic_signal_args,
         options=mimicker_options,
@@ -247,6 +266,8 @@ rule plot_mimickers:
         mem_mb=2000,
         runtime=10,
     params:
+        missing=missing_inputs("plot_mimickers"),
+        upstream=settings_digest(MIMIC_SELECTION_KEYS),
         script=script("plot_mimickers"),
         formats=" ".join(config["plots"]["formats"]),
     shell:

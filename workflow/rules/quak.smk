@@ -41,6 +41,29 @@ wildcard_constraints:
     sample=r"background|wprime(?:3p)?_\d+_\d+_\d+|digit\d",
 
 
+# Settings behind each stage's outputs, its own and every earlier stage's (see settings_digest).
+QUAK_SAMPLE_KEYS = data_keys("generated") + [
+    f"quak.{key}" for key in ("priors", "signals", "mjj_min", "max_background", "max_signal", "seed", "lhco", "digits")
+]
+QUAK_SPACE_KEYS = ["quak.target_bkg_eff", "quak.min_bkg_events"]
+
+
+def quak_upstream(stage):
+    """A params function: the digest of the settings behind a QUAK stage for this sample set and family."""
+
+    def upstream(wildcards):
+        keys = list(QUAK_SAMPLE_KEYS)
+        if stage != "samples":
+            keys += [f"quak.{wildcards.get('quak_family', QUAK['family'])}"]
+        if stage in ("space", "plot"):
+            keys += QUAK_SPACE_KEYS
+        if stage == "plot":
+            keys += ["quak.plot_prior", "quak.family"]
+        return settings_digest(keys)
+
+    return upstream
+
+
 def quak_extended(process):
     """Merged extended features of a generated process (made by the generation stage's chunked chain)."""
     return f"{QUAK_GENERATED}/{process}.extended.h5"
@@ -159,6 +182,8 @@ rule lhco_extended:
         mem_mb=4000,
         runtime=120,
     params:
+        missing=missing_inputs("lhco_extended"),
+        upstream=quak_upstream("samples"),
         script=script("lhco_extended"),
         max_events=QUAK["lhco"]["max_events"],
     shell:
@@ -184,6 +209,8 @@ rule quak_features:
         mem_mb=8000,
         runtime=30,
     params:
+        missing=missing_inputs("quak_features"),
+        upstream=quak_upstream("samples"),
         script=script("quak_features"),
         processes=quak_features_options,
         mjj_min=QUAK["mjj_min"],
@@ -214,6 +241,8 @@ rule quak_digits:
         mem_mb=4000,
         runtime=10,
     params:
+        missing=missing_inputs("quak_digits"),
+        upstream=quak_upstream("samples"),
         script=script("quak_digits"),
         source=quak_digits_source,
         background=" ".join(map(str, QUAK["digits"]["background"])),
@@ -246,6 +275,8 @@ rule train_quak_prior:
         runtime=60,
         gpu=gpu_request("quak"),
     params:
+        missing=missing_inputs("train_quak_prior"),
+        upstream=quak_upstream("prior"),
         script=script("train_quak_prior"),
         options=quak_train_options,
         seed=QUAK["seed"],
@@ -274,6 +305,8 @@ rule quak_space:
         mem_mb=8000,
         runtime=30,
     params:
+        missing=missing_inputs("quak_space"),
+        upstream=quak_upstream("space"),
         script=script("quak_space"),
         priors=quak_prior_options,
         target=quak_space_setting("target_bkg_eff"),
@@ -301,6 +334,8 @@ rule plot_quak:
         mem_mb=4000,
         runtime=10,
     params:
+        missing=missing_inputs("plot_quak"),
+        upstream=quak_upstream("plot"),
         script=script("plot_quak"),
         space_other=quak_other_of("quak_space"),
         roc_other=quak_other_of("roc_quak"),
@@ -328,6 +363,8 @@ rule plot_quak_digits:
         mem_mb=4000,
         runtime=10,
     params:
+        missing=missing_inputs("plot_quak_digits"),
+        upstream=quak_upstream("plot"),
         script=script("plot_quak_digits"),
     shell:
         "python {params.script} --losses {input.losses} --metrics {input.metrics}"

@@ -42,6 +42,7 @@ rule dag:
         mem_mb=2000,
         runtime=10,
     params:
+        missing=missing_inputs("dag"),
         script=script("dag"),
         snakefile=workflow.main_snakefile,
     shell:
