@@ -65,15 +65,24 @@ def use_style():
         log.warning("mplhep not installed: using the matplotlib default style")
 
 
+# Metadata that would differ between two identical runs is left out, so that the same figure gives the
+# same bytes: the creation date (PDF, SVG) and the software version (PNG). SVG ids are salted with a
+# fixed string instead of a random one.
+STABLE_METADATA = {"pdf": {"CreationDate": None}, "png": {"Software": None}, "svg": {"Date": None}}
+SVG_HASH_SALT = "hepad"
+
+
 def save_figure(fig, outputs) -> list[str]:
     """Write ``fig`` to every path of ``outputs``, each in the format of its suffix (pdf, png, svg),
-    atomically."""
+    atomically and byte-stable (the same figure gives the same file)."""
+    import matplotlib
+
     written = []
     for path in map(Path, outputs):
         fmt = path.suffix.lstrip(".").lower()
         if fmt not in ("pdf", "png", "svg"):
             raise ValueError(f"{path}: unknown plot format {fmt!r} (pdf, png or svg)")
-        with atomic_output(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=150)
+        with atomic_output(path) as tmp, matplotlib.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
+            fig.savefig(tmp, format=fmt, dpi=150, metadata=STABLE_METADATA[fmt])
         written.append(str(path))
     return written
