@@ -46,6 +46,29 @@ def test_same_seed_same_prior():
     np.testing.assert_array_equal(s1, s2)
 
 
+def test_flow_prior_wraps_a_conditional_flow(tmp_path):
+    from hepad.models.flows import ConditionalFlow
+
+    prior = FlowPrior(hidden=32, seed=2)
+    assert isinstance(prior.flow, ConditionalFlow) and prior.flow.hidden == prior.hidden == 32
+    assert prior.get_params() == dict(n_blocks=6, hidden=32, batch_norm=True, lr=1e-3, weight_decay=1e-6,
+                                      batch_size=1024, max_epochs=30, patience=5, n_ensemble=3,
+                                      implementation="made", lr_schedule="cosine", seed=2, threads=None,
+                                      device=None)
+    assert prior.flow.warmup_epochs == 0.0 and prior.flow.lr_min_factor == 0.01
+    assert FlowPrior(**prior.get_params()).get_params() == prior.get_params()
+    with pytest.raises(InputError, match="hyperparameters"):
+        make_prior("flow", {"n_features": 3})
+    a, _ = _classes(4)
+    own = FlowPrior(flow=ConditionalFlow(n_blocks=2, hidden=8, max_epochs=2, implementation="made", threads=1))
+    own.fit(a[:500], a[500:700])
+    assert own.flow.n_features == 4 and own.flow_ is own.flow and own.hidden == 8
+    own.save(tmp_path / "p.pt")
+    again = load_prior(tmp_path / "p.pt", threads=1)
+    assert again.get_params() == dict(own.get_params(), threads=1)
+    np.testing.assert_array_equal(again.score(a[:20]), own.score(a[:20]))
+
+
 def test_unknown_family_and_bad_parameters_are_input_errors():
     with pytest.raises(InputError, match="allowed"):
         make_prior("gan", {})

@@ -7,7 +7,50 @@ runs or stop before the first job, in a temporary --directory, on the tiny confi
 import hashlib
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
+
+from hepad.events.formats import LHCO_COLUMNS, read_lhco_features, write_lhco_features
+from hepad.io import InputError, run_main
+
+
+# --- 8. a truncated features file --------------------------------------------------------------------------
+
+
+def truncated_features(path):
+    frame = pd.DataFrame(np.random.default_rng(1).random((5000, len(LHCO_COLUMNS))), columns=LHCO_COLUMNS)
+    frame["label"] = 0.0
+    write_lhco_features(frame, path)
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.truncate(size // 2)
+    return path
+
+
+@pytest.mark.parametrize("name, remedy", [
+    ("features.h5", "delete it and rerun; it is rebuilt from the chunks"),
+    ("events_anomalydetection_v2.features.h5", "delete it and rerun to download it again"),
+])
+def test_truncated_features_file_says_what_to_do_in_one_line(tmp_path, name, remedy):
+    path = truncated_features(tmp_path / name)
+    with pytest.raises(InputError) as err:
+        read_lhco_features(path)
+    message = str(err.value)
+    assert "\n" not in message and "back trace" not in message
+    assert message.startswith(f"{path}: not a readable pandas HDF5 file (truncated")
+    assert message.endswith(remedy)
+
+
+def test_run_main_ends_with_the_one_line_and_keeps_the_back_trace_for_the_log(tmp_path, capsys):
+    path = truncated_features(tmp_path / "features.h5")
+    with pytest.raises(SystemExit) as stop:
+        run_main(lambda argv: read_lhco_features(path))
+    assert stop.value.code == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1].startswith(f"error: {path}: not a readable pandas HDF5 file (truncated")
+    assert lines[-1].endswith("it is rebuilt from the chunks")
+    assert any("HDF5 error back trace" in line for line in lines[:-1])  # the log keeps the details
 
 
 # --- 10. identical runs give identical plots ---------------------------------------------------------------

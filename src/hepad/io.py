@@ -83,9 +83,19 @@ def setup_logging(name: str) -> logging.Logger:
 
 
 def run_main(main, argv=None) -> None:
-    """Run a script's ``main``; an ``InputError`` ends it with one clear line and exit code 1."""
+    """Run a script's ``main``; an ``InputError`` ends it with one clear line and exit code 1.
+
+    The one line is the last line of stderr. What caused the error (e.g. HDF5's back trace) goes before it
+    only when stderr is a log file (Snakemake's ``log:``) or logging is at DEBUG, not to a terminal.
+    """
     try:
         main(argv)
     except InputError as err:
+        detail = err.__cause__  # set by `raise InputError(...) from err`
+        if detail is not None and (not sys.stderr.isatty() or logging.getLogger().isEnabledFor(logging.DEBUG)):
+            import traceback
+
+            print("details of the error below (for debugging):", file=sys.stderr)
+            traceback.print_exception(detail, file=sys.stderr)
         print(f"error: {err}", file=sys.stderr)
         sys.exit(1)

@@ -295,6 +295,7 @@ class _ImageModel(Estimator):
     def _device(self):
         return resolve_device(self.device)
 
+
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> None:
         """One torch file: hyperparameters, weights and fitted statistics; written atomically."""

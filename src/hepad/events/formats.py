@@ -6,6 +6,9 @@ shared. Rows are sorted by label (background first), as in the published file.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -18,6 +21,26 @@ LHCO_COLUMNS = [
     "pxj2", "pyj2", "pzj2", "mj2", "tau1j2", "tau2j2", "tau3j2",
     "label",
 ]
+
+
+def _hdf5_problem(err: Exception) -> str:
+    """The gist of an HDF5 / PyTables error in one line (its message holds HDF5's whole back trace)."""
+    text = str(err)
+    truncated = re.search(r"truncated file: eof = (\d+).*?stored_eof = (\d+)", text)
+    if truncated:
+        return f"truncated: {truncated[1]} of its {truncated[2]} bytes are there"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    # PyTables puts HDF5's back trace first and its own summary last.
+    return lines[-1] if lines else type(err).__name__
+
+
+def _remedy(path) -> str:
+    """What to do about a damaged file: downloads are fetched again, the rest is rebuilt by its rule."""
+    from hepad.zenodo import URL_FILES, ZENODO_FILES
+
+    if Path(path).name in ZENODO_FILES or Path(path).name in URL_FILES:
+        return "delete it and rerun to download it again"
+    return "delete it and rerun; it is rebuilt from the chunks"
 
 
 def read_lhco_features(path, columns=LHCO_COLUMNS) -> pd.DataFrame:
@@ -34,7 +57,9 @@ def read_lhco_features(path, columns=LHCO_COLUMNS) -> pd.DataFrame:
             keys = list(store.keys())
         raise InputError(f"{path}: no key '{LHCO_KEY}' in the HDF5 file (keys found: {keys or 'none'})")
     except (OSError, ValueError, TypeError, RuntimeError) as err:  # PyTables raises HDF5ExtError (a RuntimeError)
-        raise InputError(f"{path}: not a readable pandas HDF5 file ({err})")
+        # One line: what is wrong and what to do; HDF5's back trace stays on the chained exception, which
+        # hepad.io.run_main writes to the rule's log only.
+        raise InputError(f"{path}: not a readable pandas HDF5 file ({_hdf5_problem(err)}); {_remedy(path)}") from err
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: missing columns {missing} (expected the LHCO columns {columns})")

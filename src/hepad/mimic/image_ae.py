@@ -7,7 +7,7 @@ is a unit-sum image like the input. Loss: mean squared error per pixel. Anomaly 
 
 The loss is computed on images scaled by the number of pixels (mean pixel value 1 instead of 1/1600):
 the same minimum, but gradients of order one, far above Adam's epsilon. Reported MSEs are unscaled.
-The image side must be divisible by 8 (three poolings); 40 x 40 is the paper's.
+The image side must be divisible by 8 (three poolings); 40 x 40 is the paper's (docs/mimic.md).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from hepad.models.base import Estimator, check_array, load_torch_state, save_torch_state, set_threads
-from hepad.models.training import setup, timed_history, train
+from hepad.models.training import setup, train
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +147,6 @@ class ImageAutoEncoder(Estimator):
         self.model_ = model.cpu().eval()
         return self
 
-    def timed_history(self) -> list:
-        """``history_`` with each epoch's ``seconds`` (for a history JSON; the model file has no timings)."""
-        return timed_history(self.history_, getattr(self, "epoch_seconds_", []))
 
     @staticmethod
     def _mse(model, x, dev, chunk=4096) -> np.ndarray:

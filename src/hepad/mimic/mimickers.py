@@ -9,7 +9,7 @@
 
 Both standardise their inputs with the training mean and spread, keep the weights of the epoch with
 the lowest validation loss (a seeded hold-out of the training events), and have the scikit-learn shape
-``fit(x, score)`` / ``predict(x)`` / ``save`` / ``load``.
+``fit(x, score)`` / ``predict(x)`` / ``save`` / ``load``. The study and its reference settings: docs/mimic.md.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@
   epochs since it last improved (early stopping).
 - :func:`save_torch_state`, :func:`load_torch_state`: a model file (a dict of tensors, numbers and
   lists in torch's format), written atomically and read with one clear error naming the file.
+- :meth:`Estimator.timed_history`, :func:`timed_history`: the history with the per-epoch seconds, which
+  the model files leave out.
 - :func:`check_array`: the inputs of every model as a numpy array of the right dtype and shape, with errors
   that name the argument.
 
@@ -97,6 +99,19 @@ class Estimator:
 
     def get_params(self) -> dict:
         return {name: getattr(self, name) for name in self._PARAMS}
+
+    def timed_history(self) -> list:
+        """``history_`` with each epoch's ``seconds`` of the last fit (``epoch_seconds_``): the record of a
+        history JSON. The model file holds ``history_`` only (no timings: same fit, same bytes)."""
+        return timed_history(self.history_, getattr(self, "epoch_seconds_", None))
+
+
+def timed_history(history: list, seconds: list | None) -> list:
+    """``history`` with each entry's ``seconds``: the per-epoch record of a history JSON (not a model file).
+
+    Entries keep no ``seconds`` when the timings are unknown (a model loaded from its file)."""
+    seconds = list(seconds or [])
+    return [dict(h, seconds=seconds[i]) if i < len(seconds) else dict(h) for i, h in enumerate(history)]
 
 
 def cpu_state_dict(model: torch.nn.Module) -> dict:

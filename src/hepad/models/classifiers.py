@@ -232,9 +232,6 @@ class MLPClassifier(Classifier):
         log.info("averaging the models of epochs %s", self.kept_epochs_)
         return self
 
-    def timed_history(self) -> list:
-        """``history_`` with each epoch's ``seconds`` (for a history JSON; the model file has no timings)."""
-        return timed_history(self.history_, getattr(self, "epoch_seconds_", []))
 
     def predict_proba(self, x) -> np.ndarray:
         """Class-1 probability per event, averaged over the kept epochs' models."""

@@ -34,7 +34,7 @@ from hepad.io import InputError
 # NonFiniteLossError, resolve_device and set_threads have been imported from here: keep them importable.
 from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, check_array,  # noqa: F401
                                load_torch_state, resolve_device, save_torch_state, set_threads)
-from hepad.models.training import Checkpoint, fingerprint, setup, timed_history, train
+from hepad.models.training import Checkpoint, fingerprint, setup, train
 
 log = logging.getLogger(__name__)
 
@@ -199,14 +199,6 @@ IMPLEMENTATIONS = {"made": _MAF, "nflows": _NflowsMAF}
 # ----------------------------------------------------------------------------------------------------
 
 _FINITE_HINT = "drop events outside the scaler's domain (LogitScaler.in_domain) first"
-
-
-def _as_features(x, n_features, name):
-    return check_array(x, name, columns=n_features)
-
-
-def _as_cond(c, n, name):
-    return check_array(c, name, rows=n)
 
 
 _fingerprint = fingerprint  # the identity of the data in a checkpoint (hepad.models.training.fingerprint)
@@ -415,9 +407,6 @@ class ConditionalFlow(Estimator):
         self._model = None
         return self
 
-    def timed_history(self) -> list:
-        """``history_`` with each epoch's ``seconds`` (for a history JSON; the model file has no timings)."""
-        return timed_history(self.history_, getattr(self, "epoch_seconds_", []))
 
     # -- inference -----------------------------------------------------------------------------------
 
@@ -442,8 +431,8 @@ class ConditionalFlow(Estimator):
         """
         self._check_fitted()
         set_threads(self.threads)
-        x = _as_features(x, self.n_features, "x")
-        cond = _as_cond(cond, len(x), "cond")
+        x = check_array(x, "x", columns=self.n_features)
+        cond = check_array(cond, "cond", rows=len(x))
         device = resolve_device(self.device)
         xt, ct = torch.as_tensor(x, device=device), torch.as_tensor(cond, device=device)
         members = range(len(self.ensemble_)) if ensemble else range(1)
@@ -461,8 +450,7 @@ class ConditionalFlow(Estimator):
         """One sample of x per row of ``cond``; rows are dealt evenly and at random to the kept epochs."""
         self._check_fitted()
         set_threads(self.threads)
-        cond = np.asarray(cond, dtype=np.float32)
-        cond = _as_cond(cond, len(cond), "cond")
+        cond = check_array(cond, "cond")
         device = resolve_device(self.device)
         rng = np.random.default_rng(seed)
         k = len(self.ensemble_)

@@ -47,7 +47,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from hepad.models.base import BestEpochs, NonFiniteLossError, resolve_device, save_torch_state, set_threads
+from hepad.models.base import (BestEpochs, NonFiniteLossError, resolve_device, save_torch_state, set_threads,
+                               timed_history)
+
+__all__ = ["Checkpoint", "TrainingResult", "fingerprint", "partial_files", "remove_stale_partials", "setup",
+           "timed_history", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -294,14 +298,6 @@ def _resume(ckpt, net, optimizer, scheduler, generators, selection, history, sec
     selection.best, selection.since_best = state["best"], state["since_best"]
     log.info("resuming from checkpoint %s after epoch %d", path, state["epoch"])
     return state["epoch"], state["done"]
-
-
-def timed_history(history: list, seconds: list | None) -> list:
-    """``history`` with each epoch's ``seconds``: the per-epoch record of a history JSON (not a model file).
-
-    Entries keep no ``seconds`` when the timings are unknown (a model loaded from its file)."""
-    seconds = list(seconds or [])
-    return [dict(h, seconds=seconds[i]) if i < len(seconds) else dict(h) for i, h in enumerate(history)]
 
 
 def fingerprint(*arrays) -> list:

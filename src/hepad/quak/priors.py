@@ -10,7 +10,9 @@ class"). Two families, with the same scikit-learn shape (``fit(x, x_val)``, ``sc
   fixed and shared by all events (a deterministic score of each event alone).
 
 :func:`make_prior` builds either from a family name and a dict of hyperparameters, :func:`load_prior`
-reads any saved prior.
+reads any saved prior. Both train in :func:`hepad.models.training.train` (docs/quak.md); their model files
+hold the per-epoch history without timings (``epoch_seconds_``, ``timed_history()``: for the log and the
+history JSON).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from torch import nn
 from hepad.io import InputError
 from hepad.models.base import Estimator, check_array, load_torch_state, resolve_device, save_torch_state, set_threads
 from hepad.models.flows import ConditionalFlow
-from hepad.models.training import Checkpoint, fingerprint, setup, timed_history, train
+from hepad.models.training import Checkpoint, fingerprint, setup, train
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +88,9 @@ class FlowPrior(Estimator):
         self.flow.fit(x, np.zeros(len(x)), x_val, np.zeros(len(x_val)), checkpoint_path=checkpoint_path)
         self.flow_ = self.flow  # the fitted flow (the name the prior has always had)
         self.history_ = self.flow.history_
+        self.epoch_seconds_ = self.flow.epoch_seconds_
         return self
 
-    def timed_history(self) -> list:
-        """``history_`` with each epoch's ``seconds`` (for a history JSON; the model file has no timings)."""
-        return self.flow.timed_history()
 
     def score(self, x) -> np.ndarray:
         """-log p(x) per event (higher = less like the training class)."""
@@ -302,9 +302,6 @@ class VAEPrior(Estimator):
         self._model = None
         return self
 
-    def timed_history(self) -> list:
-        """``history_`` with each epoch's ``seconds`` (for a history JSON; the model file has no timings)."""
-        return timed_history(self.history_, getattr(self, "epoch_seconds_", []))
 
     def _score_tensor(self, model, x, device, chunk=65536):
         model.eval()
