@@ -5,14 +5,67 @@ runs or stop before the first job, in a temporary --directory, on the tiny confi
 """
 
 import hashlib
+import subprocess
+import sys
 import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from hepad.config import ConfigError, coerce_strings, load_schema, validate_config
 from hepad.events.formats import LHCO_COLUMNS, read_lhco_features, write_lhco_features
 from hepad.io import InputError, run_main
+
+TARGET = "results/data_overview.pdf"
+
+
+def snakemake(repo_root, workdir, *args, timeout=300, snakefile=None):
+    """Run Snakemake in ``workdir`` on the tiny config; targets go in ``args`` (before --configfile)."""
+    command = [sys.executable, "-m", "snakemake", "--directory", str(workdir), *args,
+               "--configfile", str(repo_root / "tests" / "config" / "tiny.yaml")]
+    if snakefile:
+        command += ["--snakefile", str(snakefile)]
+    return subprocess.run(command, cwd=repo_root, capture_output=True, text=True, timeout=timeout)
+
+
+# --- 4. values from --config arrive as strings ----------------------------------------------------------
+
+
+def test_strings_become_the_numbers_and_booleans_the_schema_wants():
+    config = validate_config({
+        "cathode": {"gpu": "false", "flow": {"max_epochs": "2", "lr": "1e-3", "batch_norm": "false"}},
+        "injection": {"nsig": "300", "scan_nsig": ["300", "100"]},
+        "regions": {"sr": {"low": "3.3", "high": "3.7"}},
+    })
+    flow = config["cathode"]["flow"]
+    assert (flow["max_epochs"], flow["lr"], flow["batch_norm"]) == (2, 0.001, False)
+    assert config["cathode"]["gpu"] is False
+    assert config["injection"]["nsig"] == 300 and config["injection"]["scan_nsig"] == [300, 100]
+    assert config["regions"]["sr"] == {"low": 3.3, "high": 3.7}
+
+
+def test_strings_stay_strings_where_the_schema_wants_strings_or_they_do_not_parse():
+    schema = load_schema()
+    config = coerce_strings({"dataset": "generated", "cathode": {"gpu": "auto"}, "injection": {"nsig": "many"}},
+                            schema)
+    assert config == {"dataset": "generated", "cathode": {"gpu": "auto"}, "injection": {"nsig": "many"}}
+    with pytest.raises(ConfigError, match=r"^config error: injection\.nsig = 'many' is not allowed"):
+        validate_config(config)
+
+
+def test_dotted_key_is_the_nested_setting():
+    config = validate_config({"cathode.flow.max_epochs": "2", "cathode": {"runs": 1}})
+    assert config["cathode"]["flow"]["max_epochs"] == 2 and config["cathode"]["runs"] == 1
+    assert "cathode.flow.max_epochs" not in config
+
+
+@pytest.mark.workflow
+def test_nested_config_from_the_command_line_is_accepted(repo_root, tmp_path):
+    # Before: "config error: cathode.flow.max_epochs = '2' is not allowed; allowed: integer >= 1".
+    result = snakemake(repo_root, tmp_path, TARGET, "-n", "--config",
+                       "cathode={flow: {max_epochs: 2, lr: 1e-3}, gpu: false}")
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # --- 8. a truncated features file --------------------------------------------------------------------------

@@ -8,6 +8,8 @@ names the key and what is allowed, e.g.
 from __future__ import annotations
 
 import copy
+import math
+import re
 from pathlib import Path
 
 import jsonschema
@@ -47,6 +49,105 @@ def fill_defaults(config: dict, schema: dict, root: dict | None = None) -> dict:
             config[key] = copy.deepcopy(sub["default"])
         if isinstance(config.get(key), dict) and "properties" in sub:
             fill_defaults(config[key], sub, root)
+    return config
+
+
+_INT = re.compile(r"[+-]?[0-9]+")
+_BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+def _parsed_candidates(text: str) -> list:
+    """What a string from the command line may have meant: an integer, a number, a boolean."""
+    text = text.strip()
+    out = []
+    if _INT.fullmatch(text):
+        out.append(int(text))
+    try:
+        number = float(text)
+    except ValueError:
+        pass
+    else:
+        if math.isfinite(number):
+            out.append(number)
+    if text.lower() in _BOOLEANS:
+        out.append(_BOOLEANS[text.lower()])
+    return out
+
+
+def _same(a, b) -> bool:
+    """Equal and of the same kind (True == 1 in Python, not here)."""
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
+
+
+def _coerce_scalar(text: str, schema: dict):
+    """``text`` as the integer, number or boolean the schema asks for, when it parses; else unchanged."""
+    candidates = _parsed_candidates(text)
+    if "enum" in schema:
+        if text in schema["enum"]:
+            return text
+        for candidate in candidates:
+            for allowed in schema["enum"]:
+                if _same(candidate, allowed):
+                    return allowed
+        return text
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    if not kinds or "string" in kinds:
+        return text
+    for candidate in candidates:
+        if isinstance(candidate, bool):
+            if "boolean" in kinds:
+                return candidate
+        elif isinstance(candidate, int):
+            if "integer" in kinds or "number" in kinds:
+                return candidate
+        elif "number" in kinds or ("integer" in kinds and candidate.is_integer()):
+            return int(candidate) if "number" not in kinds else candidate
+    return text
+
+
+def coerce_strings(config, schema: dict, root: dict | None = None):
+    """Turn strings into the numbers and booleans the schema asks for (in place; returns ``config``).
+
+    Snakemake hands ``--config`` values over as strings (``--config 'cathode={flow: {max_epochs: 2}}'``
+    gives ``'2'``): only where the schema's type is integer, number or boolean (or an enum of booleans) and
+    the string parses does the value change; anything else is left for validation to report.
+    """
+    root = root or schema
+    schema = _resolve(schema, root)
+    if isinstance(config, dict):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for key, value in config.items():
+            sub = properties.get(key, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                config[key] = coerce_strings(value, sub, root)
+    elif isinstance(config, list) and isinstance(schema.get("items"), dict):
+        for i, value in enumerate(config):
+            config[i] = coerce_strings(value, schema["items"], root)
+    elif isinstance(config, str):
+        return _coerce_scalar(config, schema)
+    return config
+
+
+def expand_dotted_keys(config: dict) -> dict:
+    """A top-level key ``a.b.c`` with value ``v`` becomes ``{a: {b: {c: v}}}``, merged over what is there
+    (in place; returns ``config``). Config files and the Python API can pass such keys; Snakemake's own
+    ``--config`` rejects them before the workflow sees them (see README, "Run")."""
+    for key in [k for k in config if isinstance(k, str) and "." in k]:
+        value = config.pop(key)
+        parts = key.split(".")
+        if not all(parts):
+            raise ConfigError(f"config error: key {key!r} has an empty part; write it as a.b.c=value")
+        node = config
+        for i, part in enumerate(parts[:-1]):
+            if not isinstance(node.get(part), dict):
+                if part in node:
+                    where = ".".join(parts[: i + 1])
+                    raise ConfigError(f"config error: {key} sets a key below {where}, which is not a mapping")
+                node[part] = {}
+            node = node[part]
+        node[parts[-1]] = value
     return config
 
 
@@ -117,6 +218,8 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
         config = {}
     if not isinstance(config, dict):
         raise ConfigError(f"config error: the config must be a mapping of keys, got {type(config).__name__}")
+    expand_dotted_keys(config)
+    coerce_strings(config, schema)
     fill_defaults(config, schema)
     validator = jsonschema.Draft202012Validator(schema)
     errors = list(validator.iter_errors(config))
