@@ -7,14 +7,18 @@ from snakemake.utils import min_version
 min_version("9.0")
 sys.path.insert(0, f"{workflow.basedir}/src")
 
-from hepad.config import ConfigError, validate_config
+from hepad.config import ConfigError, check_sample_sizes, validate_config
 
 
 configfile: f"{workflow.basedir}/config/config.yaml"
 
 
+# Values given with --config arrive as strings; validate_config turns them into the numbers and
+# booleans the schema asks for. check_sample_sizes: an SR the data set holds no events in, or more
+# signal to inject than there is, stops the dry run already.
 try:
     validate_config(config)
+    check_sample_sizes(config)
 except ConfigError as err:
     sys.exit(str(err))
 

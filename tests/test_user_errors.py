@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hepad.config import ConfigError, coerce_strings, load_schema, validate_config
+from hepad.config import ConfigError, check_sample_sizes, coerce_strings, load_schema, validate_config
 from hepad.events.formats import LHCO_COLUMNS, read_lhco_features, write_lhco_features
 from hepad.io import InputError, run_main
 
@@ -27,6 +27,11 @@ def snakemake(repo_root, workdir, *args, timeout=300, snakefile=None):
     if snakefile:
         command += ["--snakefile", str(snakefile)]
     return subprocess.run(command, cwd=repo_root, capture_output=True, text=True, timeout=timeout)
+
+
+def last_line(result) -> str:
+    lines = [line for line in (result.stdout + "\n" + result.stderr).splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 # --- 4. values from --config arrive as strings ----------------------------------------------------------
@@ -127,3 +132,56 @@ def test_the_same_figure_gives_the_same_bytes(tmp_path, fmt):
     save_figure(fig, [second])
     plt.close(fig)
     assert hashlib.sha256(first.read_bytes()).hexdigest() == hashlib.sha256(second.read_bytes()).hexdigest()
+
+
+# --- 11. regions and injections the data cannot hold --------------------------------------------------------
+
+
+IMPOSSIBLE = [
+    ({"regions": {"sr": {"low": 9.0, "high": 9.5}, "cwola_sb": {"low": 8.8, "high": 9.7}}},
+     r"^config error: regions\.sr = 9\.0-9\.5 TeV would hold about 0\.\d of the 160000 generated QCD events"),
+    ({"dataset": "lhco", "regions": {"sr": {"low": 9.0, "high": 9.5}, "cwola_sb": {"low": 8.8, "high": 9.7}}},
+     r"^config error: regions\.sr = 9\.0-9\.5 TeV would hold about \d\.\d of the 1000000 LHCO R&D QCD events"),
+    ({"regions": {"sr": {"low": 12.5, "high": 13.5}, "cwola_sb": {"low": 12.0, "high": 13.9}}},
+     r"^config error: regions\.sr = 12\.5-13\.5 TeV reaches above sqrt\(s\) = 13 TeV"),
+    ({"regions": {"sr": {"low": 1.5, "high": 2.0}, "cwola_sb": {"low": 1.2, "high": 2.3}}},
+     r"^config error: regions\.sr = 1\.5-2\.0 TeV lies below the trigger: .* 2 x 1\.2 = 2\.4 TeV"),
+    ({"regions": {"sr": {"low": 3.3, "high": 3.7}, "cwola_sb": {"low": 3.4, "high": 3.9}}},
+     r"^config error: regions\.cwola_sb = .* must enclose regions\.sr"),
+    ({"injection": {"nsig": 20000}},
+     r"^config error: injection\.nsig = 20000 is more than the 10000 signal events generated "
+     r"\(generation\.events\.signal\)"),
+    ({"injection": {"scan_nsig": [300, 12000]}, "generation": {"events": {"signal": 11000}}},
+     r"^config error: injection\.scan_nsig\[1\] = 12000 is more than the 11000 signal events generated"),
+    ({"dataset": "lhco", "injection": {"nsig": 100001}},
+     r"^config error: injection\.nsig = 100001 is more than the 100000 signal events in the LHCO R&D file"),
+]
+
+
+@pytest.mark.parametrize("config, message", IMPOSSIBLE, ids=[str(c) for c, _ in IMPOSSIBLE])
+def test_impossible_region_or_injection_stops_before_any_job(config, message):
+    # The Snakefile runs both before planning any job.
+    with pytest.raises(ConfigError, match=message):
+        check_sample_sizes(validate_config(config))
+
+
+def test_possible_regions_and_injections_pass(repo_root):
+    windows = [((3.3, 3.7), (3.1, 3.9)), ((2.5, 2.9), (2.3, 3.1)), ((5.0, 5.5), (4.6, 6.0)), ((7.0, 7.4), (6.8, 7.6))]
+    for sr, cw in windows:
+        check_sample_sizes(validate_config({"regions": {"sr": dict(zip(("low", "high"), sr)),
+                                                        "cwola_sb": dict(zip(("low", "high"), cw))}}))
+    check_sample_sizes(validate_config({"dataset": "lhco", "injection": {"nsig": 100000}}))
+    check_sample_sizes(validate_config({"injection": {"nsig": 10000}}))
+    import yaml
+
+    for path in ["config/config.yaml", "config/lhco.yaml", "tests/config/tiny.yaml"]:
+        check_sample_sizes(validate_config(yaml.safe_load((repo_root / path).read_text())))
+
+
+@pytest.mark.workflow
+def test_impossible_region_stops_the_dry_run(repo_root, tmp_path):
+    # Before: the dry run passed and the run stopped only after generating the events.
+    result = snakemake(repo_root, tmp_path, TARGET, "-n", "--config",
+                       "regions={sr: {low: 9.0, high: 9.5}, cwola_sb: {low: 8.8, high: 9.7}}")
+    assert result.returncode != 0
+    assert last_line(result).startswith("config error: regions.sr = 9.0-9.5 TeV would hold about")

@@ -203,8 +203,130 @@ def _cross_checks(config: dict) -> None:
     sr, cw = config["regions"]["sr"], config["regions"]["cwola_sb"]
     if not (cw["low"] < sr["low"] and sr["high"] < cw["high"]):
         raise ConfigError(f"config error: regions.cwola_sb = {cw} must enclose regions.sr = {sr} with room on both sides")
+    _check_sr_kinematics(config)
     for check in CROSS_CHECKS:
         check(config)
+
+
+SQRT_S_TEV = 13.0  # the LHC collision energy of both data sets
+LHCO_TRIGGER_PT_GEV = 1200.0  # the LHCO R&D trigger: leading jet pT > 1.2 TeV
+LHCO_EVENTS = {"qcd": 1_000_000, "signal": 100_000}  # events_anomalydetection_v2.features.h5
+
+
+def _window(sr: dict) -> str:
+    """``9.0-9.5 TeV`` from ``{low: 9, high: 9.5}``."""
+
+    def tev(value) -> str:
+        text = f"{float(value):g}"
+        return text if "." in text or "e" in text else text + ".0"
+
+    return f"{tev(sr['low'])}-{tev(sr['high'])} TeV"
+
+
+def _trigger(config: dict) -> tuple[float, str]:
+    """The leading-jet pT threshold [GeV] of the data set, and the key or source that sets it."""
+    if config["dataset"] == "lhco":
+        return LHCO_TRIGGER_PT_GEV, "the LHCO R&D trigger"
+    return float(config["generation"]["trigger_pt"]), "generation.trigger_pt"
+
+
+def _check_sr_kinematics(config: dict) -> None:
+    """The SR must lie where dijets exist: below the collision energy, above the trigger's edge."""
+    sr = config["regions"]["sr"]
+    if sr["high"] > SQRT_S_TEV:
+        raise ConfigError(
+            f"config error: regions.sr = {_window(sr)} reaches above sqrt(s) = {SQRT_S_TEV:g} TeV, the collision "
+            "energy: no dijet is heavier. Put the SR below it (the default is 3.3-3.7 TeV)")
+    trigger_gev, source = _trigger(config)
+    edge = 2 * trigger_gev / 1000
+    if sr["high"] <= edge:
+        raise ConfigError(
+            f"config error: regions.sr = {_window(sr)} lies below the trigger: a leading jet of pT > "
+            f"{trigger_gev / 1000:g} TeV ({source}) balanced by the other jet makes mjj >= about 2 x "
+            f"{trigger_gev / 1000:g} = {edge:g} TeV; below that only the few events with unbalanced jets remain "
+            f"and there is no lower sideband. Put the SR above {edge:g} TeV")
+
+
+# Fraction of QCD dijet events (Pythia 8.3 HardQCD, 13 TeV, pTHat > 1.1 TeV: the generated sample and the
+# LHCO R&D one) whose hard-process mass lies above m [TeV]; from Pythia's cross sections with
+# PhaseSpace:mHatMin = m (0.6 % statistical uncertainty each). Reconstructed mjj follow mHat to tens of
+# percent: in the tiny test sample 15 % of the events fall in 3.3-3.7 TeV against 11 % here.
+QCD_MHAT_ABOVE = [
+    (2.2, 1.0), (2.5, 0.752), (3.0, 0.374), (3.5, 0.177), (4.0, 0.083), (4.5, 0.0381), (5.0, 0.0171),
+    (5.5, 0.00758), (6.0, 0.00321), (7.0, 5.13e-4), (8.0, 6.6e-5), (9.0, 5.84e-6), (10.0, 2.85e-7),
+    (11.0, 4.53e-9), (12.0, 4.9e-12), (12.5, 1.21e-14),
+]
+MIN_SR_QCD_EVENTS = 10
+
+
+def qcd_fraction_above(m_tev: float) -> float:
+    """Estimated fraction of the QCD sample with mjj above ``m_tev`` (log-linear between table points)."""
+    table = QCD_MHAT_ABOVE
+    if m_tev <= table[0][0]:
+        return 1.0
+    if m_tev >= SQRT_S_TEV:
+        return 0.0
+    for (m0, f0), (m1, f1) in zip(table, table[1:] + [(SQRT_S_TEV, None)]):
+        if m_tev <= m1:
+            if f1 is None:  # beyond the last point: keep its slope
+                (ma, fa), (mb, fb) = table[-2], table[-1]
+                m1, f1 = SQRT_S_TEV, fb * (fb / fa) ** ((SQRT_S_TEV - mb) / (mb - ma))
+            return math.exp(math.log(f0) + (math.log(f1) - math.log(f0)) * (m_tev - m0) / (m1 - m0))
+    return 0.0
+
+
+def expected_sr_qcd(config: dict) -> tuple[float, int, str]:
+    """Expected QCD events of the data set in regions.sr, the sample size, and its name."""
+    if config["dataset"] == "lhco":
+        n, name = LHCO_EVENTS["qcd"], "LHCO R&D"
+        floor = 2.2
+    else:
+        n, name = config["generation"]["events"]["qcd"], "generated"
+        floor = max(2.2, 2 * config["generation"]["pthat_min"] / 1000)  # mHat >= 2 pTHatMin
+    sr = config["regions"]["sr"]
+    fraction = (qcd_fraction_above(sr["low"]) - qcd_fraction_above(sr["high"])) / qcd_fraction_above(floor)
+    return n * fraction, n, name
+
+
+def check_sample_sizes(config: dict) -> None:
+    """What the data set can deliver: QCD events in the SR, signal events to inject. Raise ``ConfigError``.
+
+    Run by the Snakefile after ``validate_config`` (unit tests validate small made-up configs without it).
+    """
+    lhco = config["dataset"] == "lhco"
+    n_signal = LHCO_EVENTS["signal"] if lhco else config["generation"]["events"]["signal"]
+    where = "in the LHCO R&D file" if lhco else "generated (generation.events.signal)"
+    injection = config["injection"]
+    for key, nsig in [("injection.nsig", injection["nsig"])] + [
+            (f"injection.scan_nsig[{i}]", n) for i, n in enumerate(injection["scan_nsig"])]:
+        if nsig > n_signal:
+            fix = "lower it" if lhco else "lower it or raise generation.events.signal"
+            raise ConfigError(f"config error: {key} = {nsig} is more than the {n_signal} signal events {where}; {fix}")
+    expected, n, name = expected_sr_qcd(config)
+    if expected < MIN_SR_QCD_EVENTS:
+        sr = config["regions"]["sr"]
+        width = sr["high"] - sr["low"]
+        fix = "" if lhco else " or raise generation.events.qcd"
+        shown = f"{expected:.1f}" if expected >= 0.1 else f"{expected:.1g}"
+        raise ConfigError(
+            f"config error: regions.sr = {_window(sr)} would hold about {shown} of the {n} {name} QCD events "
+            f"(a Pythia 8 estimate at 13 TeV, good to a factor of 2: QCD falls about tenfold per TeV up there); "
+            f"at least {MIN_SR_QCD_EVENTS} are needed: move the SR below about "
+            f"{_highest_sr_low(config, width):.1f} TeV (same width){fix}")
+
+
+def _highest_sr_low(config: dict, width: float) -> float:
+    """The highest SR low edge (TeV) of the given width at which the data set holds enough QCD events."""
+    low, high = 2.2, SQRT_S_TEV - width
+    trial = copy.deepcopy(config)
+    for _ in range(40):
+        middle = (low + high) / 2
+        trial["regions"]["sr"] = {"low": middle, "high": middle + width}
+        if expected_sr_qcd(trial)[0] >= MIN_SR_QCD_EVENTS:
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 # Stages add their own multi-key checks here (each a function raising ConfigError).
