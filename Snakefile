@@ -7,7 +7,15 @@ from snakemake.utils import min_version
 min_version("9.0")
 sys.path.insert(0, f"{workflow.basedir}/src")
 
-from hepad.config import ConfigError, check_sample_sizes, validate_config
+from hepad.config import ConfigError, check_config_file, check_sample_sizes, validate_config
+
+# A YAML slip in config/config.yaml (a tab, an unclosed bracket, an empty file) stops here naming the file,
+# line and column. Files given with --configfile are read by Snakemake's command line before this file
+# runs; `python -m hepad.config my.yaml` names the line for those (README, Troubleshooting).
+try:
+    check_config_file(f"{workflow.basedir}/config/config.yaml")
+except ConfigError as err:
+    sys.exit(str(err))
 
 
 configfile: f"{workflow.basedir}/config/config.yaml"

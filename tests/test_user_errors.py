@@ -5,6 +5,8 @@ runs or stop before the first job, in a temporary --directory, on the tiny confi
 """
 
 import hashlib
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -13,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hepad.config import ConfigError, check_sample_sizes, coerce_strings, load_schema, validate_config
+from hepad.config import ConfigError, check_config_file, check_sample_sizes, coerce_strings, load_schema, validate_config
 from hepad.events.formats import LHCO_COLUMNS, read_lhco_features, write_lhco_features
 from hepad.io import InputError, run_main
 
@@ -73,6 +75,62 @@ def test_nested_config_from_the_command_line_is_accepted(repo_root, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+# --- 7. a YAML slip in a config file ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, message", [
+    ("injection:\n\tnsig: 3\n", r"bad\.yaml, line 2, column 1: .*tab"),
+    ("injection:\n  nsig: [3, 4\n", r"bad\.yaml, line 3, column 1: .*"),
+    ("injection:\n  nsig: 3\n seeds: [1]\n", r"bad\.yaml, line 3, column 2: .*"),
+    ("", r"bad\.yaml is empty"),
+    ("# only a comment\n", r"bad\.yaml is empty"),
+    ("- 1\n- 2\n", r"bad\.yaml holds a list, not settings"),
+])
+def test_yaml_slip_names_file_line_and_column(tmp_path, text, message):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    with pytest.raises(ConfigError, match=r"^config error: .*" + message) as err:
+        check_config_file(bad)
+    assert "\n" not in str(err.value)
+
+
+def test_good_config_files_pass_the_yaml_check(repo_root):
+    for path in ["config/config.yaml", "config/lhco.yaml", "tests/config/tiny.yaml"]:
+        check_config_file(repo_root / path)
+
+
+def workflow_copy(repo_root, tmp_path, config_text):
+    """The workflow with its own config/config.yaml: the Snakefile copied, everything else linked."""
+    copy = tmp_path / "workflow_copy"
+    copy.mkdir()
+    shutil.copy(repo_root / "Snakefile", copy / "Snakefile")
+    for name in ["workflow", "src", "scripts", "envs", "profiles"]:
+        if (repo_root / name).exists():
+            (copy / name).symlink_to(repo_root / name)
+    (copy / "config").mkdir()
+    for path in (repo_root / "config").iterdir():
+        if path.is_file():
+            shutil.copy(path, copy / "config" / path.name)
+    (copy / "config" / "config.yaml").write_text(config_text)
+    return copy
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("text, message", [
+    ("dataset: generated\ninjection:\n\tnsig: 3\n", "config.yaml, line 3, column 1: found a tab"),
+    ("", "config.yaml is empty"),
+])
+def test_yaml_slip_in_the_workflow_config_is_named(repo_root, tmp_path, text, message):
+    # Before: "Config file is not valid JSON or YAML..." / "...with keys at top level", naming no file.
+    copy = workflow_copy(repo_root, tmp_path, text)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    result = snakemake(repo_root, workdir, TARGET, "-n", snakefile=copy / "Snakefile")
+    assert result.returncode != 0
+    assert message in last_line(result), result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 # --- 8. a truncated features file --------------------------------------------------------------------------
 
 
@@ -109,6 +167,37 @@ def test_run_main_ends_with_the_one_line_and_keeps_the_back_trace_for_the_log(tm
     assert lines[-1].startswith(f"error: {path}: not a readable pandas HDF5 file (truncated")
     assert lines[-1].endswith("it is rebuilt from the chunks")
     assert any("HDF5 error back trace" in line for line in lines[:-1])  # the log keeps the details
+
+
+# --- 9. a target after --configfile ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["sic_cathode.pdf", "sic_cathode.png", "features.h5", "sic.svg"])
+def test_a_target_read_as_config_file_says_targets_go_first(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"%PDF-1.4\n\x89\xac\xff binary")
+    with pytest.raises(ConfigError, match=r"^config error: .* is a target, not a config file: write targets "
+                                          r"before --configfile"):
+        check_config_file(path)
+
+
+def test_readme_troubleshooting_has_the_messages_snakemake_prints_itself(repo_root):
+    readme = (repo_root / "README.md").read_text()
+    assert "\n## Troubleshooting\n" in readme
+    section = readme.split("\n## Troubleshooting\n", 1)[1]
+    for message in ["UnicodeDecodeError", "FileNotFoundError", "Config file is not valid JSON or YAML",
+                    "Config entry must start with a valid identifier", "python -m hepad.config"]:
+        assert message in section, message
+
+
+def test_config_checker_command_names_the_line(tmp_path):
+    bad = tmp_path / "my.yaml"
+    bad.write_text("injection:\n\tnsig: 3\n")
+    result = subprocess.run([sys.executable, "-m", "hepad.config", str(bad)], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"config error: {bad}, line 2, column 1: found a tab character where " \
+                                    "YAML expects spaces (indent with spaces only)"
 
 
 # --- 10. identical runs give identical plots ---------------------------------------------------------------

@@ -22,6 +22,56 @@ class ConfigError(ValueError):
     """The config breaks the schema or a rule that joins several keys."""
 
 
+# Files Snakemake reads as config when a target is written after --configfile (which takes several
+# values): plots and data files, never config. (.json is a valid config file.)
+TARGET_SUFFIXES = {".pdf", ".png", ".svg", ".h5", ".hdf5", ".npz", ".pt", ".onnx", ".html", ".tsv"}
+
+
+def check_config_file(path) -> None:
+    """Read a config file as Snakemake will and raise ``ConfigError`` with one line naming the file and,
+    for a YAML error, its line and column (Snakemake's own message names neither); empty files, files
+    that hold no mapping and targets given after --configfile get a line of their own."""
+    path = Path(path)
+    if path.suffix.lower() in TARGET_SUFFIXES:
+        raise ConfigError(
+            f"config error: {path} is a target, not a config file: write targets before --configfile, "
+            f"e.g. snakemake {path} --configfile my.yaml")
+    if not path.is_file():
+        return  # Snakemake says so itself
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"config error: {path} is not a text file (byte {err.start} is not UTF-8): a config "
+                          "file is YAML text; a target given after --configfile is read as one, so write targets first")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"config error: {path}{where}: {_yaml_problem(err)}")
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config error: {path}: {' '.join(str(err).split())}")
+    if data is None:
+        raise ConfigError(f"config error: {path} is empty; write settings as `key: value` lines "
+                          "(config/README.md lists them) or leave the file out")
+    if not isinstance(data, dict):
+        kind = {list: "a list", str: "a single string"}.get(type(data), f"a single {type(data).__name__}")
+        raise ConfigError(f"config error: {path} holds {kind}, not settings; write `key: value` lines at the top level")
+
+
+def _yaml_problem(err: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem in words a user acts on."""
+    problem = err.problem or err.context or "not valid YAML"
+    if "'\\t'" in problem or "\t" in problem:
+        return "found a tab character where YAML expects spaces (indent with spaces only)"
+    if "expected <block end>" in problem:
+        return (f"the indentation does not match the lines above ({problem}); keys of one mapping start in the "
+                "same column")
+    if err.context and err.context_mark and err.context_mark is not err.problem_mark:
+        return f"{problem} ({err.context} that starts on line {err.context_mark.line + 1})"
+    return problem
+
+
 def load_schema(path=SCHEMA_PATH) -> dict:
     with open(path) as handle:
         return yaml.safe_load(handle)
@@ -349,3 +399,43 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
         raise ConfigError(_format_error(jsonschema.exceptions.best_match(errors), schema))
     _cross_checks(config)
     return config
+
+
+def main(argv=None) -> int:
+    """``python -m hepad.config FILE...``: check config files as the workflow does, one line per problem.
+
+    Snakemake reads the files given with --configfile itself, before the workflow can look at them, and
+    its message names neither file nor line; this names both, then validates the merged settings.
+    """
+    import sys
+
+    paths = sys.argv[1:] if argv is None else argv
+    if not paths:
+        print("usage: python -m hepad.config CONFIG.yaml [MORE.yaml ...]", file=sys.stderr)
+        return 2
+    try:
+        merged: dict = {}
+        for path in paths:
+            check_config_file(path)
+            _merge(merged, yaml.safe_load(Path(path).read_text()))
+        validate_config(merged)
+        check_sample_sizes(merged)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"ok: {', '.join(paths)}")
+    return 0
+
+
+def _merge(into: dict, update: dict) -> dict:
+    """Nested update as Snakemake merges config files (later files win, mappings merge key by key)."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)
+    return into
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
