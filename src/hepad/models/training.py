@@ -258,7 +258,7 @@ def train(net: torch.nn.Module, optimizer: torch.optim.Optimizer, *, name: str, 
 # ----------------------------------------------------------------------------------------------- checkpoints
 # Keys as written by ConditionalFlow since its first checkpoints (older files resume): settings, fingerprint,
 # model, optimizer, epoch (completed), history, kept_val, kept_epoch, kept_states, best, since_best, done;
-# newer optional keys: seconds, scheduler, generators, torch_rng.
+# newer optional keys: seconds, scheduler, generators, torch_rng, cuda_rng.
 
 def _save(ckpt, net, optimizer, scheduler, generators, selection, history, seconds, epoch, done) -> None:
     state = {"settings": ckpt.settings, "fingerprint": ckpt.fingerprint, "model": net.state_dict(),
@@ -268,6 +268,8 @@ def _save(ckpt, net, optimizer, scheduler, generators, selection, history, secon
              "generators": [_rng_state(g) for g in generators], "torch_rng": torch.get_rng_state()}
     if scheduler is not None:
         state["scheduler"] = scheduler.state_dict()
+    if torch.cuda.is_available():
+        state["cuda_rng"] = torch.cuda.get_rng_state_all()
     remove_stale_partials(ckpt.path)
     save_torch_state(ckpt.path, state)
 
@@ -288,6 +290,8 @@ def _resume(ckpt, net, optimizer, scheduler, generators, selection, history, sec
         _set_rng_state(gen, gen_state)
     if "torch_rng" in state:
         torch.set_rng_state(state["torch_rng"])
+    if "cuda_rng" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
     old = [dict(h) for h in state["history"]]
     # Checkpoints written before the timings left the history held them in it.
     seconds.extend(state.get("seconds") or [h.pop("seconds", math.nan) for h in old])
