@@ -31,6 +31,20 @@ except ConfigError as err:
     sys.exit(str(err))
 
 
+def preflight(log):
+    """Before the first job (not in a dry run): stop with one line on --cores 0 (Snakemake would wait
+    forever at "Select jobs to execute...")."""
+    cores = workflow.resource_settings.cores
+    if workflow.local_exec and cores is not None and cores < 1:
+        sys.exit(f"error: --cores {cores} leaves no core to run jobs on, so Snakemake would wait forever; "
+                 "give --cores N with N >= 1 (e.g. --cores 4) or --cores all")
+
+
+# The only onstart handler: a rule file that needs one must call preflight(log) from its own.
+onstart:
+    preflight(log)
+
+
 report: "workflow/report/workflow.rst"
 
 

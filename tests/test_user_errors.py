@@ -36,6 +36,26 @@ def last_line(result) -> str:
     return lines[-1] if lines else ""
 
 
+# --- 3. --cores 0 -------------------------------------------------------------------------------------
+
+
+@pytest.mark.workflow
+def test_zero_cores_stops_with_one_line(repo_root, tmp_path):
+    # Before: Snakemake waited forever at "Select jobs to execute..." (the timeout makes that a failure).
+    result = snakemake(repo_root, tmp_path, TARGET, "--cores", "0", timeout=240)
+    assert result.returncode != 0
+    assert "--cores 0" in last_line(result) and "--cores all" in last_line(result)
+    assert not (tmp_path / "resources").exists()  # no job ran
+
+
+@pytest.mark.workflow
+def test_dry_run_still_works_with_zero_or_no_cores(repo_root, tmp_path):
+    for cores in (["--cores", "0"], []):
+        result = snakemake(repo_root, tmp_path, TARGET, "-n", *cores)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "This was a dry-run" in result.stdout + result.stderr
+
+
 # --- 4. values from --config arrive as strings ----------------------------------------------------------
 
 
