@@ -95,6 +95,44 @@ def test_nested_config_from_the_command_line_is_accepted(repo_root, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+# --- 5. an unwritable output or log directory -----------------------------------------------------------
+
+
+def make_unwritable(folder):
+    """Make ``folder`` unwritable even for root; return how to undo it, or None if this machine cannot.
+
+    chmod does not stop root (the usual user of containers and CI), so as root the folder is made
+    immutable (``chattr +i``, ext4/xfs/btrfs); ``os.access`` then answers as the kernel will.
+    """
+    folder.chmod(0o555)
+    if not os.access(folder, os.W_OK):
+        return lambda: folder.chmod(0o755)
+    if shutil.which("chattr") and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
+        if not os.access(folder, os.W_OK):
+            return lambda: (subprocess.run(["chattr", "-i", str(folder)]), folder.chmod(0o755))
+        subprocess.run(["chattr", "-i", str(folder)])
+    folder.chmod(0o755)
+    return None
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize("folder", ["resources", "results"])
+def test_unwritable_folder_stops_before_any_job(repo_root, tmp_path, folder):
+    blocked = tmp_path / folder
+    blocked.mkdir()
+    undo = make_unwritable(blocked)
+    if undo is None:
+        pytest.skip("this machine cannot make a folder unwritable for this user (no chmod effect, no chattr +i)")
+    try:
+        result = snakemake(repo_root, tmp_path, TARGET, "--cores", "1", timeout=240)
+    finally:
+        undo()
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert last_line(result).startswith(f"error: cannot write into {folder}/"), output[-3000:]
+    assert "Traceback" not in output and "rule generate_events" not in output  # no job started
+
+
 # --- 7. a YAML slip in a config file ----------------------------------------------------------------------
 
 

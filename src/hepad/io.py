@@ -31,6 +31,24 @@ def atomic_output(path: str | os.PathLike):
             tmp.unlink()
 
 
+def unwritable_folder(paths) -> str | None:
+    """The first folder (sorted) that writing ``paths`` needs and this process may not write into, or None.
+
+    For each path, the nearest existing folder above it is checked with ``os.access``, which answers as
+    the kernel will (also for root on a read-only mount or an immutable folder). One check per folder.
+    """
+    folders = set()
+    for path in map(Path, paths):
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        folders.add(folder)
+    for folder in sorted(folders):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return str(folder)
+    return None
+
+
 def write_json(obj, path: str | os.PathLike) -> None:
     """Write ``obj`` as indented, key-sorted JSON, atomically (stable bytes for stable content)."""
     with atomic_output(path) as tmp:
