@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hepad.config import ConfigError, check_config_file, check_sample_sizes, coerce_strings, load_schema, validate_config
+from hepad.config import (ConfigError, check_config_file, check_sample_sizes, coerce_strings, load_schema,
+                          validate_config)
 from hepad.events.formats import LHCO_COLUMNS, read_lhco_features, write_lhco_features
 from hepad.io import InputError, run_main
 
