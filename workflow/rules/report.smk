@@ -6,7 +6,7 @@ import json
 rule run_config:
     """results/run_config.yaml: the complete configuration of this run, for the report and for reruns."""
     output:
-        report("results/run_config.yaml", caption="../report/run_config.rst", category="Workflow"),
+        report("results/run_config.yaml", caption="../report/run_config.rst", category="Run"),
     log:
         log_file("run_config"),
     localrule: True
@@ -30,7 +30,7 @@ rule dag:
     input:
         config="results/run_config.yaml",
     output:
-        report("results/dag.pdf", caption="../report/dag.rst", category="Workflow"),
+        report("results/dag.pdf", caption="../report/dag.rst", category="Run"),
     log:
         log_file("dag"),
     # Runs Snakemake to plan, no data work: on the submitting machine, also on a cluster.
