@@ -60,8 +60,8 @@ rule download:
 
 
 rule download_url:
-    # A file outside Zenodo, from <base URL>/<name>, kept only if its sha256 is the pinned one. The same
-    # script and library code as the Zenodo rule (only the source of the checksum differs).
+    """A file outside Zenodo, from <base URL>/<name>, kept only if its sha256 is the pinned one; runs
+    scripts/download.py like the Zenodo rule (only the source of the checksum differs), into resources/."""
     output:
         "resources/{url_path}",
     log:

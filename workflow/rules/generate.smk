@@ -108,7 +108,8 @@ rule merge_events:
 
 
 rule merge_events_dataset:
-    # features.h5 = QCD (label 0) + the configured signal (label 1), and the extended features, same rows.
+    """resources/generated/features.h5 = QCD (label 0) + the configured signal (label 1), and the extended
+    features in the same rows (scripts/merge_events.py dataset)."""
     input:
         qcd_features=f"{GENERATED}/qcd.features.h5",
         qcd_extended=f"{GENERATED}/qcd.extended.h5",
@@ -136,7 +137,8 @@ rule merge_events_dataset:
 
 
 rule merge_events_extra_sr:
-    # The extra background of the idealized AD, supervised and test sets: SR events of qcd_sr only.
+    """resources/generated/extra_qcd_sr.h5, the extra background of the idealized AD, supervised and test
+    sets: SR events of qcd_sr only (scripts/merge_events.py extra-sr)."""
     input:
         f"{GENERATED}/qcd_sr.features.h5",
     output:
