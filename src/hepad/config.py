@@ -77,14 +77,14 @@ def load_schema(path=SCHEMA_PATH) -> dict:
         return yaml.safe_load(handle)
 
 
-def _resolve(schema: dict, root: dict) -> dict:
+def resolve_ref(schema: dict, root: dict) -> dict:
     """Follow a local ``$ref`` (``#/$defs/...``), keeping the referring schema's own keys."""
     if "$ref" not in schema:
         return schema
     target = root
     for part in schema["$ref"].lstrip("#/").split("/"):
         target = target[part]
-    merged = dict(_resolve(target, root))
+    merged = dict(resolve_ref(target, root))
     merged.update({k: v for k, v in schema.items() if k != "$ref"})
     return merged
 
@@ -92,9 +92,9 @@ def _resolve(schema: dict, root: dict) -> dict:
 def fill_defaults(config: dict, schema: dict, root: dict | None = None) -> dict:
     """Insert schema defaults for missing keys, recursively into objects (in place; returns config)."""
     root = root or schema
-    schema = _resolve(schema, root)
+    schema = resolve_ref(schema, root)
     for key, sub in schema.get("properties", {}).items():
-        sub = _resolve(sub, root)
+        sub = resolve_ref(sub, root)
         if key not in config and "default" in sub:
             config[key] = copy.deepcopy(sub["default"])
         if isinstance(config.get(key), dict) and "properties" in sub:
@@ -164,7 +164,7 @@ def coerce_strings(config, schema: dict, root: dict | None = None):
     the string parses does the value change; anything else is left for validation to report.
     """
     root = root or schema
-    schema = _resolve(schema, root)
+    schema = resolve_ref(schema, root)
     if isinstance(config, dict):
         properties = schema.get("properties", {})
         extra = schema.get("additionalProperties")
@@ -203,7 +203,7 @@ def expand_dotted_keys(config: dict) -> dict:
 
 def _describe_allowed(schema: dict, root: dict) -> str:
     """A short human description of what a schema admits."""
-    schema = _resolve(schema, root)
+    schema = resolve_ref(schema, root)
     if "enum" in schema:
         return "one of " + ", ".join(repr(v) for v in schema["enum"])
     parts = []
@@ -231,7 +231,7 @@ def _describe_allowed(schema: dict, root: dict) -> str:
 def _format_error(error: jsonschema.ValidationError, root: dict) -> str:
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
     if error.validator == "additionalProperties":
-        known = list(_resolve(error.schema, root).get("properties", {}))
+        known = list(resolve_ref(error.schema, root).get("properties", {}))
         unknown = sorted(set(error.instance) - set(known))
         where = f"{path}." if path else ""
         return (f"config error: unknown key {', '.join(where + k for k in unknown)}; "

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from hepad.config import SCHEMA_PATH, load_schema
+from hepad.config import SCHEMA_PATH, load_schema, resolve_ref
 
 __all__ = [
     "README_PATH",
@@ -61,18 +61,6 @@ _START = "<!-- generated from the schema: {} -->"
 _END = "<!-- end generated -->"
 _BLOCK = re.compile(r"^<!-- generated from the schema: (\S+) -->\n(.*?)^<!-- end generated -->$", re.M | re.S)
 _HEADER = "| key | default | meaning |\n| --- | --- | --- |"
-
-
-def _resolve(schema: dict, root: dict) -> dict:
-    """Follow a local ``$ref`` (``#/$defs/...``); the referring schema's own keys win."""
-    if "$ref" not in schema:
-        return schema
-    target = root
-    for part in schema["$ref"].removeprefix("#/").split("/"):
-        target = target[part]
-    merged = dict(_resolve(target, root))
-    merged.update({k: v for k, v in schema.items() if k != "$ref"})
-    return merged
 
 
 def _float(value: float) -> str:
@@ -143,7 +131,7 @@ def rows(schema: dict) -> list[tuple[str, str, str]]:
 
     def walk(node: dict, prefix: str) -> None:
         for name, sub in node.get("properties", {}).items():
-            sub = _resolve(sub, schema)
+            sub = resolve_ref(sub, schema)
             key = f"{prefix}{name}"
             if _is_group(sub):
                 if sub.get("description"):
@@ -153,7 +141,7 @@ def rows(schema: dict) -> list[tuple[str, str, str]]:
                 default = format_default(sub["default"]) if "default" in sub else NO_DEFAULT
                 out.append((f"`{key}`", default, _cell(sub.get("description", ""))))
 
-    walk(_resolve(schema, schema), "")
+    walk(resolve_ref(schema, schema), "")
     return out
 
 
