@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from hepad.cathode.modes import (FEATURE_INDEX, balanced_weights, cwola_sidebands, evaluation_set, read_samples,
-                              read_scores, split_like, training_set, write_samples, write_scores)
+from hepad.cathode.modes import (FEATURE_INDEX, MJJ, balanced_weights, cwola_sidebands, cwola_weights,
+                                 evaluation_set, read_samples, read_scores, split_like, training_set, val_fraction,
+                                 write_samples, write_scores)
 from hepad.cathode.prepared import COLUMNS, SPLITS, write_prepared
 from hepad.io import InputError
 
@@ -26,7 +27,7 @@ def rows(n, mjj, label, tag):
 def prepared(tmp_path_factory):
     folder = tmp_path_factory.mktemp("modes")
     tags = {name: i + 1 for i, name in enumerate(SPLITS)}
-    sb_mjj = np.r_[np.full(6, 3.0), np.full(4, 3.2), np.full(4, 3.8), np.full(6, 4.2)]  # 8 inside CWoLa's SB
+    sb_mjj = np.r_[np.full(6, 3.0), np.tile([3.2, 3.8], 4), np.full(6, 4.2)]  # 8 inside CWoLa's SB, 4 per band
     splits = {
         "sb_train": rows(20, sb_mjj, 0, tags["sb_train"]),
         "sb_val": rows(20, sb_mjj, 0, tags["sb_val"]),
@@ -82,6 +83,7 @@ def test_cwola_uses_only_the_adjacent_sidebands_split_like_the_sr(prepared):
     assert (ts.y_train == 0).sum() == 12 and (ts.y_val == 0).sum() == 4
     assert origin(np.r_[ts.x_train[ts.y_train == 0], ts.x_val[ts.y_val == 0]]) == {tags["sb_train"], tags["sb_val"]}
     check_balanced(ts.y_train, ts.w_train)
+    check_balanced(ts.y_val, ts.w_val)
     with pytest.raises(InputError, match="CWoLa sidebands"):
         training_set("cwola", path, sr=SR, cwola_sb=(3.25, 3.75))
 
@@ -166,3 +168,39 @@ def test_density_composition_and_anode_score(tmp_path):
     own = ConditionalDensity(ConditionalFlow(**small)).fit(x[:1500] * 1.1, mjj[:1500], x[1500:2000], mjj[1500:2000])
     with pytest.raises(ValueError, match="share the scalers"):
         anode_scores(own, sb, x[:5], mjj[:5])
+
+
+def test_cwola_weights_centre_the_background_on_the_sr(tmp_path):
+    """A steeply falling spectrum (dN/dmjj ~ exp(-8 mjj)): the lower band holds several times the upper
+    band's events, yet each band carries a quarter of the total weight and the SR half, in train and val."""
+    rng = np.random.default_rng(5)
+    mjj = 3.0 + rng.exponential(1 / 8.0, 200_000)
+    mjj = mjj[mjj < 4.5]
+    sb, sr = mjj[(mjj < SR[0]) | (mjj > SR[1])], mjj[(mjj > SR[0]) & (mjj < SR[1])]
+    n_sb, n_sr = int(0.8 * len(sb)), len(sr) // 2
+    splits = {name: rows(3, 3.5, 0, 1) for name in ("test", "extra_bkg_train", "extra_bkg_val", "signal_train",
+                                                     "signal_val")}
+    splits.update(sb_train=rows(n_sb, sb[:n_sb], 0, 1), sb_val=rows(len(sb) - n_sb, sb[n_sb:], 0, 2),
+                  sr_train=rows(n_sr, sr[:n_sr], 0, 3), sr_val=rows(len(sr) - n_sr, sr[n_sr:], 0, 4))
+    write_prepared(splits, tmp_path / "falling.h5")
+    ts = training_set("cwola", tmp_path / "falling.h5", sr=SR, cwola_sb=CWOLA)
+    # mjj is no feature: the label-0 events are CWoLa's SB rows in their order, split like the SR
+    side = cwola_sidebands(np.concatenate([splits["sb_train"], splits["sb_val"]]), SR, CWOLA)
+    side_train, side_val = split_like(side, val_fraction(splits["sr_train"], splits["sr_val"]))
+    for y, w, band_mjj in ((ts.y_train, ts.w_train, side_train[:, MJJ]), (ts.y_val, ts.w_val, side_val[:, MJJ])):
+        lower, upper = band_mjj < SR[0], band_mjj > SR[1]
+        assert lower.sum() > 3 * upper.sum() > 0  # the spectrum falls steeply
+        assert w.mean() == pytest.approx(1.0)
+        w0 = w[y == 0]
+        shares = [w[y == 1].sum(), w0[lower].sum(), w0[upper].sum()] / w.sum()
+        np.testing.assert_allclose(shares, [0.5, 0.25, 0.25])
+
+
+def test_cwola_weights_need_both_bands():
+    y = np.r_[np.ones(4), np.zeros(4)]
+    w = cwola_weights(y, np.r_[np.full(4, 3.5), 3.2, 3.2, 3.2, 3.8], SR)
+    np.testing.assert_allclose(w, [1, 1, 1, 1, 2 / 3, 2 / 3, 2 / 3, 2])
+    with pytest.raises(InputError, match="upper band"):
+        cwola_weights(y, np.r_[np.full(4, 3.5), np.full(4, 3.2)], SR)
+    with pytest.raises(ValueError, match="inside the SR"):
+        cwola_weights(y, np.full(8, 3.5), SR)

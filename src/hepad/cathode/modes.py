@@ -17,10 +17,18 @@ mode           label 1                                              label 0
 ``anode`` has no classifier: its score is log p_SR(x|m) - log p_SB(x|m) of two flows (see
 ``hepad.cathode.density``). All modes are scored on the same ``test`` split.
 
-Class balance: every mode gets per-event sample weights that give both classes the same total weight
-(w = N / (2 N_class), i.e. scikit-learn's "balanced"), in training and in validation. This is the
-CATHODE recipe for all its classifiers, CWoLa's included; the classifiers are therefore built with
-``class_weight=None`` so the balance is applied once.
+Class balance: every mode gets per-event sample weights, in training and in validation alike; the
+classifiers are therefore built with ``class_weight=None`` so the balance is applied once.
+
+- ``cathode``, ``iad``, ``supervised``: both classes carry the same total weight (w = N / (2 N_class),
+  i.e. scikit-learn's "balanced"; :func:`balanced_weights`).
+- ``cwola``: as published, the SR class carries half of the total weight and each sideband band a
+  quarter: the lower band (cwola_low < mjj < sr_low) and the upper band (sr_high < mjj < cwola_high),
+  split at the SR edges (:func:`cwola_weights`). On a falling mjj spectrum the lower band holds many more
+  events; equal band weights centre the background class on the SR in mjj, so the classifier cannot
+  learn the mjj dependence of the features instead of the signal.
+
+In every mode the mean weight is 1.
 """
 
 from __future__ import annotations
@@ -63,6 +71,23 @@ def balanced_weights(y: np.ndarray) -> np.ndarray:
     if n1 == 0 or n0 == 0:
         raise InputError(f"a class is empty ({n1} label-1, {n0} label-0 events): nothing to learn")
     return np.where(y == 1, len(y) / (2.0 * n1), len(y) / (2.0 * n0))
+
+
+def cwola_weights(y: np.ndarray, mjj: np.ndarray, sr: tuple[float, float]) -> np.ndarray:
+    """CWoLa's published weights: label 1 (SR) carries N/2, label-0 events below ``sr[0]`` (lower band)
+    N/4 and those above ``sr[1]`` (upper band) N/4, each spread evenly over its events; N = len(y)."""
+    y, mjj = np.asarray(y), np.asarray(mjj, np.float64)
+    groups = {"SR": y == 1, "lower band": (y == 0) & (mjj < sr[0]), "upper band": (y == 0) & (mjj > sr[1])}
+    if not (groups["SR"] | groups["lower band"] | groups["upper band"]).all():
+        raise ValueError(f"label-0 events inside the SR {sr[0]}-{sr[1]} TeV: not CWoLa sideband events")
+    counts = {name: int(mask.sum()) for name, mask in groups.items()}
+    empty = [name for name, count in counts.items() if count == 0]
+    if empty:
+        raise InputError(f"CWoLa: the {' and the '.join(empty)} hold no events ({counts}); widen regions.cwola_sb")
+    w = np.empty(len(y))
+    for (name, mask), share in zip(groups.items(), (0.5, 0.25, 0.25)):
+        w[mask] = share * len(y) / counts[name]
+    return w
 
 
 def _stack(ones: np.ndarray, zeros: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -140,7 +165,10 @@ def training_set(mode: str, prepared, *, samples=None, sr=(3.3, 3.7), cwola_sb=(
             raise InputError(f"{prepared}: only {len(side)} events in the CWoLa sidebands {cwola_sb[0]}-{sr[0]} "
                              f"and {sr[1]}-{cwola_sb[1]} TeV; widen regions.cwola_sb")
         sb_train, sb_val = split_like(side, val_fraction(sr_train, sr_val))
-        return _make(sr_train, sb_train, sr_val, sb_val)
+        ts = _make(sr_train, sb_train, sr_val, sb_val)
+        ts.w_train = cwola_weights(ts.y_train, np.r_[sr_train[:, MJJ], sb_train[:, MJJ]], sr)
+        ts.w_val = cwola_weights(ts.y_val, np.r_[sr_val[:, MJJ], sb_val[:, MJJ]], sr)
+        return ts
     bkg_train, bkg_val = load_split(prepared, "extra_bkg_train"), load_split(prepared, "extra_bkg_val")
     if mode == "iad":
         return _make(sr_train, bkg_train, sr_val, bkg_val)
