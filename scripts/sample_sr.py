@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Sample CATHODE's background model in the signal region: mjj from a KDE of the SR data's mjj (in logit
-space, bandwidth --kde-bandwidth), features from the SB flow ensemble at those mjj, back in physical units
-and clipped to the flow's training range. Writes --oversampling x (SR data) samples, split into train and
+space, bandwidth --kde-bandwidth), features from the SB flow ensemble at those mjj, back in physical units.
+A sample outside the range of the flow's training data is rejected and redrawn at the same mjj (never
+clipped), so exactly the requested number is written (hepad.cathode.density.ConditionalDensity.sample). Writes --oversampling x (SR data) samples, split into train and
 val in the proportion of sr_train / sr_val, as one HDF5 file (hepad.cathode.modes.write_samples).
 """
 
@@ -47,6 +48,8 @@ def main(argv=None):
     model = ConditionalDensity.load(args.flow, device=args.device, threads=args.threads)
     log.info("sampling %d events (%.3g x %d SR data events) from %s", n, args.oversampling, len(mjj), args.flow)
     features = model.sample(mjj_samples, seed=int(rng.integers(2**31)))
+    log.info("%.3f %% of the flow's draws fell outside the training range and were redrawn",
+             100 * (1 - model.acceptance_))
     rows = np.zeros((n, len(COLUMNS)))
     rows[:, MJJ] = mjj_samples
     rows[:, FEATURE_INDEX] = features

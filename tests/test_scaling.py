@@ -53,3 +53,48 @@ def test_bad_inputs():
         LogitScaler().fit(np.array([[1.0], [np.nan], [2.0]]))
     with pytest.raises(RuntimeError, match="not fitted"):
         LogitScaler().transform(np.ones((2, 2)))
+
+
+class _WideFlow:
+    """A stand-in flow whose samples are far too wide: many fall outside the training range."""
+
+    def __init__(self, width):
+        self.width = width
+
+    def sample(self, cond, seed):
+        rng = np.random.default_rng(seed)
+        return self.width * rng.standard_normal((len(cond), 3)) + cond[:, None]
+
+
+def _density(width):
+    from hepad.cathode.density import ConditionalDensity
+
+    model = ConditionalDensity(_WideFlow(width))
+    model.scaler_ = LogitScaler().fit(_data())
+    model.mjj_mean_, model.mjj_std_ = 3.5, 0.1
+    return model
+
+
+def test_flow_samples_outside_the_training_range_are_rejected_and_redrawn():
+    model = _density(width=10.0)
+    mjj = np.linspace(3.3, 3.7, 5001)
+    x = model.sample(mjj, seed=11)
+    assert x.shape == (5001, 3) and np.isfinite(x).all()  # exactly the requested number
+    assert 0.05 < model.acceptance_ < 0.9  # many draws were rejected ...
+    scaler = model.scaler_
+    assert np.all((x > scaler.min_) & (x < scaler.max_))  # ... and none was clipped onto an edge
+    assert not np.isin(x, np.r_[scaler.min_, scaler.max_]).any()
+    np.testing.assert_array_equal(x, model.sample(mjj, seed=11))  # same seed, same samples
+    assert not np.array_equal(x, model.sample(mjj, seed=12))
+    # what clipping would have done: a pile-up on the edges
+    clipped = scaler.inverse_transform(model.flow.sample(model._scale_cond(mjj), seed=11), clip=True)
+    assert np.isin(clipped, np.r_[scaler.min_, scaler.max_]).any()
+
+
+def test_rejection_stops_with_a_clear_error_when_almost_nothing_is_accepted():
+    from hepad.io import InputError
+
+    with pytest.raises(InputError, match="fall inside the range of the training data"):
+        _density(width=1e4).sample(np.full(1000, 3.5), seed=1)
+    with pytest.raises(InputError, match="rounds of rejection"):
+        _density(width=10.0).sample(np.full(1000, 3.5), seed=1, max_rounds=1)

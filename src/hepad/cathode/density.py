@@ -24,6 +24,8 @@ from hepad.io import InputError, atomic_output
 log = logging.getLogger(__name__)
 
 FLOW_FILE, SCALER_FILE, COND_FILE = "flow.pt", "scaler.npz", "condition.json"
+MAX_ROUNDS = 20  # rounds of rejection sampling before giving up
+MIN_ACCEPTANCE = 0.01  # below this share of in-range samples the flow is broken
 
 
 class ConditionalDensity:
@@ -98,14 +100,55 @@ class ConditionalDensity:
                                              self._scale_cond(np.asarray(mjj)[inside]))
         return out
 
-    def sample(self, mjj, seed: int) -> np.ndarray:
-        """One feature vector per mjj value, in the original units, clipped to the training range."""
-        z = self.flow.sample(self._scale_cond(mjj), seed=seed)
-        bad = ~np.isfinite(z).all(axis=1)
-        if bad.any():
-            raise InputError(f"{int(bad.sum())} of {len(z)} flow samples are not finite: the flow is broken "
-                             "(retrain it, e.g. with a lower cathode.flow.lr)")
-        return self.scaler_.inverse_transform(z, clip=True)
+    def sample(self, mjj, seed: int, max_rounds: int = MAX_ROUNDS,
+               min_acceptance: float = MIN_ACCEPTANCE) -> np.ndarray:
+        """One feature vector per mjj value, in the original units, strictly inside the training range.
+
+        Rejection, as the original ``domain_cut`` (never clipping): a draw outside the open range
+        (min, max) of the training features is dropped and a new one is drawn at the same mjj, until every
+        row holds an accepted draw. A pending row gets about 1.2 / acceptance draws per round (at most
+        100), for at most ``max_rounds`` rounds; an acceptance of the first round below
+        ``min_acceptance`` means the flow is broken and stops at once. The same ``seed`` gives the same
+        samples. The acceptance is kept in ``acceptance_`` (accepted / drawn, first round).
+        """
+        mjj = np.asarray(mjj, np.float64).ravel()
+        out = np.full((len(mjj), len(self.scaler_.min_)), np.nan)
+        pending = np.arange(len(mjj))
+        rng = np.random.default_rng(seed)
+        copies, self.acceptance_ = 1, 1.0
+        for round_ in range(max_rounds):
+            if not len(pending):
+                break
+            rows = np.repeat(pending, copies)  # the copies of a row are adjacent
+            z = self.flow.sample(self._scale_cond(mjj[rows]), seed=int(rng.integers(2**31)))
+            bad = ~np.isfinite(z).all(axis=1)
+            if bad.any():
+                raise InputError(f"{int(bad.sum())} of {len(z)} flow samples are not finite: the flow is broken "
+                                 "(retrain it, e.g. with a lower cathode.flow.lr)")
+            x = self.scaler_.inverse_transform(z)
+            accepted = self.scaler_.in_domain(x, strict=True)
+            acceptance = accepted.mean()
+            if round_ == 0:
+                self.acceptance_ = float(acceptance)
+                if acceptance < min_acceptance:
+                    raise InputError(
+                        f"only {acceptance:.3%} of {len(z)} flow samples fall inside the range of the training "
+                        f"data (at least {min_acceptance:.1%} expected): the flow is broken or was trained on "
+                        "other data; retrain it (rerun train_flow)")
+            # the first accepted copy of each pending row
+            first = np.flatnonzero(accepted)  # rows is sorted, so the accepted copies of a row are adjacent
+            first = first[np.r_[True, rows[first][1:] != rows[first][:-1]]] if len(first) else first
+            out[rows[first]] = x[first]
+            pending = np.setdiff1d(pending, rows[first], assume_unique=True)
+            copies = int(min(100, np.ceil(1.2 / max(acceptance, 1e-2))))
+        if len(pending):
+            raise InputError(f"{len(pending)} of {len(mjj)} mjj values got no flow sample inside the training range "
+                             f"in {max_rounds} rounds of rejection (acceptance {self.acceptance_:.3%}): the flow "
+                             "puts almost no density there; retrain it")
+        if self.acceptance_ < 1:
+            log.info("rejection: %.3f %% of the flow samples fell outside the training range and were redrawn",
+                     100 * (1 - self.acceptance_))
+        return out
 
     # -- persistence ---------------------------------------------------------------------------------
 

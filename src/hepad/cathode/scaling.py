@@ -3,7 +3,8 @@
 The logit maps the bounded features onto the real line, where a flow with a Gaussian base density
 models them much better than sharp edges. The min/max are those of the training data; events outside
 that range have no image (the logit of a value outside (0, 1) is undefined) and are dropped by callers
-with :meth:`LogitScaler.in_domain`.
+with :meth:`LogitScaler.in_domain`; flow samples outside it are rejected and redrawn
+(:meth:`hepad.cathode.density.ConditionalDensity.sample`), never clipped.
 """
 
 from __future__ import annotations
@@ -83,10 +84,13 @@ class LogitScaler:
         self.std_[self.std_ == 0] = 1.0
         return self
 
-    def in_domain(self, x) -> np.ndarray:
-        """Boolean mask of the rows whose every feature lies inside the fitted [min, max]."""
+    def in_domain(self, x, strict: bool = False) -> np.ndarray:
+        """Boolean mask of the rows whose every feature lies inside the fitted [min, max] (``strict``: inside
+        the open interval (min, max), as flow samples must be: an edge value is a clipped tail, not a draw)."""
         self._check_fitted()
         x = self._as2d(x)
+        if strict:
+            return np.all((x > self.min_) & (x < self.max_), axis=1)
         return np.all((x >= self.min_) & (x <= self.max_), axis=1)
 
     def transform(self, x) -> np.ndarray:
