@@ -8,7 +8,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
-STUDIES = {"cathode", "quak", "codae", "mimic"}
+STUDIES = {"cathode", "quak", "codae", "mimic", "search"}
+# The one study built on another: the bump hunt (docs/search.md) scores events with CATHODE's estimators,
+# so search may import cathode; nothing imports search.
+STUDY_ON_STUDY = {("search", "cathode")}
 
 
 def _module_name(path: Path) -> str:
@@ -41,7 +44,7 @@ def test_studies_import_only_shared_layers_and_themselves():
         own = _package(module)
         for target in imported:
             other = _package(target)
-            if other in STUDIES and other != own:
+            if other in STUDIES and other != own and (own, other) not in STUDY_ON_STUDY:
                 raise AssertionError(f"{module} imports {target}: a study package is imported only by itself")
 
 
