@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Prepare the CATHODE inputs: features in TeV, SR/SB, signal injection by count and seed, all splits.
 
+--shift makes the shifted (correlated) data set of the CATHODE paper: mj1 and dmj += shift * mjj.
 Writes one HDF5 file with every split (hepad.cathode.prepared) and a JSON sidecar with the counts,
 S/B and S/sqrt(B) in the signal region.
 """
@@ -27,6 +28,8 @@ def parse_args(argv=None):
     parser.add_argument("--sr-val-fraction", type=float, required=True)
     parser.add_argument("--extra-bkg-test-fraction", type=float, required=True)
     parser.add_argument("--n-test-signal", type=int, required=True)
+    parser.add_argument("--shift", type=float, default=0.0,
+                        help="the shifted data set: mj1 and dmj += SHIFT * mjj in every split (all in TeV)")
     parser.add_argument("--output", required=True, help="prepared set (.h5)")
     parser.add_argument("--summary", required=True, help="JSON sidecar")
     return parser.parse_args(argv)
@@ -39,10 +42,12 @@ def main(argv=None):
     features = cathode_features(read_lhco_features(args.features))
     extra = cathode_features(read_lhco_features(args.extra_bkg))
     log.info("%d events (%d signal), %d extra background", len(features), int(features[:, 5].sum()), len(extra))
+    if args.shift:
+        log.info("shifted data set: mj1 and dmj += %g * mjj", args.shift)
     splits, summary = prepare_sets(
         features, extra, nsig=args.nsig, seed=args.seed, sr=tuple(args.sr),
         sb_val_fraction=args.sb_val_fraction, sr_val_fraction=args.sr_val_fraction,
-        extra_bkg_test_fraction=args.extra_bkg_test_fraction, n_test_signal=args.n_test_signal,
+        extra_bkg_test_fraction=args.extra_bkg_test_fraction, n_test_signal=args.n_test_signal, shift=args.shift,
     )
     summary["inputs"] = {"features": str(args.features), "extra_bkg": str(args.extra_bkg)}
     for name, count in summary["counts"].items():

@@ -30,11 +30,12 @@ def toy_files(tmp_path_factory):
     return features, extra
 
 
-def run_prepare(features, extra, out, nsig, seed):
+def run_prepare(features, extra, out, nsig, seed, extra_args=()):
     cmd = [sys.executable, str(PREPARE), "--features", str(features), "--extra-bkg", str(extra),
            "--nsig", str(nsig), "--seed", str(seed), "--sr", *map(str, SR), "--n-test-signal", "200",
            "--sb-val-fraction", "0.2", "--sr-val-fraction", "0.5", "--extra-bkg-test-fraction", "0.5",
-           "--output", str(out / f"n{nsig}_s{seed}.h5"), "--summary", str(out / f"n{nsig}_s{seed}.json")]
+           "--output", str(out / f"n{nsig}_s{seed}.h5"), "--summary", str(out / f"n{nsig}_s{seed}.json"),
+           *extra_args]
     result = subprocess.run(cmd, capture_output=True, text=True)
     return result, out / f"n{nsig}_s{seed}.h5", out / f"n{nsig}_s{seed}.json"
 
@@ -107,6 +108,23 @@ def test_same_seed_identical_bytes_and_other_seed_differs(toy_files, tmp_path):
     sig5 = np.sort(injected_5[injected_5[:, 5] == 1][:, 0])
     sig6 = np.sort(injected_6[injected_6[:, 5] == 1][:, 0])
     assert not np.array_equal(sig5, sig6)
+
+
+def test_shift_moves_mj1_and_dmj_by_shift_times_mjj_in_every_split(toy_files, tmp_path):
+    """The shifted data set: the same events in every split, mj1 and dmj moved by exactly 0.1 * mjj (TeV)."""
+    plain, shifted = tmp_path / "plain", tmp_path / "shifted"
+    plain.mkdir(), shifted.mkdir()
+    assert run_prepare(*toy_files, plain, nsig=200, seed=5)[0].returncode == 0
+    result, data, summary = run_prepare(*toy_files, shifted, nsig=200, seed=5, extra_args=["--shift", "0.1"])
+    assert result.returncode == 0, result.stderr
+    assert json.loads(summary.read_text())["shift"] == 0.1
+    for name in SPLITS:
+        a, b = load_split(plain / "n200_s5.h5", name), load_split(data, name)
+        assert len(a) == len(b) > 0, name
+        np.testing.assert_array_equal(b[:, [0, 3, 4, 5]], a[:, [0, 3, 4, 5]])  # mjj, tau21s, labels unchanged
+        np.testing.assert_allclose(b[:, 1] - a[:, 1], 0.1 * a[:, 0], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(b[:, 2] - a[:, 2], 0.1 * a[:, 0], rtol=0, atol=1e-12)
+    assert 0.3 < load_split(data, "sr_train")[:, 1].min()  # mjj is in TeV: mj1 >= 0.1 * 3.3 TeV
 
 
 def test_too_much_injection_names_the_numbers(toy_files, tmp_path):

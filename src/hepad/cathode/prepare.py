@@ -42,6 +42,16 @@ def in_window(mjj: np.ndarray, low: float, high: float) -> np.ndarray:
     return (mjj > low) & (mjj < high)
 
 
+def shift_masses(rows: np.ndarray, shift: float) -> np.ndarray:
+    """The shifted (correlated) data set of the CATHODE paper: mj1 += shift * mjj and dmj += shift * mjj
+    (all three in TeV; a copy). The jet masses then depend on mjj, which the SB flow must interpolate
+    and which CWoLa's sidebands cannot hide."""
+    out = np.array(rows, dtype=np.float64, copy=True)
+    out[:, 1] += shift * out[:, 0]
+    out[:, 2] += shift * out[:, 0]
+    return out
+
+
 def _split(rows: np.ndarray, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
     """(train, val) with the first round(n * val_fraction) rows as validation."""
     n_val = int(round(len(rows) * val_fraction))
@@ -50,15 +60,18 @@ def _split(rows: np.ndarray, val_fraction: float) -> tuple[np.ndarray, np.ndarra
 
 def prepare_sets(features: np.ndarray, extra_bkg: np.ndarray, *, nsig: int, seed: int,
                  sr: tuple[float, float], sb_val_fraction: float, sr_val_fraction: float,
-                 extra_bkg_test_fraction: float, n_test_signal: int) -> tuple[dict, dict]:
+                 extra_bkg_test_fraction: float, n_test_signal: int, shift: float = 0.0) -> tuple[dict, dict]:
     """Inject ``nsig`` signal events into the background and split everything.
 
     ``features``: background and signal (label 0/1) from the main file; ``extra_bkg``: extra
-    signal-region background. Returns ``(splits, summary)``: the arrays of
+    signal-region background. ``shift``: :func:`shift_masses` on every event of both (0: the standard
+    set); it changes no split, the same seed selects the same events. Returns ``(splits, summary)``: the arrays of
     ``hepad.cathode.prepared.SPLITS`` and a JSON-ready summary (counts, S/B and S/sqrt(B) in the SR).
     """
     rng = np.random.default_rng(seed)
     low, high = sr
+    if shift:
+        features, extra_bkg = shift_masses(features, shift), shift_masses(extra_bkg, shift)
     label = features[:, 5]
     background, signal = features[label == 0], features[label == 1]
     if nsig > len(signal):
@@ -97,8 +110,10 @@ def prepare_sets(features: np.ndarray, extra_bkg: np.ndarray, *, nsig: int, seed
     splits["test"] = test[rng.permutation(len(test))]
     splits["extra_bkg_train"], splits["extra_bkg_val"] = _split(extra_sr[n_test_bkg:], sr_val_fraction)
 
-    return splits, summarize(splits, nsig=nsig, seed=seed, sr=sr, n_signal_available=len(signal),
-                             n_extra_outside_sr=len(extra_bkg) - len(extra_sr))
+    summary = summarize(splits, nsig=nsig, seed=seed, sr=sr, n_signal_available=len(signal),
+                        n_extra_outside_sr=len(extra_bkg) - len(extra_sr))
+    summary["shift"] = shift
+    return splits, summary
 
 
 def _counts(rows: np.ndarray) -> dict:
