@@ -52,6 +52,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "quak": ("quak",),
     "mimickers": ("mimickers",),
     "codae": ("codae",),
+    "search": ("search",),
     "plots": ("plots",),
 }
 
