@@ -3,7 +3,7 @@
 FPR at 40 % TPR, and the SIC curve on a fixed grid of signal efficiencies (for the plots), as JSON.
 
 SIC points with fewer than --min-bkg-events selected test background events are dropped
-(hepad.metrics.sic). The injection's S/B and S/sqrt(B) are copied from the prepared set's sidecar.
+(hepad.metrics.sic); with --sic-min-fpr, points with FPR <= that value are dropped instead (the paper's cut). The injection's S/B and S/sqrt(B) are copied from the prepared set's sidecar.
 """
 
 import argparse
@@ -30,6 +30,8 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--run", type=int, required=True)
     p.add_argument("--min-bkg-events", type=float, default=MIN_BKG_EVENTS)
+    p.add_argument("--sic-min-fpr", type=float, default=None,
+                   help="keep SIC points with FPR > this instead of the --min-bkg-events cut (paper: 1.84e-5)")
     p.add_argument("--output", required=True, help="metrics (.json)")
     return p.parse_args(argv)
 
@@ -43,10 +45,10 @@ def main(argv=None):
     except (OSError, ValueError, KeyError) as err:
         raise InputError(f"{args.summary}: cannot read the prepared set's summary ({err})")
     try:
-        metrics = summarize(scores, labels, args.min_bkg_events)
+        metrics = summarize(scores, labels, args.min_bkg_events, args.sic_min_fpr)
     except ValueError as err:
         raise InputError(f"{args.scores}: {err}")
-    sic = sic_on_grid(scores, labels, TPR_GRID, args.min_bkg_events)
+    sic = sic_on_grid(scores, labels, TPR_GRID, args.min_bkg_events, args.sic_min_fpr)
     metrics.update(
         method=args.method, dataset=args.dataset, nsig=args.nsig, seed=args.seed, run=args.run,
         s_over_b=sr["s_over_b"], s_over_sqrt_b=sr["s_over_sqrt_b"],

@@ -109,3 +109,20 @@ def test_bad_inputs_raise():
         roc_curve([1, np.nan], [0, 1])
     with pytest.raises(ValueError, match="differ"):
         roc_curve([1, 2, 3], [0, 1])
+
+
+def test_min_fpr_cut_replaces_the_event_count_and_is_strict():
+    # ROC points with FPR > 0: (.25, .5) (.25, .75) (.5, .75) (.75, .75) (.75, 1) (1, 1)
+    assert max_sic(SCORES, LABELS, min_fpr=0.2) == pytest.approx(0.75 / math.sqrt(0.25))
+    # FPR > 0.25 drops the points at exactly 0.25; the event-count cut would keep them (1 event >= 1) and
+    # min_bkg_events is ignored once min_fpr is given (5 events would drop everything)
+    assert max_sic(SCORES, LABELS, min_bkg_events=5, min_fpr=0.25) == pytest.approx(1 / math.sqrt(0.75))
+    tpr, sic = sic_curve(SCORES, LABELS, min_fpr=0.25)
+    np.testing.assert_allclose(tpr, [0.75, 0.75, 1, 1])
+    assert math.isnan(max_sic(SCORES, LABELS, min_fpr=1.0))
+    assert math.isnan(sic_at_efficiency(SCORES, LABELS, 0.6, min_fpr=0.25))  # FPR there is 0.25
+    assert sic_at_efficiency(SCORES, LABELS, 0.6, min_fpr=0.2) == pytest.approx(0.6 / 0.5)
+    np.testing.assert_allclose(sic_on_grid(SCORES, LABELS, [0.6, 1.0], min_fpr=0.25), [np.nan, 1 / math.sqrt(0.75)])
+    out = summarize(SCORES, LABELS, min_fpr=0.25)
+    assert out["min_fpr"] == 0.25 and out["max_sic"] == pytest.approx(1 / math.sqrt(0.75))
+    assert summarize(SCORES, LABELS, min_bkg_events=1)["min_fpr"] is None

@@ -16,6 +16,11 @@ relative statistical uncertainty of FPR at 1/sqrt(25) = 20 % (10 % on SIC). Larg
 points the curve is linear (a random choice among tied events), so the SIC curve also holds the point
 at exactly FPR = min_bkg_events / N_bkg when that falls inside a ROC segment (trees often give the
 background tied scores).
+
+The CATHODE paper cuts on the FPR instead: a point is kept only if FPR > ``min_fpr`` (1.84e-5 in its
+curves, a few events of its test background). Every function below takes ``min_fpr``: when it is given
+(not None) that cut replaces the ``min_bkg_events`` one, and the ROC points are filtered as published
+(no point is added at the cut).
 """
 
 from __future__ import annotations
@@ -65,9 +70,14 @@ def auc(scores, labels) -> float:
     return float(np.trapezoid(tpr, fpr))
 
 
-def sic_curve(scores, labels, min_bkg_events: float = MIN_BKG_EVENTS) -> tuple[np.ndarray, np.ndarray]:
-    """(tpr, sic) at the ROC points with FPR > 0 and FPR * N_bkg >= ``min_bkg_events``."""
+def sic_curve(scores, labels, min_bkg_events: float = MIN_BKG_EVENTS,
+              min_fpr: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(tpr, sic) at the ROC points with FPR > 0 and FPR * N_bkg >= ``min_bkg_events`` (or, when
+    ``min_fpr`` is given, with FPR > ``min_fpr``)."""
     fpr, tpr, _ = roc_curve(scores, labels)
+    if min_fpr is not None:
+        keep = (fpr > 0) & (fpr > min_fpr)
+        return tpr[keep], tpr[keep] / np.sqrt(fpr[keep])
     n_bkg = int((np.asarray(labels).ravel() == 0).sum())
     f_min = max(min_bkg_events / n_bkg, np.finfo(float).tiny)
     keep = (fpr > 0) & (fpr >= f_min - 1e-12)
@@ -82,9 +92,9 @@ def sic_curve(scores, labels, min_bkg_events: float = MIN_BKG_EVENTS) -> tuple[n
     return tpr_k, tpr_k / np.sqrt(fpr_k)
 
 
-def max_sic(scores, labels, min_bkg_events: float = MIN_BKG_EVENTS) -> float:
+def max_sic(scores, labels, min_bkg_events: float = MIN_BKG_EVENTS, min_fpr: float | None = None) -> float:
     """Largest SIC over the kept points (NaN if none is kept)."""
-    _, sic = sic_curve(scores, labels, min_bkg_events)
+    _, sic = sic_curve(scores, labels, min_bkg_events, min_fpr)
     return float(sic.max()) if len(sic) else float("nan")
 
 
@@ -101,29 +111,37 @@ def fpr_at_tpr(scores, labels, tpr_value: float) -> float:
     return float(f1 if t1 == t0 else f0 + (f1 - f0) * (tpr_value - t0) / (t1 - t0))
 
 
-def sic_at_efficiency(scores, labels, efficiency: float, min_bkg_events: float = MIN_BKG_EVENTS) -> float:
-    """SIC at signal efficiency ``efficiency``; NaN where fewer than ``min_bkg_events`` background pass."""
+def sic_at_efficiency(scores, labels, efficiency: float, min_bkg_events: float = MIN_BKG_EVENTS,
+                      min_fpr: float | None = None) -> float:
+    """SIC at signal efficiency ``efficiency``; NaN where fewer than ``min_bkg_events`` background pass
+    (or, when ``min_fpr`` is given, where FPR <= ``min_fpr``)."""
     fpr = fpr_at_tpr(scores, labels, efficiency)
+    if min_fpr is not None:
+        if fpr <= 0 or fpr <= min_fpr:
+            return float("nan")
+        return float(efficiency / np.sqrt(fpr))
     n_bkg = int((np.asarray(labels).ravel() == 0).sum())
     if fpr <= 0 or fpr * n_bkg < min_bkg_events - 1e-9:
         return float("nan")
     return float(efficiency / np.sqrt(fpr))
 
 
-def sic_on_grid(scores, labels, tpr_grid, min_bkg_events: float = MIN_BKG_EVENTS) -> np.ndarray:
+def sic_on_grid(scores, labels, tpr_grid, min_bkg_events: float = MIN_BKG_EVENTS,
+                min_fpr: float | None = None) -> np.ndarray:
     """SIC at each signal efficiency of ``tpr_grid`` (NaN where the point would be dropped), so that
     curves of several runs can be combined point by point."""
-    return np.array([sic_at_efficiency(scores, labels, e, min_bkg_events) for e in np.asarray(tpr_grid)])
+    return np.array([sic_at_efficiency(scores, labels, e, min_bkg_events, min_fpr) for e in np.asarray(tpr_grid)])
 
 
-def summarize(scores, labels, min_bkg_events: float = MIN_BKG_EVENTS) -> dict:
+def summarize(scores, labels, min_bkg_events: float = MIN_BKG_EVENTS, min_fpr: float | None = None) -> dict:
     """The figures of merit of one run, as a JSON-ready dict.
 
     Keys: ``max_sic``, ``tpr_at_max_sic``, ``sic_at_eff_0.2``, ``sic_at_eff_0.5``, ``auc``,
-    ``fpr_at_tpr_0.4``, ``n_signal``, ``n_background``, ``min_bkg_events``. NaN is written as None.
+    ``fpr_at_tpr_0.4``, ``n_signal``, ``n_background``, ``min_bkg_events``, ``min_fpr`` (None: the
+    ``min_bkg_events`` cut applies). NaN is written as None.
     """
     scores, labels = _check(scores, labels)
-    tpr, sic = sic_curve(scores, labels, min_bkg_events)
+    tpr, sic = sic_curve(scores, labels, min_bkg_events, min_fpr)
     best = int(np.argmax(sic)) if len(sic) else None
     out = {
         "max_sic": float(sic[best]) if best is not None else None,
@@ -133,8 +151,9 @@ def summarize(scores, labels, min_bkg_events: float = MIN_BKG_EVENTS) -> dict:
         "n_signal": int(labels.sum()),
         "n_background": int((~labels).sum()),
         "min_bkg_events": min_bkg_events,
+        "min_fpr": min_fpr,
     }
     for eff in SUMMARY_EFFICIENCIES:
-        value = sic_at_efficiency(scores, labels, eff, min_bkg_events)
+        value = sic_at_efficiency(scores, labels, eff, min_bkg_events, min_fpr)
         out[f"sic_at_eff_{eff}"] = None if np.isnan(value) else value
     return out
