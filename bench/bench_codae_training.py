@@ -50,7 +50,7 @@ def main(argv=None):
     t0, c0 = time.perf_counter(), time.process_time()
     model.fit(x, x_val if args.val else None)
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
-    rates = [len(x) / h["seconds"] for h in model.history_]
+    rates = [len(x) / s for s in model.epoch_seconds_]
     best = max(rates)
     n_params = sum(p.numel() for p in model._net.parameters())
     print(f"CoDAE {n_params} parameters, {len(x)} images x {args.epochs} epochs on {args.threads} threads, "

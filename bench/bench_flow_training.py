@@ -76,7 +76,7 @@ def run(settings, data, threads, label, checkpoint=None):
     wall, cpu = time.perf_counter(), time.process_time()
     flow.fit(x, c, xv, cv, checkpoint_path=checkpoint)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    per_epoch = np.array([h["seconds"] for h in flow.history_])
+    per_epoch = np.array(flow.epoch_seconds_)
     print(f"{label}: {len(flow.history_)} epochs, {wall:.0f} s wall ({cpu:.0f} s CPU), "
           f"median {np.median(per_epoch):.1f} s/epoch, best val NLL {flow.best_val_nll_:.4f} "
           f"(epoch {flow.ensemble_epochs_[0]})", flush=True)

@@ -54,7 +54,7 @@ def main():
     prior.fit(x[: args.events], x[args.events:])
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
     hist = prior.history_
-    per_epoch = np.mean([h["seconds"] for h in hist])
+    per_epoch = np.mean(prior.epoch_seconds_)
     key = "val_nll" if args.family == "flow" else "val_loss"
     print(f"family {args.family}, params {params}")
     print(f"events {args.events} (+{n_val} validation), threads {args.threads}: {len(hist)} epochs, "

@@ -57,7 +57,7 @@ def main(argv=None):
                                          checkpoint_path=args.checkpoint, scalers_from=scalers)
     seconds = time.perf_counter() - t0
     model.save(args.output)
-    write_json({"region": args.region, "history": flow.history_, "best_val_nll": flow.best_val_nll_,
+    write_json({"region": args.region, "history": flow.timed_history(), "best_val_nll": flow.best_val_nll_,
                 "ensemble_epochs": flow.ensemble_epochs_, "ensemble_val_nll": flow.ensemble_val_nll_,
                 "dropped_outside_range": model.n_dropped_, "n_train": len(train), "n_val": len(val),
                 "seconds": seconds, "params": flow.get_params()}, Path(args.output) / "history.json")

@@ -58,7 +58,7 @@ def main(argv=None):
     test = scores["background"][n_train:]
     for name in signals:
         log.info("%s: median MSE %.3g (background test %.3g)", name, np.median(scores[name]), np.median(test))
-    write_json({"history": ae.history_, "params": ae.get_params(), "n_train": n_train}, args.history)
+    write_json({"history": ae.timed_history(), "params": ae.get_params(), "n_train": n_train}, args.history)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def main(argv=None):
     prior.save(args.output)
     write_json({"sample": args.sample, "family": args.family, "n_train": len(x), "n_val": len(x_val),
                 "seconds": seconds, "params": {k: v for k, v in prior.get_params().items() if k not in ("device",)},
-                "history": prior.history_}, args.history)
+                "history": prior.timed_history()}, args.history)
 
 
 if __name__ == "__main__":
