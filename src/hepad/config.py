@@ -102,6 +102,55 @@ def fill_defaults(config: dict, schema: dict, root: dict | None = None) -> dict:
     return config
 
 
+def apply_presets(config: dict, schema: dict, root: dict | None = None) -> dict:
+    """Fill the keys a named preset sets, where the config leaves them unset (in place; returns config).
+
+    A property with ``x-presets`` (name -> values) and ``x-fills`` (the sibling mapping it fills) picks
+    its preset by its value or default, e.g. ``cathode.flow_preset: reference`` sets the ``cathode.flow``
+    keys of the reference recipe the user did not set. Runs before ``fill_defaults``, so the schema
+    defaults fill only what neither the user nor the preset set.
+    """
+    root = root or schema
+    schema = resolve_ref(schema, root)
+    properties = schema.get("properties", {})
+    for key, sub in properties.items():
+        sub = resolve_ref(sub, root)
+        if "x-presets" in sub:
+            name = config.get(key, sub.get("default"))
+            values = sub["x-presets"].get(name) if isinstance(name, str) else None
+            target = config.setdefault(sub["x-fills"], {}) if values else None
+            if isinstance(target, dict):
+                for name_, value in values.items():
+                    target.setdefault(name_, copy.deepcopy(value))
+        elif isinstance(config.get(key), dict) and "properties" in sub:
+            apply_presets(config[key], sub, root)
+    return config
+
+
+def sb_scan_nsig(config: dict) -> list[int]:
+    """The injected signal counts of the S/B scan: ``injection.scan_sb`` (SR S/B in percent) converted
+    with the data set's ``injection.sb_per_1000_nsig`` as nsig = int(S/B * 1000 / that), or else
+    ``injection.scan_nsig``. For the LHCO R&D set the paper's S/B values give its counts 943, 628, ..."""
+    injection = config["injection"]
+    if injection.get("scan_sb") is None:
+        return list(injection["scan_nsig"])
+    per_1000 = injection["sb_per_1000_nsig"][config["dataset"]]
+    return [int(sb * 1000 / per_1000 + 1e-9) for sb in injection["scan_sb"]]
+
+
+def _derive_scan_nsig(config: dict) -> None:
+    """``injection.scan_sb``, when given, replaces ``injection.scan_nsig`` (the rules read the latter)."""
+    injection = config["injection"]
+    if injection.get("scan_sb") is None:
+        return
+    nsig = sb_scan_nsig(config)
+    if len(set(nsig)) < len(nsig):
+        raise ConfigError(
+            f"config error: injection.scan_sb = {injection['scan_sb']} gives repeated injection counts {nsig} "
+            f"(nsig = int(S/B x 1000 / {injection['sb_per_1000_nsig'][config['dataset']]})); space the S/B values further")
+    injection["scan_nsig"] = nsig
+
+
 _INT = re.compile(r"[+-]?[0-9]+")
 _BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 
@@ -392,11 +441,13 @@ def validate_config(config: dict, schema: dict | None = None) -> dict:
         raise ConfigError(f"config error: the config must be a mapping of keys, got {type(config).__name__}")
     expand_dotted_keys(config)
     coerce_strings(config, schema)
+    apply_presets(config, schema)
     fill_defaults(config, schema)
     validator = jsonschema.Draft202012Validator(schema)
     errors = list(validator.iter_errors(config))
     if errors:
         raise ConfigError(_format_error(jsonschema.exceptions.best_match(errors), schema))
+    _derive_scan_nsig(config)
     _cross_checks(config)
     return config
 
