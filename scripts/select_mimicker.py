@@ -33,7 +33,7 @@ def main(argv=None):
     setup_logging("select_mimicker")
     import h5py
 
-    from hepad.mimic.features import background_splits, mimicker_inputs, read_features
+    from hepad.mimic.features import background_splits, log_floor, mimicker_inputs, read_features
     from hepad.mimic.selection import SelectionData, iterative_selection
     from hepad.mimic.mimickers import make_mimicker
 
@@ -43,14 +43,15 @@ def main(argv=None):
     if len(feats) != len(ae["background"]):
         raise InputError(f"{args.ae_scores} has {len(ae['background'])} background scores, {args.background} "
                          f"{len(feats)} jets; rerun train_image_ae")
-    x = mimicker_inputs(feats)
-    sp = background_splits(len(x), args.train_fraction, args.select_fraction)
+    sp = background_splits(len(feats), args.train_fraction, args.select_fraction)
+    floor = log_floor(feats[sp.train])  # fitted on the background training jets, applied to every array
+    x = mimicker_inputs(feats, floor)
     signals = {}
     for item in args.signals:
         name, _, path = item.partition("=")
         if name not in ae:
             raise InputError(f"no auto-encoder scores for signal {name!r} in {args.ae_scores}; rerun train_image_ae")
-        signals[name] = (mimicker_inputs(read_features(path, images=False)[1]), ae[name])
+        signals[name] = (mimicker_inputs(read_features(path, images=False)[1], floor), ae[name])
     bkg = ae["background"]
     data = SelectionData(names, x[sp.train], bkg[sp.train], x[sp.select], bkg[sp.select], x[sp.test], bkg[sp.test],
                          signals)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hepad.metrics.ado import ado
-from hepad.mimic.features import background_splits, hardest_constituents, mimicker_inputs
+from hepad.mimic.features import background_splits, hardest_constituents, log_floor, mimicker_inputs
 from hepad.mimic.selection import SelectionData, iterative_selection
 from hepad.mimic.image_ae import ImageAutoEncoder
 from hepad.mimic.mimickers import HighLevelNetwork, PairedNeuralNetwork, make_mimicker, pair_indices
@@ -87,6 +87,22 @@ def test_hardest_constituents_and_inputs():
     assert hardest_constituents(s, 0) is s
     x = mimicker_inputs(np.array([[1.0, 0.0], [np.e, 2.0]]))
     assert np.allclose(x, [[0.0, np.log(2.0)], [1.0, np.log(2.0)]])  # non-positive floored per column
+
+
+def test_log_floor_is_fitted_once_on_training_and_applied_to_every_array():
+    train = np.array([[1.0, 0.0], [np.e, 2.0], [3.0, 0.5]])
+    floor = log_floor(train)
+    assert np.allclose(floor, [1.0, 0.5])
+    # a signal array whose own smallest positive value differs: an empty jet gets the training floor,
+    # not the signal's own minimum, so the same jet maps to the same input in every array
+    signal = np.array([[0.0, 0.0], [5.0, 4.0], [np.e, 3.0]])
+    x = mimicker_inputs(signal, floor)
+    assert np.allclose(x[0], np.log([1.0, 0.5]))
+    assert not np.allclose(mimicker_inputs(signal)[0], x[0])  # refitting on the signal would differ
+    assert np.allclose(mimicker_inputs(np.zeros((1, 2)), floor), x[[0]])  # alone or in an array: the same
+    assert np.allclose(mimicker_inputs(train, floor), mimicker_inputs(train))  # training array: unchanged
+    with pytest.raises(ValueError):
+        mimicker_inputs(signal, floor[:1])
 
 
 def test_selection_skips_monotone_copies_of_chosen_observables():

@@ -11,7 +11,9 @@ Signals are only ever test events.
 
 Mimicker inputs are log(observable): EFPs, m and pT are positive and span decades, so the logarithm
 makes the standardised inputs well-conditioned for the networks; it is monotonic, so the ADO of a
-candidate observable, the selection and the interpretation are unchanged.
+candidate observable, the selection and the interpretation are unchanged. Zero values (an EFP of a jet
+with too few constituents) are floored at the smallest positive value of the background training jets
+(:func:`log_floor`), fitted once and applied to every array.
 """
 
 from __future__ import annotations
@@ -86,9 +88,25 @@ def background_splits(n: int, train_fraction: float = 2 / 3, select_fraction: fl
     return Splits(slice(0, n_train), slice(n_train, n_train + n_select), slice(n_train + n_select, n))
 
 
-def mimicker_inputs(features: np.ndarray) -> np.ndarray:
-    """log of the (positive) observables; values <= 0 (empty jets) are floored at the column's smallest positive value."""
+def log_floor(features: np.ndarray) -> np.ndarray:
+    """Per column, the smallest positive value of ``features`` (1 for a column without one): the floor of
+    :func:`mimicker_inputs`. Fit it once, on the background training jets, and apply it to every array."""
     x = np.asarray(features, dtype=np.float64)
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(f"log_floor needs an (n >= 1, d) array, got shape {x.shape}")
     floor = np.where(x > 0, x, np.inf).min(axis=0)
-    floor = np.where(np.isfinite(floor), floor, 1.0)
+    return np.where(np.isfinite(floor), floor, 1.0)
+
+
+def mimicker_inputs(features: np.ndarray, floor: np.ndarray | None = None) -> np.ndarray:
+    """log(max(observable, floor)) per column.
+
+    ``floor`` comes from :func:`log_floor` of the background training jets and is the same for every
+    array (training, selection, test, each signal), so one jet gets the same input whichever array holds
+    it; values below the floor (zero for empty jets) are set to it. Without ``floor`` it is fitted on
+    ``features`` itself (only right when ``features`` is the training array)."""
+    x = np.asarray(features, dtype=np.float64)
+    floor = log_floor(x) if floor is None else np.asarray(floor, dtype=np.float64)
+    if floor.shape != x.shape[1:]:
+        raise ValueError(f"floor has shape {floor.shape}, the features {x.shape[1:]} per jet")
     return np.log(np.maximum(x, floor))
