@@ -71,7 +71,7 @@ def test_hull_roc_monotone_and_beats_single_axis():
     losses, labels = _toy(4000, 0)
     val, val_labels = _toy(4000, 1)
     both = hull_roc(val, val_labels, losses, labels)
-    assert np.all(np.diff(both.fpr) >= 0) and np.all(np.diff(both.tpr) >= 0)
+    assert np.all(np.diff(both.fpr_calib) >= 0)  # points in the order of calibration background efficiency
     assert both.fpr[0] == 0 and both.tpr[0] == 0 and both.fpr[-1] == 1 and both.tpr[-1] == 1
     alone = hull_roc(val[:, :1], val_labels, losses[:, :1], labels)
     # the 1-d hull of a monotone score is its ordinary ROC
@@ -82,6 +82,32 @@ def test_hull_roc_monotone_and_beats_single_axis():
         keep = box.select(losses)
         assert keep[labels == 1].mean() == pytest.approx(t)
         assert keep[labels == 0].mean() == pytest.approx(f)
+
+
+def test_hull_roc_reports_calibration_chosen_boxes_without_a_test_envelope():
+    """Small sets: the boxes chosen on calibration do not all stay on the test envelope. The ROC keeps
+    every chosen box's test point, in calibration order; a second envelope on test would drop some and
+    raise the AUC."""
+    cal, y_cal = _toy(200, 11)
+    test, y_test = _toy(200, 12)
+    roc = hull_roc(cal, y_cal, test, y_test, n_per_axis=20)
+    inner = list(zip(roc.fpr, roc.tpr, roc.fpr_calib, roc.boxes))[1:-1]
+    effs_cal = []
+    for f, t, f_cal, box in inner:  # every point is its calibration-chosen box counted on test
+        keep = box.select(test)
+        assert keep[y_test == 0].mean() == pytest.approx(f) and keep[y_test == 1].mean() == pytest.approx(t)
+        effs_cal.append(box.select(cal)[y_cal == 0].mean())
+        assert effs_cal[-1] == pytest.approx(f_cal)
+    assert np.all(np.diff(effs_cal) >= 0)
+    # the test points are not monotone: a test envelope would pick different (fewer) points
+    fpr, tpr = np.array([p[0] for p in inner]), np.array([p[1] for p in inner])
+    env = upper_envelope(fpr, tpr)
+    assert len(env) < len(inner)
+    enveloped = np.trapezoid(np.r_[0, tpr[env], 1], np.r_[0, fpr[env], 1])
+    assert enveloped > roc.auc
+    # in sample (no test set) nothing changes: the calibration envelope is monotone
+    same = hull_roc(cal, y_cal, n_per_axis=20)
+    assert np.all(np.diff(same.fpr) >= 0) and np.all(np.diff(same.tpr) >= 0)
 
 
 def test_hull_roc_of_useless_signal_axis_is_no_better_in_sample():

@@ -131,7 +131,7 @@ def roc_figure(metrics: dict, curves: dict, kind: str = "hull", title: str = "")
         ordered = {c: curves[signal][c] for c in combo_order(metrics) if c in curves[signal]}
         plot_roc_sic(axes[row, 0], axes[row, 1], ordered, metrics["results"][signal], metrics["min_bkg_events"],
                      metrics["n_background_test"], kind)
-        what = "box cuts, upper hull" if kind == "hull" else "nested selection fixed on background"
+        what = "best box cuts chosen on calibration, counted on test" if kind == "hull" else "nested selection fixed on background"
         axes[row, 0].set_title(f"{title}held-out {pretty(signal)}\n({what})", fontsize="small", loc="left")
     fig.tight_layout()
     return fig

@@ -11,8 +11,10 @@ Two ways to turn boxes into a ROC curve:
 1. :func:`hull_roc`, as in the paper: scan a grid of boxes and take, at each background efficiency, the
    box with the highest signal efficiency (the upper hull; monotone by construction). Picking the best of
    many boxes on the events that are then counted would flatter the result, so the boxes are chosen on
-   one labelled set (validation) and counted on another (test); the monotone envelope of those test
-   points is the ROC. This uses signal labels to choose cuts, as the paper does.
+   one labelled set (calibration) and counted on another (test): the ROC is the chosen boxes' test
+   points in the order of their calibration background efficiency, with no second envelope taken on the
+   test labels (which would choose again on the counted events). This uses signal labels to choose
+   cuts, as the paper does.
 2. :class:`QuantileBoxes`: a one-parameter family of nested selections fixed by the background alone: at
    level t, bkg_min is the (1 - t) quantile of the background's background-prior loss and sig_max_i the
    t quantile of its signal-prior-i loss; an event is selected if it is above bkg_min and below sig_max_i
@@ -141,16 +143,20 @@ def upper_envelope(fpr, tpr) -> np.ndarray:
 
 @dataclass
 class HullROC:
-    """ROC of the best boxes: ``fpr``/``tpr`` on the evaluation set (monotone, from (0, 0) to (1, 1)),
-    ``boxes`` the box of every point (None for the added (0, 0))."""
+    """ROC of the best boxes: ``fpr``/``tpr`` on the evaluation set, from (0, 0) to (1, 1), in the order of
+    ``fpr_calib`` (the boxes' background efficiency on the calibration set that chose them); ``boxes`` the
+    box of every point (None for the added (0, 0)). Counted on another set than the one that chose the
+    boxes, the curve need not be monotone: it is not enveloped again."""
 
     fpr: np.ndarray
     tpr: np.ndarray
     boxes: list
     n_background: int
+    fpr_calib: np.ndarray | None = None
 
     @property
     def auc(self) -> float:
+        """Area under the curve as a path (points in calibration order; a step back in FPR subtracts)."""
         return float(np.trapezoid(self.tpr, self.fpr))
 
     def sic(self, min_bkg_events: float = MIN_BKG_EVENTS) -> tuple[np.ndarray, np.ndarray]:
@@ -194,19 +200,20 @@ def hull_roc(losses_val, labels_val, losses_test=None, labels_test=None, n_per_a
         tpr_t, fpr_t, n_bkg = tpr_v, fpr_v, int((np.asarray(labels_val) == 0).sum())
     else:
         tpr_t, fpr_t, n_bkg = _rates(losses_test, labels_test, thresholds)
-    fpr_c, tpr_c = fpr_t[chosen], tpr_t[chosen]
-    env = upper_envelope(fpr_c, tpr_c)
+    # The chosen boxes' test points, in the order of their calibration background efficiency; no second
+    # envelope on the test labels (that would choose boxes again on the set that is counted).
+    fpr, tpr = fpr_t[chosen], tpr_t[chosen]
+    fpr_cal = fpr_v[chosen]
     shape = [len(t) for t in thresholds]
     boxes = []
-    for flat in chosen[env]:
+    for flat in chosen:
         idx = np.unravel_index(flat, shape)
         boxes.append(BoxCut(thresholds[0][idx[0]], [thresholds[a][idx[a]] for a in range(1, len(shape))]))
-    fpr, tpr = fpr_c[env], tpr_c[env]
-    if fpr[0] > 0 or tpr[0] > 0:
-        fpr, tpr, boxes = np.r_[0.0, fpr], np.r_[0.0, tpr], [None] + boxes
-    if fpr[-1] < 1.0:  # the loosest box keeps everything on the grid; guard against float residue
-        fpr, tpr, boxes = np.r_[fpr, 1.0], np.r_[tpr, 1.0], boxes + [boxes[-1]]
-    return HullROC(fpr=fpr, tpr=tpr, boxes=boxes, n_background=n_bkg)
+    if fpr_cal[0] > 0 or fpr[0] > 0 or tpr[0] > 0:
+        fpr, tpr, fpr_cal, boxes = np.r_[0.0, fpr], np.r_[0.0, tpr], np.r_[0.0, fpr_cal], [None] + boxes
+    if fpr[-1] < 1.0 or tpr[-1] < 1.0:  # the loosest box keeps everything on the grid; guard against float residue
+        fpr, tpr, fpr_cal, boxes = np.r_[fpr, 1.0], np.r_[tpr, 1.0], np.r_[fpr_cal, 1.0], boxes + [boxes[-1]]
+    return HullROC(fpr=fpr, tpr=tpr, boxes=boxes, n_background=n_bkg, fpr_calib=fpr_cal)
 
 
 # ------------------------------------------------------------------------------- label-free nested boxes
