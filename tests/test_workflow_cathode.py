@@ -93,3 +93,23 @@ def test_rerun_is_a_no_op(repo_root, chain):
     result = snakemake(repo_root, chain, "results/sic_cathode.pdf", "results/sb_scan.pdf", "-n")
     assert result.returncode == 0, result.stderr
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_shifted_comparison_and_the_papers_sic_cut_plan_on_the_tiny_config(repo_root, tmp_path):
+    """results/sic_comparison_shifted.pdf plans a chain of its own on the shifted set (prepare --shift 0.1
+    into results/cathode/generated_shift0.1/), and cathode.sic_min_fpr reaches every evaluate job."""
+    extra = tmp_path / "paper_cut.yaml"
+    extra.write_text("cathode:\n  sic_min_fpr: 1.84e-5\n")
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo_root / "Snakefile"), "--directory", str(tmp_path),
+           "--configfile", str(repo_root / "tests/config/tiny.yaml"), str(extra), "-n", "-p",
+           "results/sic_comparison_shifted.pdf"]
+    result = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "results/cathode/generated/plot_sic/sic_comparison_shifted_hgb_nsig300.pdf" in out
+    prepares = [line for line in out.splitlines() if "scripts/prepare.py" in line]
+    assert len(prepares) == 1 and "--shift 0.1" in prepares[0]
+    assert "--output results/cathode/generated_shift0.1/prepare/nsig300_seed1.h5" in prepares[0]
+    evaluates = [line for line in out.splitlines() if "scripts/evaluate.py" in line]
+    assert len(evaluates) == 5  # tiny: one run of each of the five modes
+    assert all("--sic-min-fpr 1.84e-05" in line and "generated_shift0.1/" in line for line in evaluates)

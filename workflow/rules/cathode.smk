@@ -1,5 +1,7 @@
 # CATHODE and its benchmarks (docs/cathode.md): prepare -> SB flow -> SR samples -> classifiers -> metrics
-# -> plots. Every output lies under results/cathode/{dataset}/, in a folder named after its rule:
+# -> plots. Every output lies under results/cathode/{dataset}{variant}/, in a folder named after its rule; the
+# variant is "" (the data set as configured) or "_shift<s>", the shifted data set with mj1 and dmj += s * mjj
+# (prepare --shift; the paper's s = 0.1 makes the sic_comparison_shifted plot of results/cathode/{dataset}/):
 #
 #   prepare/nsig{nsig}_seed{seed}.h5, .json       the prepared set (all splits) and its counts
 #   nsig{nsig}_seed{seed}/                        one prepared set's chain:
@@ -10,11 +12,13 @@
 #     evaluate/{method}_run{run}.json             metrics; method = {mode}_{family} or anode
 #   plot_sic/, plot_sb_scan/, plot_data_overview/ the plots; `publish` copies the configured ones to results/
 CATHODE = config["cathode"]
-CATHODE_DIR = "results/cathode/{dataset}"
+DATA_DIR = "results/cathode/{dataset}"
+CATHODE_DIR = "results/cathode/{dataset}{variant}"
 PREPARED = f"{CATHODE_DIR}/prepare/nsig{{nsig}}_seed{{seed}}"
 SET = f"{CATHODE_DIR}/nsig{{nsig}}_seed{{seed}}"
-SET_LOG = "{dataset}/nsig{nsig}_seed{seed}"
+SET_LOG = "{dataset}{variant}/nsig{nsig}_seed{seed}"
 SIC_CATHODE_MODES = ["supervised", "iad", "cathode"]
+SHIFTED_VARIANT = "_shift0.1"  # the paper's shifted data set, behind the sic_comparison_shifted plots
 
 
 wildcard_constraints:
@@ -22,9 +26,13 @@ wildcard_constraints:
     mode="cathode|cwola|iad|supervised",
     family="mlp|hgb",
     method="(?:cathode|cwola|iad|supervised)_(?:mlp|hgb)|anode",
-    selection="cathode|comparison",
+    selection="cathode|comparison|comparison_shifted",
     run=r"\d+",
-    published="sic_cathode|sic_comparison|sb_scan|data_overview",
+    published="sic_cathode|sic_comparison|sic_comparison_shifted|sb_scan|data_overview",
+    variant=r"(_shift\d+(\.\d+)?)?",
+
+
+SIC_KEYS = ["cathode.min_bkg_events", "cathode.sic_min_fpr"]
 
 
 def cathode_keys(stage, wildcards):
@@ -32,7 +40,7 @@ def cathode_keys(stage, wildcards):
     keys = data_keys(wildcards.dataset) + ["regions", "prepare"]
     if stage == "prepare":
         return keys
-    flow = keys + ["cathode.flow"]
+    flow = keys + ["cathode.flow", "cathode.flow_preset"]
     if stage == "flow":
         return flow
     samples = flow + ["cathode.sampling"]
@@ -42,10 +50,10 @@ def cathode_keys(stage, wildcards):
         return (samples if wildcards.mode == "cathode" else keys) + [f"cathode.classifier.{wildcards.family}"]
     if stage == "evaluate":
         if wildcards.method == "anode":
-            return flow + ["cathode.min_bkg_events"]
-        return samples + [f"cathode.classifier.{wildcards.method.split('_')[1]}", "cathode.min_bkg_events"]
+            return flow + SIC_KEYS
+        return samples + [f"cathode.classifier.{wildcards.method.split('_')[1]}"] + SIC_KEYS
     # the plots: every stage of every method they show
-    return samples + [f"cathode.classifier.{wildcards.family}", "cathode.min_bkg_events"]
+    return samples + [f"cathode.classifier.{wildcards.family}"] + SIC_KEYS
 
 
 def data_upstream(wildcards):
@@ -60,6 +68,17 @@ def cathode_upstream(stage):
         return settings_digest(cathode_keys(stage, wildcards))
 
     return upstream
+
+
+def shift_of(wildcards):
+    """The mass shift of the prepared sets: the variant's (``_shift0.1``: 0.1), else config prepare.shift."""
+    return float(wildcards.variant[len("_shift") :]) if wildcards.variant else config["prepare"]["shift"]
+
+
+def sic_min_fpr_option(wildcards):
+    """--sic-min-fpr of the paper's SIC cut when config cathode.sic_min_fpr is set (else the event count)."""
+    value = CATHODE["sic_min_fpr"]
+    return "" if value is None else f"--sic-min-fpr {value}"
 
 
 def classifier_options(wildcards):
@@ -111,7 +130,7 @@ def method_names(modes, family):
     return [m if m == "anode" else f"{m}_{family}" for m in modes]
 
 
-def metrics_files(dataset, nsigs, seeds, modes, family, n_runs):
+def metrics_files(dataset, variant, nsigs, seeds, modes, family, n_runs):
     """Metrics JSON of every (nsig, seed, method, run); ANODE has run 0 only."""
     files = []
     for nsig in nsigs:
@@ -119,22 +138,39 @@ def metrics_files(dataset, nsigs, seeds, modes, family, n_runs):
             for method in method_names(modes, family):
                 runs = [0] if method == "anode" else range(n_runs)
                 files += [
-                    f"{SET}/evaluate/{method}_run{run}.json".format(dataset=dataset, nsig=nsig, seed=seed)
+                    f"{SET}/evaluate/{method}_run{run}.json".format(
+                        dataset=dataset, variant=variant, nsig=nsig, seed=seed
+                    )
                     for run in runs
                 ]
     return files
 
 
 def sic_metrics(wildcards):
+    """The runs behind a SIC plot; the ``comparison_shifted`` selection takes them from the shifted set."""
     modes = SIC_CATHODE_MODES if wildcards.selection == "cathode" else CATHODE["modes"]
+    variant = SHIFTED_VARIANT if wildcards.selection == "comparison_shifted" else wildcards.variant
     return metrics_files(
-        wildcards.dataset, [wildcards.nsig], config["injection"]["seeds"], modes, wildcards.family, CATHODE["runs"]
+        wildcards.dataset,
+        variant,
+        [wildcards.nsig],
+        config["injection"]["seeds"],
+        modes,
+        wildcards.family,
+        CATHODE["runs"],
     )
+
+
+def sic_title(wildcards):
+    shifted = wildcards.variant or (SHIFTED_VARIANT if wildcards.selection == "comparison_shifted" else "")
+    data = f"{wildcards.dataset} data" + (f", shifted (mj1, dmj += {shifted[len('_shift') :]} mjj)" if shifted else "")
+    return f"{data}, {wildcards.nsig} injected signal events, classifier: {wildcards.family}"
 
 
 def sb_scan_metrics(wildcards):
     return metrics_files(
         wildcards.dataset,
+        wildcards.variant,
         config["injection"]["scan_nsig"],
         config["injection"]["scan_seeds"],
         CATHODE["modes"],
@@ -143,8 +179,8 @@ def sb_scan_metrics(wildcards):
     )
 
 
-def prepared_sets(dataset, nsigs, seeds):
-    return expand(f"{PREPARED}.h5", dataset=dataset, nsig=nsigs, seed=seeds)
+def prepared_sets(dataset, nsigs, seeds, variant=""):
+    return expand(f"{PREPARED}.h5", dataset=dataset, variant=variant, nsig=nsigs, seed=seeds)
 
 
 def published_plot(wildcards):
@@ -153,10 +189,11 @@ def published_plot(wildcards):
     stem = {
         "sic_cathode": f"plot_sic/sic_cathode_{family}_nsig{nsig}",
         "sic_comparison": f"plot_sic/sic_comparison_{family}_nsig{nsig}",
+        "sic_comparison_shifted": f"plot_sic/sic_comparison_shifted_{family}_nsig{nsig}",
         "sb_scan": f"plot_sb_scan/sb_scan_{family}",
         "data_overview": "plot_data_overview/data_overview",
     }[wildcards.published]
-    stem = f"{CATHODE_DIR}/{stem}".format(dataset=dataset)
+    stem = f"{DATA_DIR}/{stem}".format(dataset=dataset)
     return [f"{stem}.pdf"] + plot_formats(stem)
 
 
@@ -183,12 +220,13 @@ rule prepare:
         sr_low=config["regions"]["sr"]["low"],
         sr_high=config["regions"]["sr"]["high"],
         split=config["prepare"],
+        shift=shift_of,
     shell:
         "python {params.script} --features {input.features} --extra-bkg {input.extra_bkg}"
         " --nsig {wildcards.nsig} --seed {wildcards.seed} --sr {params.sr_low} {params.sr_high}"
         " --sb-val-fraction {params.split[sb_val_fraction]} --sr-val-fraction {params.split[sr_val_fraction]}"
         " --extra-bkg-test-fraction {params.split[extra_bkg_test_fraction]}"
-        " --n-test-signal {params.split[n_test_signal]}"
+        " --n-test-signal {params.split[n_test_signal]} --shift {params.shift}"
         " --output {output.data} --summary {output.summary} > {log} 2>&1"
 
 
@@ -345,14 +383,17 @@ rule evaluate:
         upstream=cathode_upstream("evaluate"),
         script=script("evaluate"),
         min_bkg_events=CATHODE["min_bkg_events"],
+        sic_min_fpr=sic_min_fpr_option,
     shell:
         "python {params.script} --scores {input.scores} --summary {input.summary} --method {wildcards.method}"
-        " --dataset {wildcards.dataset} --nsig {wildcards.nsig} --seed {wildcards.seed} --run {wildcards.run}"
-        " --min-bkg-events {params.min_bkg_events} --output {output} > {log} 2>&1"
+        " --dataset {wildcards.dataset}{wildcards.variant} --nsig {wildcards.nsig} --seed {wildcards.seed}"
+        " --run {wildcards.run} --min-bkg-events {params.min_bkg_events} {params.sic_min_fpr}"
+        " --output {output} > {log} 2>&1"
 
 
 rule plot_sic:
-    """SIC curves (median, 16-84 % band over seeds and runs): CATHODE with IAD and supervised, or all modes."""
+    """SIC curves (median, 16-84 % band over seeds and runs): CATHODE with IAD and supervised, or all modes
+    (``comparison_shifted``: all modes on the shifted data set, mj1 and dmj += 0.1 mjj)."""
     input:
         sic_metrics,
     output:
@@ -363,7 +404,7 @@ rule plot_sic:
         ),
         plot_formats(f"{CATHODE_DIR}/plot_sic/sic_{{selection}}_{{family}}_nsig{{nsig}}"),
     log:
-        log_file("plot_sic", "{dataset}/sic_{selection}_{family}_nsig{nsig}"),
+        log_file("plot_sic", "{dataset}{variant}/sic_{selection}_{family}_nsig{nsig}"),
     conda:
         "../../envs/plot.yaml"
     threads: 1
@@ -374,7 +415,7 @@ rule plot_sic:
         missing=missing_inputs("plot_sic"),
         upstream=cathode_upstream("plot"),
         script=script("plot_sic"),
-        title="{dataset} data, {nsig} injected signal events, classifier: {family}",
+        title=sic_title,
     shell:
         "python {params.script} --metrics {input} --title '{params.title}' --output {output} > {log} 2>&1"
 
@@ -391,7 +432,7 @@ rule plot_sb_scan:
         ),
         plot_formats(f"{CATHODE_DIR}/plot_sb_scan/sb_scan_{{family}}"),
     log:
-        log_file("plot_sb_scan", "{dataset}/sb_scan_{family}"),
+        log_file("plot_sb_scan", "{dataset}{variant}/sb_scan_{family}"),
     conda:
         "../../envs/plot.yaml"
     threads: 1
@@ -402,7 +443,7 @@ rule plot_sb_scan:
         missing=missing_inputs("plot_sb_scan"),
         upstream=cathode_upstream("plot"),
         script=script("plot_sb_scan"),
-        title="{dataset} data, classifier: {family}",
+        title="{dataset}{variant} data, classifier: {family}",
     shell:
         "python {params.script} --metrics {input} --title '{params.title}' --output {output} > {log} 2>&1"
 
@@ -414,11 +455,11 @@ rule plot_data_overview:
         extra_bkg=extra_bkg_file,
     output:
         pdf=report(
-            f"{CATHODE_DIR}/plot_data_overview/data_overview.pdf",
+            f"{DATA_DIR}/plot_data_overview/data_overview.pdf",
             caption="../report/data_overview.rst",
             category="Data",
         ),
-        others=plot_formats(f"{CATHODE_DIR}/plot_data_overview/data_overview"),
+        others=plot_formats(f"{DATA_DIR}/plot_data_overview/data_overview"),
     log:
         log_file("plot_data_overview", "{dataset}"),
     conda:
