@@ -134,3 +134,45 @@ def test_early_stopping_ensemble_and_save_load(tmp_path):
     # The ensemble density is the mean of the members' densities.
     best = flow.log_prob(x[:20], c[:20], ensemble=False)
     assert not np.allclose(best, flow.log_prob(x[:20], c[:20]))
+
+
+# --- the conditional MADE: autoregressive structure and the condition reaching every output ---------
+
+def _jacobians(block, x, c):
+    """d(scale, shift)/dx and d(scale, shift)/dc of a hand-written MADE block, one event."""
+    f = lambda xx, cc: torch.cat(block.params(xx[None], cc[None]), 1)[0]  # noqa: E731
+    return torch.autograd.functional.jacobian(f, (x, c))
+
+
+@pytest.mark.parametrize("n_features", [1, 4])
+def test_made_outputs_are_autoregressive_and_all_depend_on_the_condition(n_features):
+    torch.manual_seed(0)
+    d, n_cond = n_features, 2
+    flow_net = flows._MAF(d, n_cond, n_blocks=3, hidden=16, batch_norm=False)
+    for block in flow_net.made:
+        for trial in range(3):
+            x, c = torch.randn(d), torch.randn(n_cond)
+            jx, jc = _jacobians(block, x, c)  # shapes (2d, d) and (2d, n_cond)
+            for half in (jx[:d], jx[d:]):  # scales, shifts: output i depends on x_j for j < i only
+                assert torch.equal(torch.triu(half), torch.zeros_like(half))
+            # Every output (the scale and shift of every feature, the first one included) depends on c.
+            assert (jc.abs().sum(1) > 0).all(), jc
+        # The transform itself: lower-triangular Jacobian with a positive diagonal.
+        x, c = torch.randn(d), torch.randn(n_cond)
+        jz = torch.autograd.functional.jacobian(lambda xx: block(xx[None], c[None])[0][0], x)
+        assert torch.equal(torch.triu(jz, 1), torch.zeros_like(jz)) and (torch.diagonal(jz) > 0).all()
+
+
+def test_made_without_the_output_term_has_the_old_caveat():
+    torch.manual_seed(0)
+    block = flows._MADEAffine(3, 1, 16, condition_output=False)
+    _, jc = _jacobians(block, torch.randn(3), torch.randn(1))
+    assert torch.equal(jc[0], torch.zeros(1)) and torch.equal(jc[3], torch.zeros(1))  # feature 1: constants
+
+
+def test_flow_saved_before_the_made_fix_is_refused(tmp_path):
+    flow, _, _ = _fit_small()
+    state = flow.get_state()
+    state["ensemble"] = [{k: v for k, v in m.items() if "lin_ctx" not in k} for m in state["ensemble"]]
+    with pytest.raises(InputError, match="retrain"):
+        ConditionalFlow.from_state(state)

@@ -8,7 +8,10 @@ density is a standard normal. Two interchangeable implementations of the same ar
 - ``implementation="nflows"``: built from the nflows package (MaskedAffineAutoregressiveTransform,
   BatchNorm, ReversePermutation);
 - ``implementation="made"``: the same maths written here with the masks applied once per forward pass
-  and no per-layer dispatch overhead; faster on a CPU (see bench/RESULTS.md).
+  and no per-layer dispatch overhead; faster on a CPU (see bench/RESULTS.md). Unlike nflows, its MADE
+  also adds a linear term of the condition to every output, so the shift and scale of the first feature
+  of each block depend on mjj too (docs/cathode.md, "The conditional MADE caveat"); models saved before
+  that change cannot be loaded (retrain them).
 
 The batch norm is the standard one: in training mode it normalises with the batch mean and variance
 (and its log-determinant uses those), and it updates running averages; in evaluation mode (validation,
@@ -54,9 +57,17 @@ def _made_degrees(n_features: int, hidden: int):
 
 
 class _MADEAffine(nn.Module):
-    """One conditional affine autoregressive transform x -> z = scale(x_<i, c) * x_i + shift(x_<i, c)."""
+    """One conditional affine autoregressive transform x -> z = scale(x_<i, c) * x_i + shift(x_<i, c).
 
-    def __init__(self, n_features: int, n_cond: int, hidden: int):
+    The condition enters twice: unmasked in the first hidden layer (every hidden unit may depend on it)
+    and, with ``condition_output=True`` (the default), through a direct linear term added to every
+    output's pre-activation (as zuko does). Without that term the first feature's outputs, of degree 1,
+    connect to no hidden unit, so its shift and scale are constants that ignore the condition (the MADE
+    of nflows and of the original CATHODE code; docs/cathode.md, "The conditional MADE caveat").
+    ``condition_output=False`` is kept for the benchmark of the fix only (bench/bench_made_condition.py).
+    """
+
+    def __init__(self, n_features: int, n_cond: int, hidden: int, condition_output: bool = True):
         super().__init__()
         d = n_features
         in_deg, hid_deg = _made_degrees(d, hidden)
@@ -72,12 +83,22 @@ class _MADEAffine(nn.Module):
         # Scales start near 1 (softplus of the bias), weights at torch's default as in nflows.
         with torch.no_grad():
             self.lin_out.bias[:d] += math.log(math.expm1(1.0 - _SCALE_EPS))
+        self.lin_ctx = None
+        if condition_output:
+            # The condition as extra, unmasked inputs of the output layer: initialised like its weights
+            # (torch's default bound 1/sqrt(fan_in), with fan_in = hidden + n_cond).
+            self.lin_ctx = nn.Linear(n_cond, 2 * d, bias=False)
+            with torch.no_grad():
+                bound = 1.0 / math.sqrt(hidden + n_cond)
+                self.lin_ctx.weight.uniform_(-bound, bound)
         self.n_features = d
 
     def params(self, x, c):
         h = F.relu(F.linear(torch.cat([x, c], 1), self.lin_in.weight * self.mask_in, self.lin_in.bias))
         h = F.relu(F.linear(h, self.lin_hid.weight * self.mask_hid, self.lin_hid.bias))
         out = F.linear(h, self.lin_out.weight * self.mask_out, self.lin_out.bias)
+        if self.lin_ctx is not None:
+            out = out + self.lin_ctx(c)
         u, shift = out[:, : self.n_features], out[:, self.n_features:]
         scale = F.softplus(u) + _SCALE_EPS
         return scale, shift
@@ -129,9 +150,10 @@ class _BatchNorm(nn.Module):
 class _MAF(nn.Module):
     """Stack of [MADE affine, batch norm, reverse permutation] with a standard-normal base."""
 
-    def __init__(self, n_features, n_cond, n_blocks, hidden, batch_norm):
+    def __init__(self, n_features, n_cond, n_blocks, hidden, batch_norm, condition_output=True):
         super().__init__()
-        self.made = nn.ModuleList(_MADEAffine(n_features, n_cond, hidden) for _ in range(n_blocks))
+        self.made = nn.ModuleList(_MADEAffine(n_features, n_cond, hidden, condition_output)
+                                  for _ in range(n_blocks))
         self.bn = nn.ModuleList(_BatchNorm(n_features) for _ in range(n_blocks)) if batch_norm else None
         self.n_features = n_features
 
@@ -483,6 +505,10 @@ class ConditionalFlow(Estimator):
     def from_state(cls, state, device=None, threads=None) -> "ConditionalFlow":
         """The flow of a :meth:`get_state` dict; ``device``/``threads`` override the saved ones."""
         flow = cls(**dict(state["params"], device=device, threads=threads))
+        if getattr(flow, "kind", "maf") == "maf" and flow.implementation == "made" and state["ensemble"] and not any(
+                key.endswith("lin_ctx.weight") for key in state["ensemble"][0]):
+            raise InputError("this flow was saved by the hand-written MADE from before the condition reached "
+                             "every output (docs/cathode.md, the conditional MADE caveat); retrain it")
         flow.n_cond_ = state["n_cond"]
         flow.ensemble_ = state["ensemble"]
         flow.ensemble_val_nll_ = state["ensemble_val_nll"]
