@@ -2,7 +2,7 @@
 """Train one classifier of CATHODE or a benchmark (cathode, cwola, iad, supervised) and score the test set.
 
 The training data of each mode are described in hepad.cathode.modes; the classes are balanced with sample
-weights. Writes the model into --output (a folder) and the test-set scores, labels and mjj to --scores.
+weights (CWoLa: the SR class half of the total weight, each sideband band a quarter). Writes the model into --output (a folder) and the test-set scores, labels and mjj to --scores.
 """
 
 import argparse
