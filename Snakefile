@@ -1,5 +1,6 @@
 # Anomaly detection in collider physics, from events to published results.
 # Stages live in workflow/rules/; the config is validated against workflow/schemas/ before any job.
+import os
 import sys
 
 from snakemake.utils import min_version
@@ -32,21 +33,40 @@ except ConfigError as err:
     sys.exit(str(err))
 
 
+# Jobs share the CPUs this process may run on (its affinity), whatever --cores says: with --cores 8 on a
+# 2-core machine Snakemake would start four 2-thread trainings at once. Waiting OpenMP threads sleep
+# instead of spinning (OMP_WAIT_POLICY, inherited by every job): three 2-thread flow trainings at once
+# took 6x the CPU of one alone with spinning threads, 1.4x with sleeping ones (bench/bench_threads.py).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+MACHINE_CORES = len(os.sched_getaffinity(0))
+if workflow.local_exec and (workflow.global_resources["_cores"].value or 0) > MACHINE_CORES:
+    print(
+        f"--cores {workflow.global_resources['_cores'].value}: this machine lets the run use {MACHINE_CORES} "
+        f"CPUs, so jobs get at most {MACHINE_CORES} cores in all",
+        file=sys.stderr,
+    )
+    workflow.global_resources["_cores"] = MACHINE_CORES
+
+
 def preflight(log):
     """Before the first job (not in a dry run): stop with one line on --cores 0 (Snakemake would wait
     forever at "Select jobs to execute...") and on a folder a job would write into but cannot (the job
     would fail after its old outputs were deleted)."""
     cores = workflow.resource_settings.cores
     if workflow.local_exec and cores is not None and cores < 1:
-        sys.exit(f"error: --cores {cores} leaves no core to run jobs on, so Snakemake would wait forever; "
-                 "give --cores N with N >= 1 (e.g. --cores 4) or --cores all")
+        sys.exit(
+            f"error: --cores {cores} leaves no core to run jobs on, so Snakemake would wait forever; "
+            "give --cores N with N >= 1 (e.g. --cores 4) or --cores all"
+        )
     paths = []
     for job in workflow.dag.needrun_jobs():
         paths += [*map(str, job.output), *map(str, job.log), *([str(job.benchmark)] if job.benchmark else [])]
     folder = unwritable_folder(paths)
     if folder:
-        sys.exit(f"error: cannot write into {folder}/ (read-only, immutable or not yours), so no job has run and "
-                 "no output was deleted: make it writable, or run elsewhere with --directory")
+        sys.exit(
+            f"error: cannot write into {folder}/ (read-only, immutable or not yours), so no job has run and "
+            "no output was deleted: make it writable, or run elsewhere with --directory"
+        )
 
 
 # The only onstart handler: a rule file that needs one must call preflight(log) from its own.
@@ -61,6 +81,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/download.smk"
 include: "workflow/rules/generate.smk"
 include: "workflow/rules/cathode.smk"
+include: "workflow/rules/search.smk"
 include: "workflow/rules/quak.smk"
 include: "workflow/rules/codae.smk"
 include: "workflow/rules/mimic.smk"
@@ -68,8 +89,8 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         "results/data_overview.pdf",
         "results/sic_cathode.pdf",
         "results/dag.pdf",
-    default_target: True
