@@ -9,7 +9,6 @@ min_version("9.0")
 sys.path.insert(0, f"{workflow.basedir}/src")
 
 from hepad.config import ConfigError, check_config_file, check_sample_sizes, validate_config
-from hepad.io import unwritable_folder
 
 # A YAML slip in config/config.yaml (a tab, an unclosed bracket, an empty file) stops here naming the file,
 # line and column. Files given with --configfile are read by Snakemake's command line before this file
@@ -46,32 +45,6 @@ if workflow.local_exec and (workflow.global_resources["_cores"].value or 0) > MA
         file=sys.stderr,
     )
     workflow.global_resources["_cores"] = MACHINE_CORES
-
-
-def preflight(log):
-    """Before the first job (not in a dry run): stop with one line on --cores 0 (Snakemake would wait
-    forever at "Select jobs to execute...") and on a folder a job would write into but cannot (the job
-    would fail after its old outputs were deleted)."""
-    cores = workflow.resource_settings.cores
-    if workflow.local_exec and cores is not None and cores < 1:
-        sys.exit(
-            f"error: --cores {cores} leaves no core to run jobs on, so Snakemake would wait forever; "
-            "give --cores N with N >= 1 (e.g. --cores 4) or --cores all"
-        )
-    paths = []
-    for job in workflow.dag.needrun_jobs():
-        paths += [*map(str, job.output), *map(str, job.log), *([str(job.benchmark)] if job.benchmark else [])]
-    folder = unwritable_folder(paths)
-    if folder:
-        sys.exit(
-            f"error: cannot write into {folder}/ (read-only, immutable or not yours), so no job has run and "
-            "no output was deleted: make it writable, or run elsewhere with --directory"
-        )
-
-
-# The only onstart handler: a rule file that needs one must call preflight(log) from its own.
-onstart:
-    preflight(log)
 
 
 report: "workflow/report/workflow.rst"

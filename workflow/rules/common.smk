@@ -1,11 +1,14 @@
-# Helpers used by more than one rule file: paths, wildcard constraints, the log layout, the GPU
-# request, the --param builder and the plot formats. No rules here.
+# Helpers used by more than one .smk file (paths, wildcard constraints, the log layout, the GPU
+# request, the --param builder, the plot formats) and the checks before the first job. No rules here:
+# `snakemake --lint` wants functions and rules in separate files.
 import hashlib
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
+from hepad.io import unwritable_folder
 from hepad.zenodo import LHCO_EXTRA_QCD_SR, LHCO_FEATURES, ZENODO_FILES, resource_path
 
 SCRIPTS = Path(workflow.basedir) / "scripts"
@@ -31,7 +34,7 @@ def script(name):
 
 
 def log_file(rule, wildcards=None):
-    """The one log layout: results/logs/<rule>/<wildcards>.log (a rule without wildcards: <rule>/<rule>.log)."""
+    """The one log layout: results/logs/<rule>/<wildcards>.log; with no wildcards, <rule>/<rule>.log."""
     return f"{LOGS}/{rule}/{wildcards or rule}.log"
 
 
@@ -76,7 +79,7 @@ def settings_digest(keys):
 
 
 def missing_inputs(rule_name):
-    """A params function of rule ``rule_name``: its input files that are not on disk (normally none).
+    """A params function for ``rule_name``, giving the job's input files that are not on disk (normally none).
 
     Snakemake does not rerun a job whose outputs exist when one of its inputs was deleted (a job killed
     mid-chain, a --forcerun cut short): this param then differs from the empty list the outputs were made
@@ -126,3 +129,29 @@ def output_folder(name):
         return str(Path(output[name]).parent)
 
     return folder
+
+
+def preflight(log):
+    """Before the first job (not in a dry run): stop with one line on --cores 0 (Snakemake would wait
+    forever at "Select jobs to execute...") and on a folder a job would write into but cannot (the job
+    would fail after its old outputs were deleted)."""
+    cores = workflow.resource_settings.cores
+    if workflow.local_exec and cores is not None and cores < 1:
+        sys.exit(
+            f"error: --cores {cores} leaves no core to run jobs on, so Snakemake would wait forever; "
+            "give --cores N with N >= 1 (e.g. --cores 4) or --cores all"
+        )
+    paths = []
+    for job in workflow.dag.needrun_jobs():
+        paths += [*map(str, job.output), *map(str, job.log), *([str(job.benchmark)] if job.benchmark else [])]
+    folder = unwritable_folder(paths)
+    if folder:
+        sys.exit(
+            f"error: cannot write into {folder}/ (read-only, immutable or not yours), so no job has run and "
+            "no output was deleted: make it writable, or run elsewhere with --directory"
+        )
+
+
+# The only onstart handler: a .smk file that needs one must call preflight(log) from its own.
+onstart:
+    preflight(log)
