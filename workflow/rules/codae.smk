@@ -2,7 +2,10 @@
 #   generate_dark_showers (QCD, SVJ per Z' mass; chunks) -> make_images (per process) -> train_codae,
 #   train_image_baselines -> score_codae -> evaluate_codae (results/codae_metrics.csv), plot_codae
 #   (results/codae_roc.pdf); export_onnx (f_m for the trigger; bench/bench_codae_latency.py times it).
+#   With codae.dataset: external, convert_external (the paper's published .npz images, one image file per
+#   process) replaces generate_dark_showers and make_images; the rest is shared.
 import json
+from pathlib import Path
 
 from hepad.events.dark_showers import DARK_PROCESS_REGEX, svj_process_name
 from hepad.events.process import chunk_sizes
@@ -10,11 +13,18 @@ from hepad.events.process import chunk_sizes
 CODAE = config["codae"]
 DARK = "resources/dark_showers"
 CODAE_OUT = "results/codae"
-CODAE_SIGNALS = [svj_process_name(m) for m in CODAE["generation"]["masses"]]
+CODAE_EXTERNAL = CODAE["dataset"] == "external"
+if CODAE_EXTERNAL:
+    CODAE_SIGNALS = list(CODAE["external"]["signals"])
+else:
+    CODAE_SIGNALS = [svj_process_name(m) for m in CODAE["generation"]["masses"]]
 
 
 # Settings behind each stage's outputs, its own and every earlier stage's (see settings_digest).
-CODAE_IMAGE_KEYS = ["codae.generation", "generation.detector", "codae.images"]
+if CODAE_EXTERNAL:
+    CODAE_IMAGE_KEYS = ["codae.dataset", "codae.external", "codae.images.channels"]
+else:
+    CODAE_IMAGE_KEYS = ["codae.generation", "generation.detector", "codae.images"]
 CODAE_MODEL_KEYS = CODAE_IMAGE_KEYS + ["codae.split", "codae.mask_threshold", "codae.model"]
 CODAE_SCORE_KEYS = CODAE_MODEL_KEYS + ["codae.conv_ae", "codae.cnn", "codae.tpr"]
 
@@ -67,71 +77,114 @@ def codae_images(processes):
     return [f"{CODAE_OUT}/make_images/{p}.h5" for p in processes]
 
 
-rule generate_dark_showers:
-    """One chunk of QCD or semi-visible-jet events with every detector object (Pythia 8 Hidden Valley)."""
-    output:
-        f"{DARK}/{{dark_process}}/chunk{{chunk}}.h5",
-    log:
-        log_file("generate_dark_showers", "{dark_process}/chunk{chunk}"),
-    benchmark:
-        bench_file("generate_dark_showers", "{dark_process}/chunk{chunk}")
-    wildcard_constraints:
-        dark_process=DARK_PROCESS_REGEX,
-        chunk=r"\d+",
-    conda:
-        "../../envs/codae.yaml"
-    threads: 1
-    resources:
-        mem_mb=3000,
-        runtime=120,
-    params:
-        upstream=settings_digest(CODAE_IMAGE_KEYS[:2]),
-        script=script("generate_dark_showers"),
-        events=codae_chunk_events,
-        seed=CODAE["generation"]["seed"],
-        pthat=CODAE["generation"]["qcd_pthat_min"],
-        trigger=CODAE["generation"]["trigger_pt"],
-        radius=CODAE["generation"]["jet_radius"],
-        sector=json.dumps(CODAE["generation"]["dark_sector"], sort_keys=True),
-        detector=codae_detector(),
-    shell:
-        "python {params.script} --process {wildcards.dark_process} --chunk {wildcards.chunk}"
-        " --events {params.events} --seed {params.seed} --qcd-pthat-min {params.pthat}"
-        " --trigger-pt {params.trigger} --jet-radius {params.radius} --dark-sector {params.sector:q}"
-        " --detector {params.detector:q} --output {output} > {log} 2>&1"
+def codae_external_files(wildcards):
+    """The .npz files of codae.external.test and .train (an empty or missing folder is an error)."""
+    files = []
+    for key in ("test", "train"):
+        folder = Path(CODAE["external"][key])
+        found = sorted(str(p) for p in folder.glob("*.npz")) if folder.is_dir() else []
+        if not found:
+            raise ValueError(f"codae.external.{key}: no .npz files in {folder} (codae.dataset: external)")
+        files += [f for f in found if f not in files]
+    return files
 
 
-rule make_images:
-    """Event images (track pT, ECAL, HCAL) of one process, 286 x 360 summed x5 to 72 x 58 by default."""
-    input:
-        codae_chunks,
-    output:
-        f"{CODAE_OUT}/make_images/{{dark_process}}.h5",
-    log:
-        log_file("make_images", "{dark_process}"),
-    benchmark:
-        bench_file("make_images", "{dark_process}")
-    wildcard_constraints:
-        dark_process=DARK_PROCESS_REGEX,
-    conda:
-        "../../envs/codae.yaml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
-    params:
-        missing=missing_inputs("make_images"),
-        upstream=settings_digest(CODAE_IMAGE_KEYS),
-        script=script("make_images"),
-        eta_max=CODAE["images"]["eta_max"],
-        n_eta=CODAE["images"]["n_eta"],
-        n_phi=CODAE["images"]["n_phi"],
-        factor=CODAE["images"]["factor"],
-        channels=" ".join(CODAE["images"]["channels"]),
-    shell:
-        "python {params.script} --chunks {input} --eta-max {params.eta_max} --n-eta {params.n_eta}"
-        " --n-phi {params.n_phi} --factor {params.factor} --channels {params.channels}"
-        " --output {output} > {log} 2>&1"
+if CODAE_EXTERNAL:
+
+    rule convert_external:
+        """The paper's published .npz images (codae.external) as one image file per process (qcd and each signal)."""
+        input:
+            codae_external_files,
+        output:
+            codae_images(["qcd"] + CODAE_SIGNALS),
+        log:
+            log_file("convert_external"),
+        benchmark:
+            bench_file("convert_external")
+        conda:
+            "../../envs/codae.yaml"
+        threads: 1
+        resources:
+            mem_mb=8000,
+            runtime=60,
+        params:
+            missing=missing_inputs("convert_external"),
+            upstream=settings_digest(CODAE_IMAGE_KEYS),
+            script=script("convert_external"),
+            test=CODAE["external"]["test"],
+            train=CODAE["external"]["train"],
+            processes=" ".join(["qcd"] + CODAE_SIGNALS),
+            channels=" ".join(CODAE["images"]["channels"]),
+        shell:
+            "python {params.script} --test-folder {params.test:q} --train-folder {params.train:q}"
+            " --channels {params.channels} --processes {params.processes} --outputs {output} > {log} 2>&1"
+
+else:
+
+    rule generate_dark_showers:
+        """One chunk of QCD or semi-visible-jet events with every detector object (Pythia 8 Hidden Valley)."""
+        output:
+            f"{DARK}/{{dark_process}}/chunk{{chunk}}.h5",
+        log:
+            log_file("generate_dark_showers", "{dark_process}/chunk{chunk}"),
+        benchmark:
+            bench_file("generate_dark_showers", "{dark_process}/chunk{chunk}")
+        wildcard_constraints:
+            dark_process=DARK_PROCESS_REGEX,
+            chunk=r"\d+",
+        conda:
+            "../../envs/codae.yaml"
+        threads: 1
+        resources:
+            mem_mb=3000,
+            runtime=120,
+        params:
+            upstream=settings_digest(CODAE_IMAGE_KEYS[:2]),
+            script=script("generate_dark_showers"),
+            events=codae_chunk_events,
+            seed=CODAE["generation"]["seed"],
+            pthat=CODAE["generation"]["qcd_pthat_min"],
+            trigger=CODAE["generation"]["trigger_pt"],
+            radius=CODAE["generation"]["jet_radius"],
+            sector=json.dumps(CODAE["generation"]["dark_sector"], sort_keys=True),
+            detector=codae_detector(),
+        shell:
+            "python {params.script} --process {wildcards.dark_process} --chunk {wildcards.chunk}"
+            " --events {params.events} --seed {params.seed} --qcd-pthat-min {params.pthat}"
+            " --trigger-pt {params.trigger} --jet-radius {params.radius} --dark-sector {params.sector:q}"
+            " --detector {params.detector:q} --output {output} > {log} 2>&1"
+
+    rule make_images:
+        """Event images (track pT, ECAL, HCAL) of one process, 286 x 360 summed x5 to 72 x 58 by default."""
+        input:
+            codae_chunks,
+        output:
+            f"{CODAE_OUT}/make_images/{{dark_process}}.h5",
+        log:
+            log_file("make_images", "{dark_process}"),
+        benchmark:
+            bench_file("make_images", "{dark_process}")
+        wildcard_constraints:
+            dark_process=DARK_PROCESS_REGEX,
+        conda:
+            "../../envs/codae.yaml"
+        threads: 1
+        resources:
+            mem_mb=4000,
+            runtime=60,
+        params:
+            missing=missing_inputs("make_images"),
+            upstream=settings_digest(CODAE_IMAGE_KEYS),
+            script=script("make_images"),
+            eta_max=CODAE["images"]["eta_max"],
+            n_eta=CODAE["images"]["n_eta"],
+            n_phi=CODAE["images"]["n_phi"],
+            factor=CODAE["images"]["factor"],
+            channels=" ".join(CODAE["images"]["channels"]),
+        shell:
+            "python {params.script} --chunks {input} --eta-max {params.eta_max} --n-eta {params.n_eta}"
+            " --n-phi {params.n_phi} --factor {params.factor} --channels {params.channels}"
+            " --output {output} > {log} 2>&1"
 
 
 rule train_codae:

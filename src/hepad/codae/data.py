@@ -7,8 +7,10 @@ Splits (deterministic, by position in the image files; events are independent an
 - Each signal: the first ``signal_train_fraction`` of the events may be used by the supervised CNN (the
   upper bound; split again by ``val_fraction``), the rest are test events. Auto-encoders never see signal.
 
-Score files (HDF5): ``label`` (0 QCD, 1 signal), ``mass`` (Z' mass in GeV, 0 for QCD), ``ntracks`` and one
-dataset per score under ``scores/``, all over the same test events in the same order.
+Score files (HDF5): ``label`` (0 QCD, 1 signal), ``mass`` (signal mass in GeV, 0 for QCD), ``ntracks``,
+``process`` (the process name of each event: ``qcd``, ``svj_<m>``, ``suep_<mH>``; older files lack it and
+their signals are read as ``svj_<mass>``) and one dataset per score under ``scores/``, all over the same test
+events in the same order.
 """
 
 from __future__ import annotations
@@ -75,12 +77,24 @@ def load_full(path, rows) -> tuple[np.ndarray, dict]:
     return data.images, data.events
 
 
+def image_process(path) -> str:
+    """The process name an image file was made for (its ``process`` attribute)."""
+    with h5py.File(path, "r") as f:
+        return str(f.attrs.get("process", ""))
+
+
 def evaluation_set(qcd_path, signal_paths, splits: Splits, loader=load_masks) -> tuple[np.ndarray, dict]:
-    """The common test set: QCD test rows, then each signal's test rows; images and event columns."""
+    """The common test set: QCD test rows, then each signal's test rows; images and event columns (with
+    ``process``, the name of each event's process)."""
     pieces = [loader(qcd_path, splits.qcd(image_count(qcd_path))["test"])]
     pieces += [loader(p, splits.signal(image_count(p))["test"]) for p in signal_paths]
     images = np.concatenate([p[0] for p in pieces])
     events = {k: np.concatenate([p[1][k] for p in pieces]) for k in pieces[0][1]}
+    names = []
+    for path, piece in zip([qcd_path, *signal_paths], pieces):
+        name = image_process(path) or ("qcd" if path == qcd_path else f"svj_{int(piece[1]['mass'][0])}")
+        names.append(np.full(len(piece[0]), name, dtype=object))
+    events["process"] = np.concatenate(names).astype("S")
     return images, events
 
 
@@ -93,6 +107,8 @@ def write_scores(path, scores: dict, events: dict, meta: dict | None = None) -> 
                 out.attrs[key] = value
             for key in ("label", "mass", "ntracks"):
                 out.create_dataset(key, data=np.asarray(events[key]))
+            if "process" in events:
+                out.create_dataset("process", data=np.asarray(events["process"]).astype("S"))
             grp = out.create_group("scores")
             for name, values in scores.items():
                 values = np.asarray(values, dtype=np.float64)
@@ -107,13 +123,13 @@ def read_scores(paths) -> tuple[dict, dict]:
     for path in paths:
         try:
             with h5py.File(path, "r") as f:
-                ev = {k: f[k][()] for k in ("label", "mass", "ntracks")}
+                ev = {k: f[k][()] for k in ("label", "mass", "ntracks", "process") if k in f}
                 file_scores = {k: f["scores"][k][()] for k in f["scores"]}
         except (OSError, KeyError) as err:
             raise InputError(f"{path}: not a readable score file ({err}); rerun the step that wrote it")
         if events is None:
             events = ev
-        elif any(not np.array_equal(events[k], ev[k]) for k in ev):
+        elif set(events) != set(ev) or any(not np.array_equal(events[k], ev[k]) for k in ev):
             raise InputError(f"{path} scores different test events than {paths[0]}; rerun both with one config")
         for name, values in file_scores.items():
             if name in scores:
@@ -126,13 +142,18 @@ def metrics_table(scores: dict, events: dict, tpr: float = 0.4) -> pd.DataFrame:
     """AUC and FPR at ``tpr`` signal efficiency of every score per signal mass (QCD test events as background)."""
     rows = []
     label, mass = np.asarray(events["label"]), np.asarray(events["mass"])
-    masses = sorted(set(mass[label == 1].tolist()))
-    if not masses:
+    if "process" in events:
+        process = np.array([p.decode() if isinstance(p, bytes) else str(p) for p in events["process"]])
+    else:  # score files of before the process column: every signal a semi-visible jet
+        process = np.array([f"svj_{int(m)}" for m in mass])
+    signals = sorted(set(process[label == 1].tolist()), key=lambda p: (p.split("_")[0], int(mass[process == p][0])))
+    if not signals:
         raise InputError("the score files hold no signal test events")
-    for m in masses:
-        sel = (label == 0) | (mass == m)
+    for signal in signals:
+        sel = (label == 0) | (process == signal)
+        m = int(mass[process == signal][0])
         for name, values in scores.items():
-            rows.append({"signal": f"svj_{int(m)}", "mass_gev": int(m), "score": name,
+            rows.append({"signal": signal, "mass_gev": m, "score": name,
                          "auc": auc(values[sel], label[sel]),
                          f"fpr_at_{int(round(100 * tpr))}tpr": fpr_at_tpr(values[sel], label[sel], tpr),
                          "n_signal": int((label[sel] == 1).sum()), "n_background": int((label[sel] == 0).sum())})
