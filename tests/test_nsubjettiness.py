@@ -128,3 +128,64 @@ def test_agrees_with_fastjet_contrib_nsubjettiness():
         theirs = np.asarray(seq.njettiness(measure_definition="NormalizedMeasure", axes_definition="KT_Axes",
                                            njets=[1, 2, 3, 4, 5], beta=beta, R0=1.0)).reshape(len(counts), 5)
         assert np.allclose(ours[:, :, b], theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_one_pass_axes_reach_the_known_minimum():
+    """A prong of one hard particle and soft ones around it: for beta = 1 the minimum of tau_1 puts the axis
+    on the hard particle (a weighted geometric median sits on a point carrying at least half the weight),
+    while the exclusive-kT axis is the momentum sum, pulled towards the soft particles."""
+    pt = np.array([100.0, 10.0, 10.0, 10.0])
+    y = np.array([0.0, 0.3, 0.25, 0.35])
+    phi = np.array([0.0, 0.1, -0.05, 0.02])
+    kt = taus_of([(pt, y, phi)], n_max=1, betas=(1.0,))[0, 0, 0]
+    flat = massless(pt, y, phi)
+    one_pass = nsubjettiness([0, 4], *flat, n_max=1, betas=(1.0,), axes="onepass_kt")[0, 0, 0]
+    expected = np.sum(pt[1:] * np.hypot(y[1:], phi[1:])) / pt.sum()
+    assert one_pass == pytest.approx(expected, rel=1e-3)
+    assert one_pass < kt
+    # beta = 2: the minimum is the pT-weighted centroid in (y, phi)
+    tau2 = nsubjettiness([0, 4], *flat, n_max=1, betas=(2.0,), axes="onepass_kt")[0, 0, 0]
+    cy, cphi = np.average(y, weights=pt), np.average(phi, weights=pt)
+    assert tau2 == pytest.approx(np.sum(pt * ((y - cy) ** 2 + (phi - cphi) ** 2)) / pt.sum(), rel=1e-6)
+
+
+def test_one_pass_axes_never_raise_tau_and_keep_the_kt_definition():
+    rng = np.random.default_rng(5)
+    jets = []
+    for _ in range(30):
+        n = int(rng.integers(2, 40))
+        jets.append((rng.exponential(20.0, n) + 1.0, rng.normal(0, 0.3, n), rng.normal(0, 0.3, n)))
+    counts = [len(j[0]) for j in jets]
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    flat = massless(*[np.concatenate([j[k] for j in jets]) for k in range(3)])
+    kt = nsubjettiness(offsets, *flat, n_max=4, betas=BETAS)
+    one_pass = nsubjettiness(offsets, *flat, n_max=4, betas=BETAS, axes="onepass_kt")
+    assert np.all(one_pass <= kt + 1e-12)
+    assert np.all(one_pass[:, 0] <= kt[:, 0]) and np.any(one_pass < kt - 1e-6)
+    with pytest.raises(ValueError, match="onepass_kt"):
+        nsubjettiness(offsets, *flat, n_max=2, axes="wta")
+
+
+def test_one_pass_agrees_with_fastjet_contrib_onepass_kt_axes():
+    """FastJet contrib's OnePass_KT_Axes, where the python binding offers it."""
+    fastjet = pytest.importorskip("fastjet")
+    from hepad.events.jets import _jagged
+
+    rng = np.random.default_rng(12)
+    counts = rng.integers(3, 60, size=30)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    n = offsets[-1]
+    owner = np.repeat(np.arange(len(counts)), counts)
+    pt = rng.exponential(30.0, n) + 0.5
+    y = rng.normal(0, 1, len(counts))[owner] + rng.normal(0, 0.25, n)
+    phi = delta_phi(rng.uniform(-np.pi, np.pi, len(counts))[owner] + rng.normal(0, 0.25, n), 0.0)
+    four = massless(pt, y, phi)
+    ours = nsubjettiness(offsets, *four, n_max=3, betas=(1.0,), axes="onepass_kt")
+    seq = fastjet.ClusterSequence(_jagged(offsets, *four), fastjet.JetDefinition(fastjet.antikt_algorithm, 10.0))
+    try:
+        theirs = seq.njettiness(measure_definition="NormalizedMeasure", axes_definition="OnePass_KT_Axes",
+                                njets=[1, 2, 3], beta=1.0, R0=1.0)
+    except Exception as err:  # noqa: BLE001  (the binding names what it offers)
+        pytest.skip(f"fastjet's binding has no OnePass_KT_Axes: {err}")
+    theirs = np.asarray(theirs).reshape(len(counts), 3)
+    assert np.allclose(ours[:, :, 0], theirs, rtol=2e-3, atol=1e-6)

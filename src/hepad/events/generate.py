@@ -158,7 +158,7 @@ def _process_batch(fs, process: Process, detector: Detector, settings: ChunkSett
         passed &= (mjj > settings.sr[0]) & (mjj < settings.sr[1])
     sel = np.flatnonzero(passed)
     n = len(sel)
-    sub = dijet_substructure(jets, sel, opx, opy, opz, oe, obj.pt, settings.jet_radius)
+    sub = dijet_substructure(jets, sel, opx, opy, opz, oe, obj.pt, settings.jet_radius, settings.nsubjettiness_axes)
     timer.add("nsubjettiness", t0)
 
     p4, mass, taus, cidx = sub.p4, sub.mass, sub.taus, sub.cidx

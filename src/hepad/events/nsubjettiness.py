@@ -1,4 +1,4 @@
-"""N-subjettiness with exclusive-kT axes, vectorised over many jets.
+"""N-subjettiness with exclusive-kT axes, optionally minimised (one pass), vectorised over many jets.
 
 For a jet with constituents i (transverse momentum pT_i, rapidity y_i, azimuth phi_i) and N axes k,
 
@@ -7,9 +7,13 @@ For a jet with constituents i (transverse momentum pT_i, rapidity y_i, azimuth p
 with Delta R_ik^2 = (y_i - y_k)^2 + (phi_i - phi_k)^2 (phi difference wrapped into [-pi, pi)). This is the
 "normalized measure" of Thaler and Van Tilburg (arXiv:1011.2268, 1108.2701) with R0 the jet radius.
 The axes are the exclusive-kT axes: the jet's constituents are reclustered with the kT algorithm
-(E-scheme) until N subjets remain; their momenta are the axes (no further minimisation). A jet with
-N or fewer constituents has tau_N = 0. tau_N decreases with N for these axes in practice, and
-tau_{N}/tau_{N-1} small means the jet has N prongs (e.g. tau21 = tau_2/tau_1 small for two prongs).
+(E-scheme) until N subjets remain; their momenta are the axes. With ``axes="onepass_kt"`` (FastJet
+contrib's OnePass_KT_Axes) these axes are then moved to the local minimum of tau_N^beta: particles are
+assigned to their nearest axis and each axis moves to the weighted mean of its particles with weights
+pT_i * Delta R_i^(beta - 2) (a Lloyd step for beta = 2, a Weiszfeld step of the geometric median for beta = 1),
+until no axis moves by more than ``ONEPASS_TOLERANCE`` or after ``ONEPASS_MAX_ITERATIONS``; every beta
+gets its own axes. A jet with N or fewer constituents has tau_N = 0. tau_N decreases with N for these
+axes in practice, and tau_{N}/tau_{N-1} small means the jet has N prongs (e.g. tau21 = tau_2/tau_1 small for two prongs).
 """
 
 from __future__ import annotations
@@ -23,6 +27,12 @@ import numpy as np
 KT_RECLUSTER_R = 10.0
 DEFAULT_BETAS = (0.5, 1.0, 2.0)
 MISSING_AXIS_Y = 1.0e3
+AXES = ("kt", "onepass_kt")
+# FastJet contrib Nsubjettiness' defaults for the one-pass minimisation: accuracy and iteration limit.
+ONEPASS_TOLERANCE = 1.0e-4
+ONEPASS_MAX_ITERATIONS = 100
+# Distances below this count as this (a Weiszfeld step is undefined on an axis sitting on a particle).
+ONEPASS_MIN_DR = 1.0e-6
 
 
 def rapidity(pz: np.ndarray, e: np.ndarray) -> np.ndarray:
@@ -98,6 +108,49 @@ def tau_from_axes(pt, y, phi, counts, axes_y, axes_phi, betas=DEFAULT_BETAS, r0:
     return out
 
 
+def _nearest_axis(y, phi, counts, axes_y, axes_phi) -> tuple[np.ndarray, np.ndarray]:
+    """Per constituent: the index of its nearest axis and the squared distance to it (phi not wrapped)."""
+    best = np.full(len(y), np.inf)
+    nearest = np.zeros(len(y), dtype=np.int64)
+    for k in range(axes_y.shape[1]):
+        dr2 = (y - np.repeat(axes_y[:, k], counts)) ** 2 + (phi - np.repeat(axes_phi[:, k], counts)) ** 2
+        closer = dr2 < best
+        best[closer], nearest[closer] = dr2[closer], k
+    return nearest, best
+
+
+def one_pass_axes(pt, y, phi, counts, axes_y, axes_phi, beta: float,
+                  tolerance: float = ONEPASS_TOLERANCE, max_iterations: int = ONEPASS_MAX_ITERATIONS):
+    """Axes moved from ``axes_y, axes_phi`` (n_jets, N) to the local minimum of tau_N^beta, all jets at once.
+
+    Each step assigns every constituent to its nearest axis and moves each axis to the mean of its
+    constituents weighted by pT_i * Delta R_i^(beta - 2) (Delta R floored at ONEPASS_MIN_DR); missing axes
+    (y = MISSING_AXIS_Y) and axes without constituents stay. ``phi`` must be relative to the jet, as in
+    :func:`nsubjettiness` (no wrapping). Returns new (axes_y, axes_phi).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    n_jets, n_axes = axes_y.shape
+    owner = np.repeat(np.arange(n_jets), counts)
+    ay, aphi = axes_y.copy(), axes_phi.copy()
+    present = ay < 0.5 * MISSING_AXIS_Y
+    for _ in range(max_iterations):
+        nearest, dr2 = _nearest_axis(y, phi, counts, ay, aphi)
+        dr = np.maximum(np.sqrt(dr2), ONEPASS_MIN_DR)
+        weight = pt * dr ** (beta - 2.0)
+        slot = owner * n_axes + nearest
+        total = np.bincount(slot, weights=weight, minlength=n_jets * n_axes).reshape(n_jets, n_axes)
+        sum_y = np.bincount(slot, weights=weight * y, minlength=n_jets * n_axes).reshape(n_jets, n_axes)
+        sum_phi = np.bincount(slot, weights=weight * phi, minlength=n_jets * n_axes).reshape(n_jets, n_axes)
+        move = present & (total > 0)
+        new_y = np.where(move, sum_y / np.where(move, total, 1.0), ay)
+        new_phi = np.where(move, sum_phi / np.where(move, total, 1.0), aphi)
+        shift = np.max(np.hypot(new_y - ay, new_phi - aphi), initial=0.0)
+        ay, aphi = new_y, new_phi
+        if shift < tolerance:
+            break
+    return ay, aphi
+
+
 def exclusive_kt_axes(jet_offsets, px, py, pz, e, n_max: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Exclusive-kT axes of every jet for N = 1..n_max, each as (y, phi) arrays of shape (n_jets, N).
 
@@ -127,12 +180,16 @@ def exclusive_kt_axes(jet_offsets, px, py, pz, e, n_max: int) -> list[tuple[np.n
     return result
 
 
-def nsubjettiness(jet_offsets, px, py, pz, e, n_max: int = 9, betas=DEFAULT_BETAS, r0: float = 1.0) -> np.ndarray:
+def nsubjettiness(jet_offsets, px, py, pz, e, n_max: int = 9, betas=DEFAULT_BETAS, r0: float = 1.0,
+                  axes: str = "kt") -> np.ndarray:
     """tau_N^beta for N = 1..n_max and every beta, of many jets given flat constituent four-momenta.
 
-    ``jet_offsets`` (n_jets + 1) delimit the jets in the flat arrays. Returns an array of shape
+    ``jet_offsets`` (n_jets + 1) delimit the jets in the flat arrays; ``axes`` is "kt" (exclusive-kT
+    axes) or "onepass_kt" (those axes minimised for each beta). Returns an array of shape
     (n_jets, n_max, len(betas)); ``[:, N - 1, b]`` is tau_N for ``betas[b]``.
     """
+    if axes not in AXES:
+        raise ValueError(f"N-subjettiness axes {axes!r}: expected one of {', '.join(AXES)}")
     jet_offsets = np.asarray(jet_offsets, dtype=np.int64)
     n_jets = len(jet_offsets) - 1
     counts = np.diff(jet_offsets)
@@ -145,12 +202,17 @@ def nsubjettiness(jet_offsets, px, py, pz, e, n_max: int = 9, betas=DEFAULT_BETA
     taus = np.zeros((n_jets, n_max, len(betas)))
     if n_jets == 0:
         return taus
-    axes = exclusive_kt_axes(jet_offsets - jet_offsets[0], px, py, pz, e, n_max)
+    kt_axes = exclusive_kt_axes(jet_offsets - jet_offsets[0], px, py, pz, e, n_max)
     # Azimuths relative to each jet's one-subjet axis (the jet direction): then no difference between a
     # constituent and an axis of its jet exceeds pi (for jet radii up to 1.5), so no wrapping per pair.
-    phi_ref = axes[0][1][:, 0]
+    phi_ref = kt_axes[0][1][:, 0]
     phi_rel = delta_phi(phi, phi_ref[owner])
-    for n, (ay, aphi) in enumerate(axes):
+    for n, (ay, aphi) in enumerate(kt_axes):
         aphi_rel = delta_phi(aphi, phi_ref[:, None])
-        taus[:, n] = tau_from_axes(pt, y, phi_rel, counts, ay, aphi_rel, betas, r0, wrap=False)
+        if axes == "kt":
+            taus[:, n] = tau_from_axes(pt, y, phi_rel, counts, ay, aphi_rel, betas, r0, wrap=False)
+            continue
+        for b, beta in enumerate(betas):
+            my, mphi = one_pass_axes(pt, y, phi_rel, counts, ay, aphi_rel, beta)
+            taus[:, n, b] = tau_from_axes(pt, y, phi_rel, counts, my, mphi, (beta,), r0, wrap=False)[:, 0]
     return taus

@@ -57,7 +57,8 @@ class DijetSubstructure:
         return len(self.p4)
 
 
-def dijet_substructure(jets: LeadingJets, sel, px, py, pz, e, pt, radius: float) -> DijetSubstructure:
+def dijet_substructure(jets: LeadingJets, sel, px, py, pz, e, pt, radius: float,
+                       axes: str = "kt") -> DijetSubstructure:
     """Constituents (pT-ordered) and tau_N^beta of the two leading jets of the events ``sel``.
 
     Parameters
@@ -69,6 +70,8 @@ def dijet_substructure(jets: LeadingJets, sel, px, py, pz, e, pt, radius: float)
     px, py, pz, e, pt : flat arrays of the objects [GeV]
     radius : float
         Jet radius: R0 of the N-subjettiness normalisation.
+    axes : str
+        N-subjettiness axes, "kt" or "onepass_kt" (:func:`hepad.events.nsubjettiness.nsubjettiness`).
     """
     sel = np.asarray(sel, dtype=np.int64)
     n = len(sel)
@@ -84,7 +87,7 @@ def dijet_substructure(jets: LeadingJets, sel, px, py, pz, e, pt, radius: float)
     order = np.lexsort((-pt[cidx], owner))
     cidx = cidx[order]
     taus = nsubjettiness(new_off, px[cidx], py[cidx], pz[cidx], e[cidx], n_max=N_TAU,
-                         betas=DEFAULT_BETAS, r0=radius)
+                         betas=DEFAULT_BETAS, r0=radius, axes=axes)
     p4 = jets.p4[sel]
     return DijetSubstructure(p4=p4, mass=four_mass(p4), ncons=counts.reshape(n, 2),
                              taus=taus.reshape(n, 2, N_TAU, len(DEFAULT_BETAS)), cidx=cidx, owner=owner)
