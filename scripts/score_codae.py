@@ -2,7 +2,7 @@
 """Score the common test set (QCD test split + each signal's test split) with every CoDAE score.
 
 Writes label, mass, number of tracks and the scores bce, mse, dice, energy_diff, zm1, zm2, zm_dist and
-(variational) kl, each prefixed 'codae_'; see hepad.codae.model and hepad.codae.data.
+(codvae, gaussian_vae) kl, each prefixed 'codae_'; see hepad.codae.model and hepad.codae.data.
 """
 
 import argparse

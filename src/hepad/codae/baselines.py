@@ -22,15 +22,16 @@ def n_tracks_score(ntracks) -> np.ndarray:
 class ConvAutoEncoder(CoDAE):
     """The plain convolutional auto-encoder: the CoDAE's f_R and decoder without f_m, conditioning or KL.
 
-    Parameters are those of ``CoDAE`` (``conditional`` and ``variational`` are fixed to False); its scores
+    Parameters are those of ``CoDAE`` (``conditional`` is fixed to False, ``variant`` to ``codae``); its scores
     are the reconstruction scores ``bce``, ``mse``, ``dice`` and ``energy_diff``.
     """
 
     def __init__(self, encoder_channels=(8, 16, 32), latent_channels=64, fm_channels=(8, 16, 32, 32), latent_dim=2,
-                 decoder_channels=(64, 32, 16), variational=False, beta=0.0, conditional=False, augment=True,
-                 lr=2e-3, weight_decay=0.0, batch_size=128, epochs=10, seed=0, threads=None, device=None):
+                 decoder_channels=(64, 32, 16), variant="codae", tau=1.0, beta=0.0, conditional=False, augment=True,
+                 lr=2e-3, weight_decay=0.0, batch_size=128, epochs=10, seed=0, threads=None, device=None,
+                 variational=None):
         super().__init__(encoder_channels=encoder_channels, latent_channels=latent_channels, fm_channels=fm_channels,
-                         latent_dim=latent_dim, decoder_channels=decoder_channels, variational=False, beta=0.0,
+                         latent_dim=latent_dim, decoder_channels=decoder_channels, variant="codae", beta=0.0,
                          conditional=False, augment=augment, lr=lr, weight_decay=weight_decay,
                          batch_size=batch_size, epochs=epochs, seed=seed, threads=threads, device=device)
 

@@ -4,9 +4,18 @@ The input is the binarised track mask of an event image, ``(n, 1, H, W)`` (72 x 
 1 where a pixel's summed track pT exceeds a threshold (``hepad.codae.data.load_masks``).
 
 - ``f_R``, the large encoder: a strided 3x3 convolution per resolution, each followed by a residual block
-  (except the first), down to the spatial latent ``Z`` of ``latent_channels x 5 x 4`` (ceil halvings of 72 x 58). In the
-  variational variant it gives the mean and log-variance of a diagonal Gaussian ``q(Z|x)``, ``Z`` is drawn
-  with the reparametrisation trick and ``KL(q(Z|x) || N(0, 1))`` enters the loss with weight ``beta``.
+  (except the first), down to the spatial latent ``Z`` of ``latent_channels x 5 x 4`` (ceil halvings of 72 x 58).
+  Its ``variant``:
+
+  - ``codae``: ``Z`` is deterministic (the paper's CoDAE);
+  - ``codvae`` (the paper's CoDVAE): at each of the 5 x 4 positions, f_R gives the logits of a categorical
+    ``q(c|x)`` over ``latent_channels`` classes; ``Z`` is its relaxed one-hot sample (Gumbel-softmax,
+    temperature ``tau``: ``softmax((logits + Gumbel noise) / tau)`` while training, ``softmax(logits / tau)``
+    when scoring). The prior is the uniform mixture of the ``latent_channels`` one-hot components (each
+    class 1 / K); ``KL(q(c|x) || uniform)`` per position, summed, enters the loss with weight ``beta``
+    (:func:`kl_categorical`);
+  - ``gaussian_vae`` (ours, not the paper's): a diagonal Gaussian ``q(Z|x)``, ``Z`` drawn with the
+    reparametrisation trick and ``KL(q(Z|x) || N(0, 1))`` in the loss with weight ``beta``.
 - ``f_m``, the small encoder: four strided convolutions, global mean and max pooling, one linear layer to
   ``Z_m`` in R^2. It is the trigger-time model (``export_fm_onnx``).
 - The decoder ``D(Z, Z_m)``: at every resolution it computes (5 x 4 and each bilinear up-sampling to the
@@ -27,7 +36,7 @@ Scores (``score_samples``; larger = more anomalous):
 pixels, minus that of the reconstruction - hits the QCD-trained model did not expect),
 ``zm1``, ``zm2`` (the Z_m components, each oriented to grow with the number of hit pixels on the QCD
 training set - a label-free choice of direction), ``zm_dist`` (Mahalanobis distance of Z_m from its QCD
-training mean), and ``kl`` (variational variant only).
+training mean), and ``kl`` (the KL of the posterior to its prior: ``codvae`` and ``gaussian_vae`` only).
 """
 
 from __future__ import annotations
@@ -79,8 +88,12 @@ class ResidualBlock(nn.Module):
         return F.relu(x + self.conv2(F.relu(self.conv1(x))))
 
 
+VARIANTS = ("codae", "codvae", "gaussian_vae")
+
+
 class EncoderR(nn.Module):
-    """The large residual encoder f_R: image -> spatial latent (mean and, if variational, log-variance)."""
+    """The large residual encoder f_R: image -> spatial latent (the latent, the categorical logits or the
+    Gaussian mean; with ``variational``, also the log-variance)."""
 
     def __init__(self, in_channels: int, channels: tuple, latent_channels: int, variational: bool):
         super().__init__()
@@ -178,8 +191,14 @@ class CoDAENet(nn.Module):
     """f_R, f_m and the decoder; ``forward`` returns (logits, Z_m, mu, logvar)."""
 
     def __init__(self, image_shape, encoder_channels, latent_channels, fm_channels, latent_dim, decoder_channels,
-                 variational, conditional=True):
+                 variational=False, conditional=True, variant=None, tau=1.0):
         super().__init__()
+        # ``variational`` (bool, older callers) = gaussian_vae or codae; ``variant`` wins when given.
+        variant = variant or ("gaussian_vae" if variational else "codae")
+        if variant not in VARIANTS:
+            raise ValueError(f"CoDAE variant {variant!r}: use one of {list(VARIANTS)}")
+        self.variant, self.tau = variant, float(tau)
+        variational = variant == "gaussian_vae"
         c, h, w = image_shape
         self.f_r = EncoderR(c, encoder_channels, latent_channels, variational)
         sizes = _halvings((h, w), len(encoder_channels) + 1)  # image ... latent
@@ -193,9 +212,12 @@ class CoDAENet(nn.Module):
         self.variational = variational
 
     def forward(self, x, sample: bool = True):
+        """(logits, Z_m, mu, logvar); for ``codvae`` ``mu`` holds the categorical logits (logvar None)."""
         mu, logvar = self.f_r(x)
         z = mu
-        if self.variational and sample:
+        if self.variant == "codvae":
+            z = relaxed_one_hot(mu, self.tau, sample)
+        elif self.variational and sample:
             # randn, not randn_like: for a channels-last mu the latter is 8x slower (4.5 ms a batch of 128).
             z = mu + torch.randn(mu.shape, dtype=mu.dtype, device=mu.device) * torch.exp(0.5 * logvar)
         zm = self.f_m(x) if self.f_m is not None else None
@@ -210,6 +232,29 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     shift = torch.randint(0, h, (n,), generator=generator).to(x.device)
     rows = (torch.arange(h, device=x.device)[None, :] - shift[:, None]) % h  # out[i] = in[i - shift]
     return torch.gather(x, 2, rows[:, None, :, None].expand(n, x.shape[1], h, w))
+
+
+def relaxed_one_hot(logits: torch.Tensor, tau: float, sample: bool = True) -> torch.Tensor:
+    """Gumbel-softmax over the channel axis (dim 1): ``softmax((logits + g) / tau)`` with Gumbel noise g drawn
+    from torch's global generator when ``sample``, else ``softmax(logits / tau)``."""
+    if sample:
+        u = torch.rand(logits.shape, dtype=logits.dtype, device=logits.device).clamp(1e-10, 1.0 - 1e-7)
+        logits = logits - torch.log(-torch.log(u))
+    return torch.softmax(logits / tau, dim=1)
+
+
+def kl_categorical(logits: torch.Tensor, prior_probs: torch.Tensor | None = None) -> torch.Tensor:
+    """KL(q || p) of categoricals over the channel axis (dim 1), summed over every other axis, per image.
+
+    ``q = softmax(logits)``; ``p`` = ``prior_probs`` (broadcast to the logits' shape, rows summing to 1), by
+    default uniform over the classes: the mixture prior of the CoDVAE with equal weights. Always >= 0, and 0
+    exactly where q equals p."""
+    logq = torch.log_softmax(logits, dim=1)
+    if prior_probs is None:
+        logp = torch.full_like(logq, -math.log(logits.shape[1]))
+    else:
+        logp = torch.log(torch.as_tensor(prior_probs, dtype=logq.dtype, device=logq.device)).expand_as(logq)
+    return (logq.exp() * (logq - logp)).flatten(1).sum(1).clamp(min=0.0)
 
 
 def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -318,7 +363,10 @@ class _ImageModel(Estimator):
         state = load_torch_state(path, f"a {cls.__name__} model", "retrain it", weights_only=False)
         if state.get("class") != cls.__name__:
             raise InputError(f"{path} holds a {state.get('class')}, not a {cls.__name__}")
-        model = cls(**state["params"])
+        params = dict(state["params"])
+        if "variational" in params:  # files of before the variants: a bool
+            params["variant"] = "gaussian_vae" if params.pop("variational") else "codae"
+        model = cls(**params)
         model.image_shape_ = tuple(state["image_shape"])
         model._net = model._build(model.image_shape_)
         model._net.load_state_dict(state["state_dict"])
@@ -346,10 +394,16 @@ class CoDAE(_ImageModel):
         Decoder channels per resolution it computes, from the latent's: up to len(encoder_channels) + 2
         entries (the image's resolution); with fewer, a pixel shuffle makes the image (default (64, 32, 16):
         5 x 4, 9 x 8, 18 x 15, then 4 x 4 sub-pixels).
-    variational : bool
-        f_R gives a Gaussian q(Z|x), with KL to N(0, 1) in the loss and as a score (default True).
+    variant : str
+        The latent (module docstring): ``codae`` (deterministic Z), ``codvae`` (the paper's categorical,
+        relaxed one-hot latent with a uniform mixture prior) or ``gaussian_vae`` (ours: Gaussian q(Z|x), KL
+        to N(0, 1)); the last two add the ``kl`` score (default ``gaussian_vae``, the measured default).
+    tau : float
+        Temperature of the CoDVAE's Gumbel-softmax (default 1).
     beta : float
         Weight of the KL term against the per-image summed BCE (default 0.1).
+    variational : bool or None
+        Older name: True = ``gaussian_vae``, False = ``codae``; only used when ``variant`` is None.
     conditional : bool
         False removes f_m and the conditioning: a plain convolutional auto-encoder (the baseline).
     augment : bool
@@ -371,18 +425,26 @@ class CoDAE(_ImageModel):
     """
 
     _PARAMS = ("encoder_channels", "latent_channels", "fm_channels", "latent_dim", "decoder_channels",
-               "variational", "beta", "conditional", "augment", "lr", "weight_decay", "batch_size", "epochs",
+               "variant", "tau", "beta", "conditional", "augment", "lr", "weight_decay", "batch_size", "epochs",
                "seed", "threads", "device")
 
     def __init__(self, encoder_channels=(8, 16, 32), latent_channels=64, fm_channels=(8, 16, 32, 32), latent_dim=2,
-                 decoder_channels=(64, 32, 16), variational=True, beta=0.1, conditional=True, augment=True,
-                 lr=2e-3, weight_decay=0.0, batch_size=128, epochs=10, seed=0, threads=None, device=None):
+                 decoder_channels=(64, 32, 16), variant=None, tau=1.0, beta=0.1, conditional=True, augment=True,
+                 lr=2e-3, weight_decay=0.0, batch_size=128, epochs=10, seed=0, threads=None, device=None,
+                 variational=None):
         self.encoder_channels = tuple(encoder_channels)
         self.latent_channels = int(latent_channels)
         self.fm_channels = tuple(fm_channels)
         self.latent_dim = int(latent_dim)
         self.decoder_channels = tuple(decoder_channels)
-        self.variational = bool(variational)
+        if variant is None:
+            variant = "codae" if variational is False else "gaussian_vae"
+        if variant not in VARIANTS:
+            raise InputError(f"CoDAE variant {variant!r}: use one of {list(VARIANTS)}")
+        self.variant = str(variant)
+        self.tau = float(tau)
+        if not self.tau > 0:
+            raise InputError(f"CoDAE tau = {tau}: the Gumbel-softmax temperature must be positive")
         self.beta = float(beta)
         self.conditional = bool(conditional)
         self.augment = bool(augment)
@@ -394,9 +456,19 @@ class CoDAE(_ImageModel):
         self.threads = threads
         self.device = device
 
+    @property
+    def variational(self) -> bool:
+        """Whether the latent is stochastic (``codvae`` or ``gaussian_vae``): the loss and scores have a KL."""
+        return self.variant != "codae"
+
     def _build(self, image_shape):
         return CoDAENet(image_shape, self.encoder_channels, self.latent_channels, self.fm_channels, self.latent_dim,
-                        self.decoder_channels, self.variational, self.conditional)
+                        self.decoder_channels, conditional=self.conditional, variant=self.variant, tau=self.tau)
+
+    def _kl(self, mu, logvar):
+        if self.variant == "codvae":
+            return kl_categorical(mu)
+        return kl_standard_normal(mu, logvar)
 
     def _loss(self, net, x, y, generator):
         if generator is not None and self.augment:
@@ -406,7 +478,7 @@ class CoDAE(_ImageModel):
         bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
         loss = bce
         if self.variational:
-            loss = loss + self.beta * kl_standard_normal(mu, logvar)
+            loss = loss + self.beta * self._kl(mu, logvar)
         return loss.mean() / x[0].numel()  # per pixel, for readable numbers
 
     def fit(self, x, x_val=None):
@@ -492,7 +564,7 @@ class CoDAE(_ImageModel):
             if zm is not None:
                 s["zm"] = zm
             if self.variational:
-                s["kl"] = kl_standard_normal(mu, logvar)
+                s["kl"] = self._kl(mu, logvar)
             parts.append({k: v.cpu().double().numpy() for k, v in s.items()})
         scores = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
         if "zm" in scores:
