@@ -6,6 +6,9 @@
              both densities share one space. Writes flow.pt, scaler.npz, condition.json and history.json
              into --output (a folder). Every epoch is logged; a checkpoint per epoch (--checkpoint) lets a
              killed job resume and give the result of an uninterrupted run.
+
+The density estimator is chosen by --param kind=maf|nsf (config cathode.flow.kind): the MAF in the
+implementation --param implementation=made|nflows|zuko, or zuko's neural spline flow (hepad.models.flows).
 """
 
 import argparse
@@ -28,7 +31,8 @@ def parse_args(argv=None):
     p.add_argument("--checkpoint", help="per-epoch checkpoint file (resumed if compatible; deleted at the end)")
     p.add_argument("--param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
                    help="a ConditionalFlow setting (hepad.models.flows), YAML value; repeatable; the workflow "
-                        "passes every key of config cathode.flow (patience 0 = never stop early)")
+                        "passes every key of config cathode.flow (patience 0 = never stop early; kind=maf|nsf "
+                        "chooses the density estimator)")
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation and batch order")
     p.add_argument("--threads", type=int, default=1, help="torch threads on the CPU")
     p.add_argument("--device", default=None, help="torch device (default: the GPU when torch sees one)")
@@ -49,8 +53,12 @@ def main(argv=None):
     params = dict(args.param)
     if params.get("patience") == 0:
         params["patience"] = None
-    flow = ConditionalFlow(n_features=len(FEATURE_INDEX), seed=args.seed, threads=args.threads, device=args.device,
-                           **params)
+    try:
+        flow = ConditionalFlow(n_features=len(FEATURE_INDEX), seed=args.seed, threads=args.threads,
+                               device=args.device, **params)
+    except (TypeError, ValueError) as err:  # an unknown setting or value: one line, not a traceback
+        raise InputError(f"bad --param: {err}") from None
+    log.info("density estimator: %s %s", flow.backend, flow.kind)
     scalers = ConditionalDensity.load(args.scalers_from, threads=args.threads) if args.scalers_from else None
     t0 = time.perf_counter()
     model = ConditionalDensity(flow).fit(train[:, FEATURE_INDEX], train[:, MJJ], val[:, FEATURE_INDEX], val[:, MJJ],

@@ -37,6 +37,7 @@ from hepad.io import InputError
 # NonFiniteLossError, resolve_device and set_threads have been imported from here: keep them importable.
 from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, check_array,  # noqa: F401
                                load_torch_state, resolve_device, save_torch_state, set_threads)
+from hepad.models.flow_layers import BatchNorm as _BatchNorm
 from hepad.models.training import Checkpoint, fingerprint, setup, train
 
 log = logging.getLogger(__name__)
@@ -115,38 +116,6 @@ class _MADEAffine(nn.Module):
         return x
 
 
-class _BatchNorm(nn.Module):
-    """Standard batch-norm bijection: batch statistics in training, running averages in evaluation."""
-
-    def __init__(self, n_features: int, momentum: float = 0.1, eps: float = 1e-5):
-        super().__init__()
-        self.momentum, self.eps = momentum, eps
-        self.log_gamma = nn.Parameter(torch.zeros(n_features))
-        self.beta = nn.Parameter(torch.zeros(n_features))
-        self.register_buffer("running_mean", torch.zeros(n_features))
-        self.register_buffer("running_var", torch.ones(n_features))
-
-    def forward(self, x):
-        if self.training:
-            mean, var = x.mean(0), x.var(0, unbiased=False)
-            with torch.no_grad():
-                n = x.shape[0]
-                self.running_mean.lerp_(mean, self.momentum)
-                self.running_var.lerp_(var * n / max(n - 1, 1), self.momentum)
-        else:
-            mean, var = self.running_mean, self.running_var
-        inv_std = torch.rsqrt(var + self.eps)
-        z = (x - mean) * inv_std * torch.exp(self.log_gamma) + self.beta
-        logdet = (self.log_gamma + torch.log(inv_std)).sum()
-        return z, logdet.expand(x.shape[0])
-
-    def inverse(self, z):
-        if self.training:
-            raise RuntimeError("the batch-norm inverse needs evaluation mode")
-        std = torch.sqrt(self.running_var + self.eps)
-        return (z - self.beta) * torch.exp(-self.log_gamma) * std + self.running_mean
-
-
 class _MAF(nn.Module):
     """Stack of [MADE affine, batch norm, reverse permutation] with a standard-normal base."""
 
@@ -213,7 +182,14 @@ class _NflowsMAF(nn.Module):
         return x
 
 
-IMPLEMENTATIONS = {"made": _MAF, "nflows": _NflowsMAF}
+IMPLEMENTATIONS = {"made": _MAF, "nflows": _NflowsMAF, "zuko": None}  # zuko: hepad.models.zuko_flows
+KINDS = ("maf", "nsf")
+
+
+def _zuko_flow(n_features, n_cond, n_blocks, hidden, batch_norm, kind, bins):
+    from hepad.models.zuko_flows import ZukoFlow
+
+    return ZukoFlow(n_features, n_cond, n_blocks, hidden, batch_norm, kind=kind, bins=bins)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -227,7 +203,11 @@ _fingerprint = fingerprint  # the identity of the data in a checkpoint (hepad.mo
 
 
 class ConditionalFlow(Estimator):
-    """Conditional MAF density p(x | c) with an ensemble of the best epochs (CATHODE's density model).
+    """Conditional flow density p(x | c) with an ensemble of the best epochs (CATHODE's density model).
+
+    ``kind`` chooses the flow: "maf" (the masked autoregressive flow of the paper, in the implementation
+    ``implementation``) or "nsf" (a neural spline flow, zuko's only). Every kind trains with the same loop,
+    keeps the same best-epoch ensemble and saves, loads and resumes the same way.
 
     Works on already-scaled inputs (compose with :class:`hepad.cathode.scaling.LogitScaler`).
     The constructor defaults are the published reference values of CATHODE (docs/cathode.md): 15 MADE
@@ -266,9 +246,15 @@ class ConditionalFlow(Estimator):
         ``torch.set_num_threads`` on the CPU; None leaves torch's default.
     device : str or None
         Torch device; None uses the GPU when one is visible, else the CPU.
-    implementation : {"nflows", "made"}, default "nflows"
-        Which implementation of the architecture (see the module docstring); the reference value is the
-        nflows one (the workflow config chooses "made", the same maths, faster).
+    implementation : {"nflows", "made", "zuko"}, default "nflows"
+        Which implementation of the MAF (see the module docstring); the reference value is the nflows one
+        (the workflow config chooses "made", the same layout, faster; "zuko" is zuko's affine block in
+        the same layout, :mod:`hepad.models.zuko_flows`). Ignored for ``kind="nsf"`` (zuko only).
+    kind : {"maf", "nsf"}, default "maf"
+        "maf": affine autoregressive blocks; "nsf": zuko's rational-quadratic spline blocks (``bins``
+        bins on [-5, 5]), otherwise the same layout (blocks, hidden units, batch norm, permutations).
+    bins : int, default 8
+        Spline bins per feature of the NSF (unused by the MAF).
     lr_schedule : {"constant", "cosine"}, default "constant"
         "cosine" decays the learning rate from ``lr`` to ``lr * lr_min_factor`` over ``max_epochs``
         (per step), after ``warmup_epochs`` of linear warm-up. The reference value is constant.
@@ -295,7 +281,9 @@ class ConditionalFlow(Estimator):
     def __init__(self, n_features=4, n_blocks=15, hidden=128, batch_norm=True, lr=1e-4, weight_decay=1e-6,
                  batch_size=256, max_epochs=100, patience=10, n_ensemble=10, seed=0, threads=None,
                  device=None, implementation="nflows", lr_schedule="constant", lr_min_factor=0.01,
-                 warmup_epochs=0.0, val_batch_size=65536):
+                 warmup_epochs=0.0, val_batch_size=65536, kind="maf", bins=8):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
         if implementation not in IMPLEMENTATIONS:
             raise ValueError(f"implementation must be one of {sorted(IMPLEMENTATIONS)}, got {implementation!r}")
         if lr_schedule not in ("constant", "cosine"):
@@ -318,18 +306,28 @@ class ConditionalFlow(Estimator):
         self.lr_min_factor = lr_min_factor
         self.warmup_epochs = warmup_epochs
         self.val_batch_size = val_batch_size
+        self.kind = kind
+        self.bins = bins
 
     # -- bookkeeping ---------------------------------------------------------------------------------
 
     _PARAMS = ("n_features", "n_blocks", "hidden", "batch_norm", "lr", "weight_decay", "batch_size",
                "max_epochs", "patience", "n_ensemble", "seed", "threads", "device", "implementation",
-               "lr_schedule", "lr_min_factor", "warmup_epochs", "val_batch_size")
+               "lr_schedule", "lr_min_factor", "warmup_epochs", "val_batch_size", "kind", "bins")
     # Parameters that change the trained result (a checkpoint is resumed only if these agree).
     _RESULT_PARAMS = ("n_features", "n_blocks", "hidden", "batch_norm", "lr", "weight_decay", "batch_size",
                       "max_epochs", "patience", "n_ensemble", "seed", "implementation", "lr_schedule",
-                      "lr_min_factor", "warmup_epochs")
+                      "lr_min_factor", "warmup_epochs", "kind", "bins")
+
+    @property
+    def backend(self) -> str:
+        """What builds the network: "made", "nflows" or "zuko" (the NSF is always zuko's)."""
+        return "zuko" if self.kind == "nsf" else self.implementation
 
     def _build(self, n_cond):
+        if self.backend == "zuko":
+            return _zuko_flow(self.n_features, n_cond, self.n_blocks, self.hidden, self.batch_norm, self.kind,
+                              self.bins)
         return IMPLEMENTATIONS[self.implementation](self.n_features, n_cond, self.n_blocks, self.hidden,
                                                     self.batch_norm)
 
@@ -400,8 +398,8 @@ class ConditionalFlow(Estimator):
         cv = torch.as_tensor(cond_val, device=device)
         n = len(x)
         n_batches = max(1, round(n / self.batch_size))
-        log.info("training %s flow (%d blocks x %d hidden) on %d events, %d validation, batch %d, "
-                 "%d steps per epoch, device %s, %d threads", self.implementation, self.n_blocks,
+        log.info("training %s %s flow (%d blocks x %d hidden) on %d events, %d validation, batch %d, "
+                 "%d steps per epoch, device %s, %d threads", self.backend, self.kind, self.n_blocks,
                  self.hidden, n, len(x_val), self.batch_size, n_batches, device, torch.get_num_threads())
 
         def batches(epoch):  # the order of epoch e depends on (seed, e) only: a resumed run repeats it
@@ -505,7 +503,7 @@ class ConditionalFlow(Estimator):
     def from_state(cls, state, device=None, threads=None) -> "ConditionalFlow":
         """The flow of a :meth:`get_state` dict; ``device``/``threads`` override the saved ones."""
         flow = cls(**dict(state["params"], device=device, threads=threads))
-        if getattr(flow, "kind", "maf") == "maf" and flow.implementation == "made" and state["ensemble"] and not any(
+        if flow.backend == "made" and state["ensemble"] and not any(
                 key.endswith("lin_ctx.weight") for key in state["ensemble"][0]):
             raise InputError("this flow was saved by the hand-written MADE from before the condition reached "
                              "every output (docs/cathode.md, the conditional MADE caveat); retrain it")

@@ -1,0 +1,38 @@
+"""Layers shared by the flows of :mod:`hepad.models.flows` and :mod:`hepad.models.zuko_flows`."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class BatchNorm(nn.Module):
+    """Standard batch-norm bijection: batch statistics in training, running averages in evaluation."""
+
+    def __init__(self, n_features: int, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.log_gamma = nn.Parameter(torch.zeros(n_features))
+        self.beta = nn.Parameter(torch.zeros(n_features))
+        self.register_buffer("running_mean", torch.zeros(n_features))
+        self.register_buffer("running_var", torch.ones(n_features))
+
+    def forward(self, x):
+        if self.training:
+            mean, var = x.mean(0), x.var(0, unbiased=False)
+            with torch.no_grad():
+                n = x.shape[0]
+                self.running_mean.lerp_(mean, self.momentum)
+                self.running_var.lerp_(var * n / max(n - 1, 1), self.momentum)
+        else:
+            mean, var = self.running_mean, self.running_var
+        inv_std = torch.rsqrt(var + self.eps)
+        z = (x - mean) * inv_std * torch.exp(self.log_gamma) + self.beta
+        logdet = (self.log_gamma + torch.log(inv_std)).sum()
+        return z, logdet.expand(x.shape[0])
+
+    def inverse(self, z):
+        if self.training:
+            raise RuntimeError("the batch-norm inverse needs evaluation mode")
+        std = torch.sqrt(self.running_var + self.eps)
+        return (z - self.beta) * torch.exp(-self.log_gamma) * std + self.running_mean
