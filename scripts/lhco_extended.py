@@ -2,7 +2,9 @@
 r"""Extended features of the official LHCO R&D events, from the particle-level file.
 
 Reads events_anomalydetection_v2.h5 (700 particles x (pT, eta, phi) per event and the label, docs/data.md)
-block by block, clusters the same anti-kT R = 1.0 jets and computes the same N-subjettiness and constituent counts as the generation stage (hepad.events.substructure), and writes the QCD events
+block by block, clusters anti-kT jets of radius --radius (1.0 as the LHCO R&D jets; QUAK uses 0.8) and
+computes the same N-subjettiness and constituent counts as the generation stage
+(hepad.events.substructure), and writes the QCD events
 (label 0) and the signal events (label 1) to two extended-features files in the generation stage's layout
 (pandas fixed, key df, hepad.events.substructure.EXTENDED_COLUMNS; row order of the particle file).
 
@@ -28,11 +30,12 @@ def parse_args(argv=None):
     p.add_argument("--signal-output", required=True, help="extended features of the label-1 events (.h5)")
     p.add_argument("--max-events", type=int, default=0, help="read at most this many events, the first ones "
                    "of the file (0: all, %(default)s)")
+    p.add_argument("--radius", type=float, default=1.0, help="anti-kT radius (%(default)s)")
     p.add_argument("--block-events", type=int, default=10000,
                    help="events read and processed at a time (memory grows with it, about 50 kB per event; %(default)s)")
     args = p.parse_args(argv)
-    if args.max_events < 0 or args.block_events < 1:
-        p.error("--max-events must be >= 0 and --block-events >= 1")
+    if args.max_events < 0 or args.block_events < 1 or not 0 < args.radius <= 2:
+        p.error("--max-events must be >= 0, --block-events >= 1 and --radius in (0, 2]")
     return args
 
 
@@ -48,14 +51,14 @@ def main(argv=None):
 
     key, n_rows = particle_file_events(args.particles, args.key)
     total = n_rows if not args.max_events else min(n_rows, args.max_events)
-    log.info("%s (table %s): %d events, reading %d in blocks of %d", args.particles, key, n_rows, total,
-             args.block_events)
+    log.info("%s (table %s): %d events, reading %d in blocks of %d; anti-kT R = %g", args.particles, key, n_rows,
+             total, args.block_events, args.radius)
     label = EXTENDED_COLUMNS.index("label")
     parts = {0: [], 1: []}
     t0 = time.perf_counter()
     done = 0
     for first, rows in iter_particle_blocks(args.particles, args.block_events, args.max_events, key):
-        ext = extended_from_particles(rows, first_event=first)
+        ext = extended_from_particles(rows, first_event=first, radius=args.radius)
         for value, out in parts.items():
             out.append(ext[ext[:, label] == value])
         done += len(rows)

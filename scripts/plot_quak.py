@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """QUAK plots of one QUAK space: the 2-d space (background-prior loss vs one signal prior's loss, test
 background and held-out signals as densities, the working-point selection drawn) and the ROC and SIC of
-every prior combination on every held-out signal, with AUC and max SIC in the legends.
+every prior combination on every held-out signal, with AUC and max SIC in the legends; a held-out signal
+with an evaluation window (quak.signal_windows) gets a second ROC row with its events inside the window.
 """
 
 import argparse
@@ -41,7 +42,8 @@ def main(argv=None):
     fig = space_figure(losses, metrics, args.y_prior or metrics["axes"][1], title=title)
     log.info("wrote %s", save_figure(fig, args.space_output))
     plt.close(fig)
-    fig = roc_figure(metrics, curves, args.kind, title=title)
+    _, curves_in_window = read_space(args.losses, "curves_in_window")
+    fig = roc_figure(metrics, curves, args.kind, title=title, curves_in_window=curves_in_window)
     log.info("wrote %s", save_figure(fig, args.roc_output))
 
 

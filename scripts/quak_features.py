@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The QUAK samples of generated events: the 12 inputs (hepad.quak.features) of the background process,
+"""The QUAK samples of generated events: the 12 inputs (hepad.quak.features, less those of --drop) of the background process,
 every signal-prior process and every held-out signal process, mjj cut, splits, standardised with the
 background's training mean and std. Writes one HDF5 sample file (layout in hepad.quak.features).
 
@@ -29,6 +29,8 @@ def parse_args(argv=None):
     p.add_argument("--max-background", type=int, default=None, help="at most this many background events")
     p.add_argument("--max-signal", type=int, default=None, help="at most this many events per signal process")
     p.add_argument("--seed", type=int, default=1, help="seed of the splits and the dequantisation")
+    p.add_argument("--drop", action="append", default=[],
+                   help="an input left out: a per-jet name (ncons: both jets) or one jet's (ncons_j1); repeat")
     p.add_argument("--output", required=True, help="sample file (.h5)")
     return p.parse_args(argv)
 
@@ -47,7 +49,10 @@ def main(argv=None):
         log.info("%s: %d events from %s", name, len(extended[name]), path)
     sets, meta = physics_samples(
         extended, args.background[0], [n for n, _ in args.prior], [n for n, _ in args.signal],
-        mjj_min_tev=args.mjj_min, seed=args.seed, max_background=args.max_background, max_signal=args.max_signal)
+        mjj_min_tev=args.mjj_min, seed=args.seed, max_background=args.max_background, max_signal=args.max_signal,
+        drop_inputs=args.drop)
+    log.info("inputs: %s%s", ", ".join(meta["features"]),
+             f" (dropped: {', '.join(meta['dropped'])})" if meta["dropped"] else "")
     for sample, counts in meta["counts"].items():
         log.info("%s: %s", sample, ", ".join(f"{k} {v}" for k, v in counts.items()))
     write_samples(args.output, sets, meta)

@@ -32,7 +32,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     log = setup_logging("train_quak_prior")
-    from hepad.quak.features import read_meta, read_sample
+    from hepad.quak.features import input_signature, read_meta, read_sample
     from hepad.quak.priors import make_prior
 
     meta = read_meta(args.samples)
@@ -48,8 +48,10 @@ def main(argv=None):
     prior.fit(x, x_val)
     seconds = time.perf_counter() - t0
     log.info("trained in %.1f s", seconds)
+    prior.inputs_ = input_signature(meta)  # the input list and scaling: checked where the prior is applied
     prior.save(args.output)
     write_json({"sample": args.sample, "family": args.family, "n_train": len(x), "n_val": len(x_val),
+                "features": meta["features"],
                 "seconds": seconds, "params": {k: v for k, v in prior.get_params().items() if k not in ("device",)},
                 "history": prior.timed_history()}, args.history)
 

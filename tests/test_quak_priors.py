@@ -144,3 +144,111 @@ def test_config_cross_checks_name_the_keys():
         check_quak_config(validate_config({"quak": {"plot_prior": "wprime_1_1_1"}}))
     with pytest.raises(ConfigError, match="digit"):
         check_quak_config(validate_config({"quak": {"digits": {"priors": [0]}}}))
+
+
+def _run(repo_root, name, *args):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(repo_root / "scripts" / f"{name}.py"), *map(str, args)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def _physics_extended(seed):
+    """Background, a prior whose constituent counts come from another 'detector', a held-out signal."""
+    rng = np.random.default_rng(seed)
+    ext = {name: _extended(n, rng) for name, n in (("qcd", 1500), ("prior", 400), ("signal", 400))}
+    ext["prior"]["nconsj1"] += 40  # another detector: other counts
+    ext["signal"]["mj1"] = rng.uniform(300, 700, 400)
+    ext["signal"]["mj2"] = rng.uniform(0, 250, 400)
+    return ext
+
+
+def test_kept_features_and_windows():
+    kept = features.kept_features(["ncons"])
+    assert kept == [f for f in features.FEATURES if not f.startswith("ncons")]
+    assert features.kept_features(["ncons_j2", "tau43"]) == [
+        f for f in features.FEATURES if f not in ("ncons_j2", "tau43_j1", "tau43_j2")]
+    with pytest.raises(InputError, match="unknown"):
+        features.kept_features(["nconst"])
+    mj = np.array([[500.0, 150.0], [500.0, 90.0], [560.0, 150.0], [500.0, 150.0]])
+    mjj = np.array([4.5, 4.5, 4.5, 4.9])
+    window = {"mj1": [450, 550], "mj2": [100, 200], "mjj": [4.2, 4.8]}
+    assert features.window_mask(mj, mjj, window).tolist() == [True, False, False, False]
+    assert features.window_mask(mj, mjj, None).all()
+
+
+def test_dropped_inputs_mean_the_same_in_training_and_application(tmp_path, repo_root):
+    """quak.drop_inputs: the sample file holds the kept inputs only, every sample scaled with the background
+    training mean and std; a prior records that list and scaling and is refused on a file that differs."""
+    import json
+
+    import h5py
+
+    ext = _physics_extended(5)
+    sets, meta = features.physics_samples(ext, "qcd", ["prior"], ["signal"], seed=2, drop_inputs=["ncons"])
+    kept = features.kept_features(["ncons"])
+    assert meta["features"] == kept and meta["dropped"] == features.COUNT_FEATURES
+    for sample, splits in sets.items():
+        for split, arrays in splits.items():
+            assert arrays["x"].shape[1] == 10 and arrays["mj"].shape == (len(arrays["x"]), 2)
+    # every sample is the same transform of the same columns: undoing the scaling gives the raw inputs
+    raw, _, _ = features.quak_features(ext["signal"])
+    scaler = features.Standardizer()
+    scaler.mean_, scaler.std_ = np.array(meta["mean"]), np.array(meta["std"])
+    back = scaler.inverse_transform(np.concatenate([sets["signal"]["calib"]["x"], sets["signal"]["test"]["x"]]))
+    masses = np.sort(back[:, kept.index("m_j1")])
+    np.testing.assert_allclose(masses, np.sort(raw[:, 0]), rtol=1e-9)
+    bkg = sets["background"]["train"]["x"]
+    np.testing.assert_allclose(bkg.mean(0), 0, atol=1e-9)
+    np.testing.assert_allclose(bkg.std(0), 1, atol=1e-9)
+    # the prior trained on these inputs is applied on the same list and scaling
+    samples = tmp_path / "samples.h5"
+    features.write_samples(samples, sets, meta)
+    prior_files = {}
+    for name in ("background", "prior"):
+        prior_files[name] = tmp_path / f"{name}.pt"
+        _run(repo_root, "train_quak_prior", "--samples", samples, "--sample", name, "--family", "flow",
+             "--param", "n_blocks=1", "--param", "hidden=8", "--param", "max_epochs=1", "--param", "n_ensemble=1",
+             "--param", "batch_size=256", "--output", prior_files[name], "--history", tmp_path / f"{name}.json")
+    loaded = load_prior(prior_files["prior"], threads=1)
+    assert loaded.inputs_ == features.input_signature(meta)
+    features.check_inputs(loaded.inputs_, features.read_meta(samples))
+    windows = {"signal": {"mj1": [450, 550], "mj2": [100, 200]}, "prior": {"mjj": [2.8, 4.0]}}
+    metrics = tmp_path / "metrics.json"
+    space = ["--samples", samples, "--prior", f"background={prior_files['background']}",
+             "--prior", f"prior={prior_files['prior']}", "--target-bkg-eff", 0.05, "--min-bkg-events", 2,
+             "--signal-windows", json.dumps(windows), "--losses", tmp_path / "losses.h5", "--metrics", metrics]
+    _run(repo_root, "quak_space", *space)
+    m = json.loads(metrics.read_text())
+    n_win = m["window_counts"]["signal"]
+    assert 0 < n_win["test"] < len(sets["signal"]["test"]["x"])
+    assert set(m["results_in_window"]["signal"]) == set(m["results"]["signal"])
+    bp = m["background_prior"]
+    assert set(bp) == {"prior", "signal"}
+    assert bp["signal"]["n_signal"] == sum(len(sets["signal"][s]["x"]) for s in ("calib", "test"))
+    assert bp["prior"]["n_signal"] == sum(len(sets["prior"][s]["x"]) for s in ("train", "val"))
+    assert 0 < bp["prior"]["n_signal_in_window"] < bp["prior"]["n_signal"]
+    assert 0 <= bp["prior"]["auc_in_window"] <= 1 and 0 <= bp["signal"]["auc"] <= 1
+    with h5py.File(tmp_path / "losses.h5", "r") as f:
+        assert "curves_in_window/signal/all" not in f  # one signal prior: no 'all' combination
+        assert f["in_window/signal/test"][()].sum() == n_win["test"]
+        assert "curves_in_window/signal/background+prior/hull" in f
+    # a sample file with other inputs (all 12) or another scaling is refused
+    sets12, meta12 = features.physics_samples(ext, "qcd", ["prior"], ["signal"], seed=2)
+    with pytest.raises(InputError, match="trained on the inputs"):
+        features.check_inputs(loaded.inputs_, meta12)
+    other = dict(meta, mean=[v + 1 for v in meta["mean"]])
+    with pytest.raises(InputError, match="mean"):
+        features.check_inputs(loaded.inputs_, other)
+    samples12 = tmp_path / "samples12.h5"
+    features.write_samples(samples12, sets12, meta12)
+    space[1] = samples12
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(repo_root / "scripts/quak_space.py"), *map(str, space)],
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "trained on the inputs" in result.stderr + result.stdout

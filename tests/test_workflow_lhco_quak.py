@@ -56,10 +56,15 @@ def test_lhco_particles_to_quak_roc(repo_root, tmp_path):
         assert 0.8 * (labels == 0).sum() < n_bkg <= (labels == 0).sum()
         assert 0.8 * (labels == 1).sum() < n_sig <= (labels == 1).sum()
         np.testing.assert_allclose(f["background/train/x"][()].mean(0), 0, atol=1e-9)
+        # the constituent counts (Delphes here, our detector for the priors) are not inputs on lhco
+        assert meta["dropped"] == ["ncons_j1", "ncons_j2"] and f["background/train/x"].shape[1] == 10
+    # the QUAK jets are R = 0.8 (quak.jet_radius), in their own folder
+    assert (workdir / "resources/lhco_r08/qcd.extended.h5").exists()
+    assert (workdir / f"resources/generated_r08/{PRIOR}.extended.h5").exists()
     metrics = json.loads((workdir / "results/quak/lhco/quak_space/flow/metrics.json").read_text())
     assert metrics["axes"] == ["background", PRIOR] and metrics["signals"] == [SIGNAL]
     # the toy signal (two-prong, heavy jets) is far from the toy QCD: the background prior alone finds it
     assert metrics["results"][SIGNAL]["background"]["hull"]["auc"] > 0.8
     assert (workdir / "results/roc_quak.pdf").read_bytes().startswith(b"%PDF")
     log = (workdir / "results/logs/lhco_extended/lhco_extended.log").read_text()
-    assert "1400 of 1400 events" in log
+    assert "1400 of 1400 events" in log and "anti-kT R = 0.8" in log

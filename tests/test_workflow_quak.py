@@ -77,10 +77,26 @@ def test_physics_metrics_cover_every_combination_and_signal(physics):
         for signal in SIGNALS:
             for combo in COMBOS:
                 fpr, tpr = f[f"curves/{signal}/{combo}/hull"][()]
-                assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
-                assert fpr[-1] == 1 and tpr[-1] == 1
+                # calibration-chosen boxes counted on test: not enveloped again, so not always monotone
+                assert fpr[0] == 0 and tpr[0] == 0 and fpr[-1] == 1 and tpr[-1] == 1
+                assert np.all((0 <= fpr) & (fpr <= 1) & (0 <= tpr) & (tpr <= 1))
         assert f["losses/background/test"].shape[1] == 3
         assert np.all(f["mjj/background/test"][()] >= 2.8)
+    # the background prior alone on every signal sample; the paper's window of the (4500, 500, 150) prior
+    bp = metrics["background_prior"]
+    assert set(bp) == {"wprime_4500_500_150", "wprime3p_5000_500_500", *SIGNALS}
+    assert "auc_in_window" in bp["wprime_4500_500_150"] and "auc_in_window" not in bp[SIGNALS[0]]
+    assert metrics["signal_windows"]["wprime_4500_500_150"]["mj1"] == [450, 550]
+
+
+def test_quak_jets_are_r08_in_their_own_folder(physics):
+    """quak.jet_radius = 0.8: the QUAK processes are generated again with R = 0.8 (same events) under
+    resources/generated_r08/; the generation stage's R = 1.0 files are not made for QUAK."""
+    assert (physics / "resources/generated_r08/qcd.extended.h5").exists()
+    assert not (physics / "resources/generated/qcd.extended.h5").exists()
+    summary = json.loads((physics / "resources/generated_r08/qcd.summary.json").read_text())
+    settings = summary["settings"] if isinstance(summary["settings"], dict) else json.loads(summary["settings"])
+    assert settings["jet_radius"] == 0.8
 
 
 def test_physics_samples_are_standardised_on_background(physics):
@@ -103,5 +119,24 @@ def test_adding_a_prior_is_one_config_line(repo_root, physics):
     counts = _job_counts(result.stdout)
     # The new process is generated (one chunk at the tiny size) and merged; the sample file is rebuilt, so
     # the three existing priors are retrained with the new one; one space and one plot job follow.
-    assert counts == {"generate_events": 1, "merge_events": 1, "quak_features": 1, "train_quak_prior": 4,
+    assert counts == {"quak_generate_events": 1, "quak_merge_events": 1, "quak_features": 1, "train_quak_prior": 4,
                       "quak_space": 1, "plot_quak": 1}
+
+
+def test_beta_scan_is_one_target(repo_root, physics):
+    """quak.vae.beta as a list: one VAE prior set per beta, a quak_space per beta and one table."""
+    scan = "quak={vae: {beta: [0.5, 2]}}"
+    result = snakemake(repo_root, physics, "results/quak/generated/quak_beta_scan/table.md", "--config", scan)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    counts = _job_counts(result.stdout)
+    assert counts == {"train_quak_prior": 6, "quak_space": 2, "quak_beta_scan": 1}
+    table = (physics / "results/quak/generated/quak_beta_scan/table.md").read_text()
+    assert "| 0.5 |" in table and "| 2 |" in table and "[paper 0.802]" in table
+    data = json.loads((physics / "results/quak/generated/quak_beta_scan/table.json").read_text())
+    assert data["betas"] == [0.5, 2.0]
+    for beta in ("0.5", "2.0"):
+        assert 0 <= data["background_prior"]["wprime_4500_500_150"][beta]["auc"] <= 1
+    # the family 'vae' is the first beta's priors: nothing to train
+    again = snakemake(repo_root, physics, "-n", "results/quak/generated/quak_space/vae/metrics.json", "--config", scan)
+    assert again.returncode == 0
+    assert _job_counts(again.stdout) == {"quak_space": 1}

@@ -25,43 +25,123 @@ except hepad_config.ConfigError as err:
 
 QUAK = config["quak"]
 QUAK_DIR = "results/quak/{qset}"
-QUAK_GENERATED = "resources/generated"
 QUAK_MNIST = resource_path("mnist.npz")
 # Sample sets of jets: 'generated' (everything generated here) and 'lhco' (background and held-out
 # signal = the official LHCO R&D events, signal priors generated, as in the paper: priors trained on
 # simulations, tested on the LHCO data). The others ('digits', 'mnist') are images.
 QUAK_PHYSICS = ("generated", "lhco")
+# The QUAK jets: anti-kT R = quak.jet_radius (0.8, the paper's). The generation stage clusters R =
+# generation.jet_radius (1.0, CATHODE's); with another radius the QUAK processes are generated again (same
+# seeds, same events) by the generation rules under a radius-specific folder (quak_generate_events,
+# quak_merge_events), and the LHCO R&D particles are clustered with it (lhco_extended).
+QUAK_RADIUS = float(QUAK["jet_radius"])
+LHCO_JET_RADIUS = 1.0  # the radius of the LHCO R&D jets (hepad.events.lhco_particles.JET_RADIUS)
+
+
+def quak_radius_tag(radius):
+    """r08 for 0.8, r12 for 1.2; r0p85 for 0.85."""
+    tenths = round(radius * 10)
+    if abs(radius * 10 - tenths) < 1e-9:
+        return f"r{tenths:02d}"
+    text = f"{radius:g}".replace(".", "p")
+    return f"r{text}"
+
+
+QUAK_RADIUS_GENERATED = f"resources/generated_{quak_radius_tag(QUAK_RADIUS)}"
+QUAK_OWN_GENERATION = abs(QUAK_RADIUS - float(config["generation"]["jet_radius"])) > 1e-9
+QUAK_GENERATED = QUAK_RADIUS_GENERATED if QUAK_OWN_GENERATION else "resources/generated"
 # The LHCO R&D events as QUAK processes: extended features made from the particle-level file.
-QUAK_LHCO = "resources/lhco"
+QUAK_LHCO = (
+    f"resources/lhco_{quak_radius_tag(QUAK_RADIUS)}" if abs(QUAK_RADIUS - LHCO_JET_RADIUS) > 1e-9 else "resources/lhco"
+)
+# The VAE's beta: one value or a scan (quak.vae.beta a list): family vae_beta<b> per value, and 'vae' is
+# the first value's priors.
+QUAK_BETAS = QUAK["vae"]["beta"] if isinstance(QUAK["vae"]["beta"], list) else [QUAK["vae"]["beta"]]
 
 
 wildcard_constraints:
     qset="generated|lhco|digits|mnist",
-    quak_family="flow|vae",
+    quak_family=r"flow|vae(?:_beta[0-9.e+-]+)?",
     sample=r"background|wprime(?:3p)?_\d+_\d+_\d+|digit\d",
 
 
 # Settings behind each stage's outputs, its own and every earlier stage's (see settings_digest).
 QUAK_SAMPLE_KEYS = data_keys("generated") + [
-    f"quak.{key}" for key in ("priors", "signals", "mjj_min", "max_background", "max_signal", "seed", "lhco", "digits")
+    f"quak.{key}"
+    for key in (
+        "priors",
+        "signals",
+        "mjj_min",
+        "max_background",
+        "max_signal",
+        "seed",
+        "lhco",
+        "digits",
+        "jet_radius",
+        "drop_inputs",
+    )
 ]
-QUAK_SPACE_KEYS = ["quak.target_bkg_eff", "quak.min_bkg_events"]
+QUAK_SPACE_KEYS = ["quak.target_bkg_eff", "quak.min_bkg_events", "quak.signal_windows"]
+
+
+def quak_family_base(family):
+    """The prior family of a family wildcard: vae_beta0.5 -> vae."""
+    return "vae" if family.startswith("vae") else family
+
+
+def quak_family_beta(family):
+    """The beta of a VAE family wildcard: vae_beta<b> -> b; vae -> the first of quak.vae.beta."""
+    if family.startswith("vae_beta"):
+        return float(family[len("vae_beta") :])
+    return float(QUAK_BETAS[0])
+
+
+def quak_beta_family(beta):
+    """The family wildcard of one beta of the scan."""
+    return f"vae_beta{float(beta):g}"
 
 
 def quak_upstream(stage):
-    """A params function: the digest of the settings behind a QUAK stage for this sample set and family."""
+    """A params function: the digest of the settings behind a QUAK stage for this sample set and family
+    (of a VAE: its settings with the one beta it uses, so adding a beta to the scan retrains nothing)."""
 
     def upstream(wildcards):
         keys = list(QUAK_SAMPLE_KEYS)
-        if stage != "samples":
-            keys += [f"quak.{wildcards.get('quak_family', QUAK['family'])}"]
+        extra = {}
+        family = wildcards.get("quak_family", QUAK["family"])
         if stage in ("space", "plot"):
             keys += QUAK_SPACE_KEYS
         if stage == "plot":
             keys += ["quak.plot_prior", "quak.family"]
-        return settings_digest(keys)
+        if stage == "scan":
+            keys += ["quak.vae"]
+        elif stage != "samples":
+            base = quak_family_base(family)
+            if base == "vae":
+                extra = {k: v for k, v in QUAK["vae"].items() if k != "beta"}
+                extra["beta"] = quak_family_beta(family)
+            else:
+                keys += [f"quak.{base}"]
+        digest = settings_digest(keys)
+        if not extra:
+            return digest
+        text = json.dumps({"upstream": digest, "vae": extra}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     return upstream
+
+
+def quak_generation_settings(wildcards):
+    """The chunk settings of a process (generation_settings) with the QUAK jet radius."""
+    settings = json.loads(settings_json(wildcards.process, config))
+    settings["jet_radius"] = QUAK_RADIUS
+    return json.dumps(settings, sort_keys=True)
+
+
+def quak_generation_chunks(wildcards):
+    """All QUAK-radius chunk files of a process, in chunk order."""
+    n = len(process_chunks(wildcards.process, config))
+    return [f"{QUAK_RADIUS_GENERATED}/chunks/{wildcards.process}/chunk{i}.h5" for i in range(n)]
 
 
 def quak_extended(process):
@@ -91,6 +171,7 @@ def quak_features_options(wildcards, input):
     opts = [f"--background qcd={input.qcd}"]
     opts += [f"--prior {p}={input[p]}" for p in QUAK["priors"]]
     opts += [f"--signal {s}={input[s]}" for s in quak_signal_names(wildcards.qset)]
+    opts += [f"--drop {name}" for name in QUAK["drop_inputs"][wildcards.qset]]
     return " ".join(opts)
 
 
@@ -110,9 +191,17 @@ def quak_sample_names(qset):
     return ["background", *[f"digit{d}" for d in QUAK["digits"]["priors"]]]
 
 
+def quak_prior_family(family):
+    """The folder of a family's priors: with a beta scan, 'vae' is the first beta's (no second training)."""
+    if family == "vae" and isinstance(QUAK["vae"]["beta"], list):
+        return quak_beta_family(QUAK_BETAS[0])
+    return family
+
+
 def quak_prior_files(wildcards):
+    family = quak_prior_family(wildcards.quak_family)
     return {
-        name: f"{QUAK_DIR}/train_quak_prior/{{quak_family}}/{name}.pt".format(**wildcards)
+        name: f"results/quak/{wildcards.qset}/train_quak_prior/{family}/{name}.pt"
         for name in quak_sample_names(wildcards.qset)
     }
 
@@ -123,7 +212,10 @@ def quak_prior_options(wildcards, input):
 
 def quak_train_options(wildcards):
     """--param key=<json> options of the family's hyperparameters (digits: smaller batches, more epochs)."""
-    params = dict(QUAK[wildcards.quak_family])
+    family = quak_family_base(wildcards.quak_family)
+    params = dict(QUAK[family])
+    if family == "vae":
+        params["beta"] = quak_family_beta(wildcards.quak_family)
     if wildcards.qset not in QUAK_PHYSICS:
         for key in ("batch_size", "max_epochs", "patience"):
             params[key] = QUAK["digits"][key]
@@ -142,9 +234,26 @@ def quak_space_setting(key):
 
 
 def quak_plot_title():
-    """Text before the panel titles of results/quak_space.pdf and results/roc_quak.pdf."""
-    data = " on LHCO R&D data" if config["dataset"] == "lhco" else ""
-    return f"QUAK ({QUAK['family']} priors){data}:"
+    """Text before the panel titles of results/quak_space.pdf and results/roc_quak.pdf: the data, the jet
+    radius and the inputs left out (on lhco the constituent counts: Delphes there, our detector for the
+    signal priors)."""
+    qset = config["dataset"]
+    data = " on LHCO R&D data" if qset == "lhco" else ""
+    dropped = QUAK["drop_inputs"][qset]
+    why = " (Delphes data, priors on our detector)" if qset == "lhco" else ""
+    inputs = f", without {', '.join(dropped)}{why}" if dropped else ""
+    return f"QUAK ({QUAK['family']} priors){data}, R = {QUAK_RADIUS:g} jets{inputs}:"
+
+
+def quak_beta_scan_files(wildcards):
+    return {
+        quak_beta_family(b): f"results/quak/{wildcards.qset}/quak_space/{quak_beta_family(b)}/metrics.json"
+        for b in QUAK_BETAS
+    }
+
+
+def quak_beta_scan_options(wildcards, input):
+    return " ".join(f"--metrics {b:g}={input[quak_beta_family(b)]}" for b in QUAK_BETAS)
 
 
 def quak_space_files(qset, family):
@@ -161,6 +270,37 @@ def quak_other_of(stem):
         return " ".join(path for path in output.other_formats if Path(path).stem == stem)
 
     return other
+
+
+use rule generate_events as quak_generate_events with:
+    output:
+        f"{QUAK_RADIUS_GENERATED}/chunks/{{process}}/chunk{{chunk}}.h5",
+    log:
+        log_file("quak_generate_events", "{process}/chunk{chunk}"),
+    benchmark:
+        bench_file("quak_generate_events", "{process}/chunk{chunk}")
+    params:
+        script=script("generate_events"),
+        events=generation_chunk_events,
+        settings=quak_generation_settings,
+
+
+use rule merge_events as quak_merge_events with:
+    input:
+        quak_generation_chunks,
+    output:
+        features=f"{QUAK_RADIUS_GENERATED}/{{process}}.features.h5",
+        extended=f"{QUAK_RADIUS_GENERATED}/{{process}}.extended.h5",
+        constituents=f"{QUAK_RADIUS_GENERATED}/{{process}}.constituents.h5",
+        summary=f"{QUAK_RADIUS_GENERATED}/{{process}}.summary.json",
+    log:
+        log_file("quak_merge_events", "{process}"),
+    benchmark:
+        bench_file("quak_merge_events", "{process}")
+    params:
+        missing=missing_inputs("quak_merge_events"),
+        upstream=settings_digest(data_keys("generated") + ["quak.jet_radius"]),
+        script=script("merge_events"),
 
 
 rule lhco_extended:
@@ -186,8 +326,9 @@ rule lhco_extended:
         upstream=quak_upstream("samples"),
         script=script("lhco_extended"),
         max_events=QUAK["lhco"]["max_events"],
+        radius=QUAK_RADIUS,
     shell:
-        "python {params.script} --particles {input} --max-events {params.max_events}"
+        "python {params.script} --particles {input} --max-events {params.max_events} --radius {params.radius}"
         " --qcd-output {output.qcd} --signal-output {output.signal} > {log} 2>&1"
 
 
@@ -279,9 +420,10 @@ rule train_quak_prior:
         upstream=quak_upstream("prior"),
         script=script("train_quak_prior"),
         options=quak_train_options,
+        family=lambda wildcards: quak_family_base(wildcards.quak_family),
         seed=QUAK["seed"],
     shell:
-        "python {params.script} --samples {input} --sample {wildcards.sample} --family {wildcards.quak_family}"
+        "python {params.script} --samples {input} --sample {wildcards.sample} --family {params.family}"
         " {params.options} --seed {params.seed} --threads {threads} --output {output.model}"
         " --history {output.history} > {log} 2>&1"
 
@@ -311,10 +453,39 @@ rule quak_space:
         priors=quak_prior_options,
         target=quak_space_setting("target_bkg_eff"),
         min_bkg=quak_space_setting("min_bkg_events"),
+        windows=json.dumps(QUAK["signal_windows"], sort_keys=True),
     shell:
         "python {params.script} --samples {input.samples} {params.priors} --target-bkg-eff {params.target}"
-        " --min-bkg-events {params.min_bkg} --threads {threads} --losses {output.losses}"
+        " --min-bkg-events {params.min_bkg} --signal-windows {params.windows:q} --threads {threads} --losses {output.losses}"
         " --metrics {output.metrics} > {log} 2>&1"
+
+
+rule quak_beta_scan:
+    """The VAE beta scan (quak.vae.beta a list): the background-prior-alone AUC per beta on every signal
+    sample, on all its events and inside its window, beside the paper's figures; and the prior
+    combinations' AUC on the held-out signals. results/quak/{qset}/quak_beta_scan/table.md and .json."""
+    input:
+        unpack(quak_beta_scan_files),
+    output:
+        table=f"{QUAK_DIR}/quak_beta_scan/table.md",
+        json=f"{QUAK_DIR}/quak_beta_scan/table.json",
+    log:
+        log_file("quak_beta_scan", "{qset}"),
+    wildcard_constraints:
+        qset="generated|lhco",
+    conda:
+        "../../envs/quak.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        missing=missing_inputs("quak_beta_scan"),
+        upstream=quak_upstream("scan"),
+        script=script("quak_beta_scan"),
+        metrics=quak_beta_scan_options,
+    shell:
+        "python {params.script} {params.metrics} --table {output.table} --json {output.json} > {log} 2>&1"
 
 
 rule plot_quak:

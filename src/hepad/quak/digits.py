@@ -108,7 +108,8 @@ def digit_samples(images, labels, background, priors, anomalies, n_components: i
             for name, splits in raw.items()}
     meta = {"priors": [f"digit{d}" for d in priors], "signals": [f"digit{d}" for d in anomalies],
             "background_classes": background, "prior_classes": priors, "anomaly_classes": anomalies,
-            "n_components": n_components,
+            "n_components": n_components, "features": [f"pc{i + 1}" for i in range(n_components)],
+            "mean": scaler.mean_.tolist(), "std": scaler.std_.tolist(),
             "explained_variance": float(pca.explained_variance_ratio_.sum()),
             "counts": {name: {split: int(len(idx)) for split, idx in splits.items()} for name, splits in raw.items()}}
     return sets, meta

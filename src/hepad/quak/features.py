@@ -7,8 +7,17 @@ Per jet, the two leading jets ordered by mass (heavier first):
 
 with tau_N = N-subjettiness (beta = 1 unless noted) and eps = 1e-5 as in the LHCO tau21 convention, so a
 jet with too few constituents for N axes (tau = 0) gives a finite ratio. Events are kept when
-mjj >= ``mjj_min`` (2.8 TeV in the paper). The paper's jets are anti-kT R = 0.8; here they are the R = 1.0
-jets of the generation stage (the LHCO convention), whose N-subjettiness uses the normalised measure.
+mjj >= ``mjj_min`` (2.8 TeV in the paper). The jets are anti-kT R = ``quak.jet_radius`` (0.8 as in the
+paper), made for QUAK by the generation chain (generated events, resources/generated_r08/) and by
+lhco_extended (the LHCO R&D particles); the N-subjettiness uses the normalised measure with R0 = R.
+
+:func:`kept_features` drops inputs (``quak.drop_inputs``: e.g. the constituent counts of the ``lhco`` set,
+whose background and held-out signal are Delphes events while the signal priors see our detector); the
+sample file then holds only the kept columns, so every prior is trained and applied on the same list with
+the same scaling (:func:`input_signature`, checked by :func:`check_inputs`).
+
+Each split also keeps the raw jet masses ``mj`` (GeV, heavier first) and ``mjj`` (TeV) for the
+evaluation windows of a signal (``quak.signal_windows``, :func:`window_mask`).
 
 The constituent count is an integer: a density model would put spikes on the integers and score
 (and overfit) them. :func:`dequantize` adds uniform noise in [-0.5, 0.5) to it, seeded, before the
@@ -81,6 +90,53 @@ def quak_features(ext, mjj_min_tev: float = MJJ_MIN_TEV) -> tuple[np.ndarray, np
     return jets.reshape(len(jets), -1), mjj[kept], kept
 
 
+def kept_features(drop=()) -> list[str]:
+    """:data:`FEATURES` without ``drop``: names of :data:`FEATURES` or per-jet names of :data:`PER_JET`
+    (``ncons`` drops both jets' counts)."""
+    drop = list(drop)
+    unknown = [d for d in drop if d not in FEATURES and d not in PER_JET]
+    if unknown:
+        raise InputError(f"unknown QUAK inputs to drop {unknown}; allowed: {PER_JET} (both jets) or {FEATURES}")
+    gone = {f for f in FEATURES for d in drop if f == d or f.rsplit("_j", 1)[0] == d}
+    kept = [f for f in FEATURES if f not in gone]
+    if not kept:
+        raise InputError("quak.drop_inputs drops every input")
+    return kept
+
+
+def window_mask(mj, mjj, window: dict | None) -> np.ndarray:
+    """Events inside an evaluation window ``{"mj1": [lo, hi], "mj2": [lo, hi], "mjj": [lo, hi]}`` (jet masses
+    in GeV, heavier jet first, mjj in TeV; open intervals; a missing key does not restrict)."""
+    mj, mjj = np.asarray(mj, dtype=np.float64), np.asarray(mjj, dtype=np.float64)
+    keep = np.ones(len(mjj), dtype=bool)
+    for key, values in (window or {}).items():
+        lo, hi = values
+        v = {"mj1": mj[:, 0], "mj2": mj[:, 1], "mjj": mjj}[key]
+        keep &= (v > lo) & (v < hi)
+    return keep
+
+
+def input_signature(meta: dict) -> dict:
+    """What a prior's inputs mean: the feature list and the background scaling of a sample file."""
+    return {"features": list(meta["features"]), "mean": [float(v) for v in meta["mean"]],
+            "std": [float(v) for v in meta["std"]]}
+
+
+def check_inputs(trained: dict | None, meta: dict, where: str = "prior") -> None:
+    """``InputError`` unless a prior trained on inputs ``trained`` (:func:`input_signature`) is applied to
+    a sample file with the same feature list and the same scaling (``meta``)."""
+    if trained is None:
+        return
+    now = input_signature(meta)
+    if trained["features"] != now["features"]:
+        raise InputError(f"{where} was trained on the inputs {trained['features']}, the sample file has "
+                         f"{now['features']}; retrain it (train_quak_prior)")
+    for key in ("mean", "std"):
+        if not np.allclose(trained[key], now[key], rtol=1e-9, atol=0):
+            raise InputError(f"{where} was trained with another background {key} than the sample file's; "
+                             "retrain it (train_quak_prior)")
+
+
 def read_extended(path) -> pd.DataFrame:
     """Read an extended-features file: pandas HDF (key ``df``) or an h5py dataset ``extended`` with a
     ``columns`` attribute (the layout of the generation stage's chunk files)."""
@@ -102,7 +158,7 @@ def dequantize(x: np.ndarray, seed: int, columns=COUNT_FEATURES) -> np.ndarray:
     """Copy of ``x`` with uniform noise in [-0.5, 0.5) added to the integer ``columns``."""
     x = np.array(x, dtype=np.float64, copy=True)
     rng = np.random.default_rng(seed)
-    idx = [FEATURES.index(c) for c in columns]
+    idx = [FEATURES.index(c) for c in columns if c in FEATURES]
     x[:, idx] += rng.uniform(-0.5, 0.5, size=(len(x), len(idx)))
     return x
 
@@ -162,7 +218,7 @@ SIGNAL_SPLITS = ("calib", "test")
 
 def physics_samples(extended: dict, background: str, priors, signals, mjj_min_tev: float = MJJ_MIN_TEV,
                     seed: int = 1, max_background: int | None = None, max_signal: int | None = None,
-                    fractions=(0.5, 0.1, 0.2, 0.2), prior_val_fraction: float = 0.2):
+                    fractions=(0.5, 0.1, 0.2, 0.2), prior_val_fraction: float = 0.2, drop_inputs=()):
     """The QUAK samples of generated events.
 
     Parameters
@@ -182,10 +238,13 @@ def physics_samples(extended: dict, background: str, priors, signals, mjj_min_te
         Background fractions of train, val, calib, test.
     prior_val_fraction : float
         Fraction of each prior's events used for its validation.
+    drop_inputs : list of str
+        Inputs left out (:func:`kept_features`).
 
     Returns
     -------
-    sets : ``{sample: {split: {"x": standardised (n, 12), "mjj": (n,)}}}``; the background is ``background``
+    sets : ``{sample: {split: {"x": standardised (n, n_kept), "mjj": (n,), "mj": (n, 2) GeV}}}``; the
+        background is ``background``
     meta : JSON-ready dict (process names, counts, standardisation)
     """
     priors, signals = list(priors), list(signals)
@@ -195,6 +254,8 @@ def physics_samples(extended: dict, background: str, priors, signals, mjj_min_te
                          "signal must differ from every prior (quak.priors, quak.signals)")
     if background in priors or background in signals:
         raise InputError(f"the background process {background!r} cannot be a signal prior or held-out signal")
+    features = kept_features(drop_inputs)
+    cols = [FEATURES.index(f) for f in features]
     raw = {}
     for k, name in enumerate([background] + priors + signals):
         x, mjj, kept = quak_features(extended[name], mjj_min_tev)
@@ -203,7 +264,8 @@ def physics_samples(extended: dict, background: str, priors, signals, mjj_min_te
             x, mjj = x[:limit], mjj[:limit]
         if len(x) < 10:
             raise InputError(f"{name}: only {len(x)} events with mjj >= {mjj_min_tev} TeV; generate more events")
-        raw[name] = (dequantize(x, seed * 1009 + k), mjj)
+        mj = x[:, [FEATURES.index("m_j1"), FEATURES.index("m_j2")]]
+        raw[name] = (dequantize(x, seed * 1009 + k)[:, cols], mjj, mj)
     splits = {}
     n_bkg = len(raw[background][0])
     splits["background"] = (background, dict(zip(BACKGROUND_SPLITS, split_indices(n_bkg, fractions, seed))))
@@ -216,10 +278,12 @@ def physics_samples(extended: dict, background: str, priors, signals, mjj_min_te
     scaler = Standardizer().fit(raw[background][0][splits["background"][1]["train"]])
     sets = {}
     for sample, (process, parts) in splits.items():
-        x, mjj = raw[process]
-        sets[sample] = {split: {"x": scaler.transform(x[idx]), "mjj": mjj[idx]} for split, idx in parts.items()}
+        x, mjj, mj = raw[process]
+        sets[sample] = {split: {"x": scaler.transform(x[idx]), "mjj": mjj[idx], "mj": mj[idx]}
+                        for split, idx in parts.items()}
     meta = {"background_process": background, "priors": priors, "signals": signals, "mjj_min_tev": mjj_min_tev,
-            "features": FEATURES, "mean": scaler.mean_.tolist(), "std": scaler.std_.tolist(),
+            "features": features, "dropped": [f for f in FEATURES if f not in features],
+            "mean": scaler.mean_.tolist(), "std": scaler.std_.tolist(),
             "counts": {sample: {split: int(len(idx)) for split, idx in parts.items()}
                        for sample, (_, parts) in splits.items()}}
     return sets, meta

@@ -105,34 +105,57 @@ def plot_roc_sic(ax_roc, ax_sic, curves: dict, summary: dict, min_bkg: int, n_bk
     ax_sic.legend(fontsize="x-small", loc="upper right")
 
 
-def read_space(path) -> tuple[dict, dict]:
-    """(losses {sample: {split: array}}, curves {signal: {combo: {kind: (fpr, tpr)}}}) of a quak_space file."""
+def read_space(path, group: str = "curves") -> tuple[dict, dict]:
+    """(losses {sample: {split: array}}, curves {signal: {combo: {kind: (fpr, tpr)}}}) of a quak_space file;
+    ``group="curves_in_window"``: the curves of the held-out signals inside their evaluation windows."""
     import h5py
 
     losses, curves = {}, {}
     with h5py.File(path, "r") as f:
         for sample in f["losses"]:
             losses[sample] = {split: f["losses"][sample][split][()] for split in f["losses"][sample]}
-        for signal in f["curves"]:
+        for signal in f.get(group, {}):
             curves[signal] = {}
-            for combo in f["curves"][signal]:
-                curves[signal][combo] = {kind: tuple(f["curves"][signal][combo][kind][()])
-                                         for kind in f["curves"][signal][combo]}
+            for combo in f[group][signal]:
+                curves[signal][combo] = {kind: tuple(f[group][signal][combo][kind][()])
+                                         for kind in f[group][signal][combo]}
     return losses, curves
 
 
-def roc_figure(metrics: dict, curves: dict, kind: str = "hull", title: str = ""):
-    """One row per held-out signal: ROC (rejection vs efficiency) and SIC of every prior combination."""
+def window_text(window: dict) -> str:
+    """'450 < m_j1 < 550 GeV, ...' of an evaluation window."""
+    parts = []
+    for key, unit in (("mj1", "GeV"), ("mj2", "GeV"), ("mjj", "TeV")):
+        if key in window:
+            lo, hi = window[key]
+            name = {"mj1": "$m_{j1}$", "mj2": "$m_{j2}$", "mjj": "$m_{jj}$"}[key]
+            parts.append(f"{lo:g} < {name} < {hi:g} {unit}")
+    return ", ".join(parts)
+
+
+def roc_figure(metrics: dict, curves: dict, kind: str = "hull", title: str = "", curves_in_window: dict | None = None):
+    """One row per held-out signal: ROC (rejection vs efficiency) and SIC of every prior combination; a
+    second row for a signal with an evaluation window (``quak.signal_windows``): its events inside it."""
     import matplotlib.pyplot as plt
 
-    signals = metrics["signals"]
-    fig, axes = plt.subplots(len(signals), 2, figsize=(20, 8.5 * len(signals)), squeeze=False)
-    for row, signal in enumerate(signals):
-        ordered = {c: curves[signal][c] for c in combo_order(metrics) if c in curves[signal]}
-        plot_roc_sic(axes[row, 0], axes[row, 1], ordered, metrics["results"][signal], metrics["min_bkg_events"],
+    rows = []
+    for signal in metrics["signals"]:
+        rows.append((signal, curves[signal], metrics["results"][signal], ""))
+        windowed = metrics.get("results_in_window", {})
+        if curves_in_window and signal in curves_in_window and signal in windowed:
+            text = window_text(metrics["signal_windows"][signal])
+            rows.append((signal, curves_in_window[signal], windowed[signal], f", in window {text}"))
+        elif signal in metrics.get("signal_windows", {}):
+            rows[-1] = rows[-1][:3] + (", all events (too few in its window)",)
+        elif metrics.get("signal_windows"):
+            rows[-1] = rows[-1][:3] + (", all events",)
+    fig, axes = plt.subplots(len(rows), 2, figsize=(20, 8.5 * len(rows)), squeeze=False)
+    what = "best box cuts chosen on calibration, counted on test" if kind == "hull" else "nested selection fixed on background"
+    for row, (signal, sig_curves, results, where) in enumerate(rows):
+        ordered = {c: sig_curves[c] for c in combo_order(metrics) if c in sig_curves}
+        plot_roc_sic(axes[row, 0], axes[row, 1], ordered, results, metrics["min_bkg_events"],
                      metrics["n_background_test"], kind)
-        what = "best box cuts chosen on calibration, counted on test" if kind == "hull" else "nested selection fixed on background"
-        axes[row, 0].set_title(f"{title}held-out {pretty(signal)}\n({what})", fontsize="small", loc="left")
+        axes[row, 0].set_title(f"{title}held-out {pretty(signal)}{where}\n({what})", fontsize="small", loc="left")
     fig.tight_layout()
     return fig
 

@@ -101,7 +101,7 @@ class FlowPrior(Estimator):
 
     def save(self, path) -> None:
         state = {"family": self.family, "params": self.get_params(), "n_features": self.n_features_,
-                 "flow": self.flow_.get_state()}
+                 "flow": self.flow_.get_state(), "inputs": getattr(self, "inputs_", None)}
         save_torch_state(path, state)
 
     @classmethod
@@ -331,7 +331,8 @@ class VAEPrior(Estimator):
 
     def save(self, path) -> None:
         state = {"family": self.family, "params": self.get_params(), "n_features": self.n_features_,
-                 "state": self.state_, "history": self.history_, "best_val_loss": self.best_val_loss_}
+                 "state": self.state_, "history": self.history_, "best_val_loss": self.best_val_loss_,
+                 "inputs": getattr(self, "inputs_", None)}
         save_torch_state(path, state)
 
     @classmethod
@@ -369,4 +370,7 @@ def load_prior(path, threads=None, device=None):
     family = state.get("family")
     if family not in _CLASSES:
         raise InputError(f"{path}: unknown prior family {family!r}")
-    return _CLASSES[family]._from_state(state, threads=threads, device=device)
+    prior = _CLASSES[family]._from_state(state, threads=threads, device=device)
+    # The inputs it was trained on (hepad.quak.features.input_signature; None for older files).
+    prior.inputs_ = state.get("inputs")
+    return prior

@@ -345,3 +345,32 @@ def evaluate(losses: dict, priors, signals, target_bkg_eff: float = 0.01,
             }
             curves[signal][combo] = {"hull": (hull.fpr, hull.tpr), "nested": (fpr, tpr)}
     return summary, curves
+
+
+def restrict(losses: dict, masks: dict) -> dict:
+    """``losses`` with the events of ``masks`` (``{sample: {split: bool array}}``) only; other samples
+    unchanged (the evaluation windows of held-out signals, ``quak.signal_windows``)."""
+    out = dict(losses)
+    for sample, splits in masks.items():
+        out[sample] = {split: losses[sample][split][mask] for split, mask in splits.items()}
+    return out
+
+
+def background_prior_auc(bkg_test_loss, signal_loss, in_window=None) -> dict:
+    """AUC of the background-prior loss alone (higher = less like the background) of signal events against
+    the background test events; with ``in_window`` (bool mask) also on the signal events inside it.
+    The background prior never saw a signal event, so every event of a signal sample may be used."""
+    from hepad.metrics import sic as sicm
+
+    def auc(sig):
+        if len(sig) == 0:
+            return None
+        scores, labels = _stack(np.asarray(bkg_test_loss), np.asarray(sig))
+        return sicm.auc(scores, labels)
+
+    signal_loss = np.asarray(signal_loss)
+    out = {"auc": auc(signal_loss), "n_signal": int(len(signal_loss))}
+    if in_window is not None:
+        out["auc_in_window"] = auc(signal_loss[in_window])
+        out["n_signal_in_window"] = int(np.sum(in_window))
+    return out
