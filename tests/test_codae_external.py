@@ -121,7 +121,7 @@ def test_chain_on_published_files(repo_root, tmp_path):
     cfg.write_text(f"codae:\n  dataset: external\n  external: {{test: {test}, train: {train},"
                    " signals: [suep_125, svj_2100]}\n")
     cmd = [sys.executable, "-m", "snakemake", "-s", str(repo_root / "Snakefile"), "--directory", str(work),
-           "--cores", "2", "results/codae_metrics.csv", "--configfile", str(repo_root / "tests/config/tiny.yaml"),
+           "--cores", "2", "results/codae_metrics.csv", "results/codae_roc.pdf", "--configfile", str(repo_root / "tests/config/tiny.yaml"),
            str(cfg)]
     result = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
@@ -131,3 +131,16 @@ def test_chain_on_published_files(repo_root, tmp_path):
     # QCD test split: 25 % of 260; signal test split: half of 40.
     assert (table["n_background"] == 65).all() and (table["n_signal"] == 20).all()
     assert table["auc"].between(0, 1).all()
+    assert (work / "results/codae_roc.pdf").stat().st_size > 5000
+
+
+def test_signal_titles_and_order():
+    from hepad.codae.data import signal_processes, signal_title
+
+    events = {"label": np.array([0, 1, 1, 1]), "mass": np.array([0, 4100, 125, 1000]),
+              "process": np.array([b"qcd", b"svj_4100", b"suep_125", b"suep_1000"])}
+    assert signal_processes(events)[1] == ["suep_125", "suep_1000", "svj_4100"]
+    assert signal_title("suep_125") == "SUEP, $m_H$ = 125 GeV" and signal_title("svj_2100").endswith("2.1 TeV")
+    # Score files of before the process column: signals are semi-visible jets.
+    old = {"label": np.array([0, 1]), "mass": np.array([0, 2100])}
+    assert signal_processes(old)[1] == ["svj_2100"]

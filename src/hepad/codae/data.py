@@ -138,15 +138,32 @@ def read_scores(paths) -> tuple[dict, dict]:
     return scores, events
 
 
-def metrics_table(scores: dict, events: dict, tpr: float = 0.4) -> pd.DataFrame:
-    """AUC and FPR at ``tpr`` signal efficiency of every score per signal mass (QCD test events as background)."""
-    rows = []
+def signal_processes(events: dict) -> tuple[np.ndarray, list]:
+    """(process name per event, the signal processes in order: SUEP then SVJ, each by mass)."""
     label, mass = np.asarray(events["label"]), np.asarray(events["mass"])
     if "process" in events:
         process = np.array([p.decode() if isinstance(p, bytes) else str(p) for p in events["process"]])
     else:  # score files of before the process column: every signal a semi-visible jet
-        process = np.array([f"svj_{int(m)}" for m in mass])
+        process = np.array(["qcd" if lab == 0 else f"svj_{int(m)}" for lab, m in zip(label, mass)])
     signals = sorted(set(process[label == 1].tolist()), key=lambda p: (p.split("_")[0], int(mass[process == p][0])))
+    return process, signals
+
+
+def signal_title(process: str) -> str:
+    """A signal process for plot titles: 'SVJ, m_Z' = 2.1 TeV', 'SUEP, m_H = 125 GeV'."""
+    kind, _, mass = process.partition("_")
+    if kind == "suep":
+        return f"SUEP, $m_H$ = {int(mass)} GeV"
+    if kind == "svj":
+        return f"SVJ, $m_{{Z'}}$ = {int(mass) / 1000:.1f} TeV"
+    return process
+
+
+def metrics_table(scores: dict, events: dict, tpr: float = 0.4) -> pd.DataFrame:
+    """AUC and FPR at ``tpr`` signal efficiency of every score per signal mass (QCD test events as background)."""
+    rows = []
+    label, mass = np.asarray(events["label"]), np.asarray(events["mass"])
+    process, signals = signal_processes(events)
     if not signals:
         raise InputError("the score files hold no signal test events")
     for signal in signals:

@@ -1,9 +1,10 @@
-"""ROC curves of the CoDAE study: one panel per signal mass, every CoDAE score and the baselines."""
+"""ROC curves of the CoDAE study: one panel per signal process, every CoDAE score and the baselines."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from hepad.codae.data import signal_processes, signal_title
 from hepad.metrics.sic import auc, roc_curve
 from hepad.plots.style import save_figure, use_style
 
@@ -28,16 +29,20 @@ SCORE_STYLES = {
 
 
 def plot_rocs(scores: dict, events: dict, outputs, tpr_mark: float = 0.4) -> list[str]:
-    """Background efficiency against signal efficiency (log scale) per signal mass; AUC in the legend."""
+    """Background efficiency against signal efficiency (log scale) per signal process; AUC in the legend."""
     use_style()
     import matplotlib.pyplot as plt
 
-    label, mass = np.asarray(events["label"]), np.asarray(events["mass"])
-    masses = sorted(set(mass[label == 1].tolist()))
+    label = np.asarray(events["label"])
+    process, signals = signal_processes(events)
     names = [n for n in SCORE_STYLES if n in scores] + sorted(n for n in scores if n not in SCORE_STYLES)
-    fig, axes = plt.subplots(1, len(masses), figsize=(7.5 * len(masses), 7.5), squeeze=False)
-    for ax, m in zip(axes[0], masses):
-        sel = (label == 0) | (mass == m)
+    ncols = min(3, len(signals))  # three panels a row: the nine published signals make 3 x 3
+    nrows = -(-len(signals) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.5 * ncols, 7.5 * nrows), squeeze=False)
+    for ax in axes.flat[len(signals):]:
+        ax.set_visible(False)
+    for ax, signal in zip(axes.flat, signals):
+        sel = (label == 0) | (process == signal)
         n_bkg = int((label[sel] == 0).sum())
         for name in names:
             text, colour, style = SCORE_STYLES.get(name, (name, None, "-."))
@@ -53,8 +58,7 @@ def plot_rocs(scores: dict, events: dict, outputs, tpr_mark: float = 0.4) -> lis
         ax.set_xlim(0, 1)
         ax.set_xlabel(r"signal efficiency $\epsilon_S$")
         ax.set_ylabel(r"background efficiency $\epsilon_B$")
-        ax.set_title(f"SVJ, $m_{{Z'}}$ = {m / 1000:.1f} TeV ({int((label[sel] == 1).sum())} S, {n_bkg} QCD)",
-                     fontsize=16)
+        ax.set_title(f"{signal_title(signal)} ({int((label[sel] == 1).sum())} S, {n_bkg} QCD)", fontsize=16)
         ax.legend(fontsize=9, loc="lower right", ncol=1, framealpha=0.8)
     fig.tight_layout()
     written = save_figure(fig, outputs)
