@@ -1,9 +1,14 @@
 """The sliding-window bump hunt (docs/search.md): the cut-and-count significance, the dijet fit, the k-fold
 split, and the whole search on the tiny config under Snakemake."""
 
+import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
@@ -120,3 +125,52 @@ def test_kfold_never_scores_an_event_with_its_own_model():
     check_out_of_fold(list(trained), list(scored), n)
     for train, score in zip(trained, scored):
         assert np.intersect1d(train, score).size == 0 and len(train) + len(score) == n
+
+
+# -- the whole search under Snakemake, on the tiny config -------------------------------------------------
+
+TARGETS = ["results/search/cathode/bumphunt.pdf", "results/search/cwola/bumphunt.pdf",
+           "results/search/significance_vs_injection.pdf"]
+
+
+@pytest.fixture(scope="module")
+def search_run(repo_root, tmp_path_factory):
+    work = tmp_path_factory.mktemp("search")
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo_root / "Snakefile"), "--directory", str(work),
+           *TARGETS, "--cores", "2", "--configfile", str(repo_root / "tests/config/tiny.yaml")]
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    result = subprocess.run(cmd, cwd=repo_root, env=env, capture_output=True, text=True, timeout=1500)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return work
+
+
+@pytest.mark.workflow
+def test_search_runs_and_makes_both_plots(search_run):
+    for target in TARGETS:
+        for suffix in (".pdf", ".png"):
+            path = search_run / target.replace(".pdf", suffix)
+            assert path.stat().st_size > 5000, path
+    sets = sorted((search_run / "results/search/generated").glob("nsig*_seed*/search_significance/*.json"))
+    assert len(sets) == 4  # two injections (tiny injection.scan_nsig) x two methods
+    for path in sets:
+        record = json.loads(path.read_text())
+        assert len(record["windows"]) == 3 and record["efficiencies"] == [0.2, 0.05]
+        for window in record["windows"]:
+            for row in window["thresholds"]:
+                assert row["b"] is None and row["note"] or row["z"] >= 0 and 0 < row["p_value"] <= 0.5
+        glob = record["global"]
+        assert glob["n_toys"] == 200 and (glob["p_value"] is not None or "too few toys" in glob["message"])
+
+
+@pytest.mark.workflow
+def test_search_scores_every_sr_event_out_of_fold(search_run):
+    for window in sorted((search_run / "results/search/generated/nsig300_seed1").glob("window*")):
+        with h5py.File(window / "search_prepare/window.h5", "r") as f:
+            n_sr, k = len(f["sr"]), int(f.attrs["k"])
+        for technique in ("cathode", "cwola"):
+            trained, scored = [], []
+            for fold in range(k):
+                with h5py.File(window / f"search_kfold_scores/{technique}_fold{fold}.h5", "r") as f:
+                    trained.append(f["sr_trained_rows"][()])
+                    scored.append(f["sr_rows"][()])
+            check_out_of_fold(trained, scored, n_sr)

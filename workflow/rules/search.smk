@@ -1,0 +1,330 @@
+# The sliding-window bump hunt (docs/search.md), on top of CATHODE's estimators: per window a prepared
+# split, one SB flow and its background template, k-fold classifier scores; per method and injection the
+# cut-and-count significances; the plots. Every output lies under results/search/{dataset}/:
+#
+#   nsig{nsig}_seed{seed}/window{window}/           one window of one injection:
+#     search_prepare/window.h5                      SR, sidebands, events outside, fold numbers
+#     search_train_flow/                            SB flow (flow.pt, ...) and template.h5
+#     search_kfold_scores/{technique}_fold{fold}.h5 out-of-fold scores of one fold
+#   nsig{nsig}_seed{seed}/search_significance/{technique}.json   local and global significance
+#   plot_bumphunt/, plot_significance_vs_injection/ the plots; `publish_search` copies the configured ones
+#                                                   to results/search/{technique}/bumphunt.pdf and
+#                                                   results/search/significance_vs_injection.pdf
+SEARCH = config["search"]
+SEARCH_DIR = "results/search/{dataset}"
+SEARCH_SET = f"{SEARCH_DIR}/nsig{{nsig}}_seed{{seed}}"
+SEARCH_WINDOW = f"{SEARCH_SET}/window{{window}}"
+SEARCH_LOG = "{dataset}/nsig{nsig}_seed{seed}"
+
+
+wildcard_constraints:
+    window=r"\d+",
+    fold=r"\d+",
+    technique="cathode|cwola",
+
+
+def search_keys(stage, technique=None):
+    """Settings behind one stage of the search (its own and every stage before it), for settings_digest."""
+    keys = [
+        "generation",
+        "regions.sr",
+        "prepare.sb_val_fraction",
+        "search.windows",
+        "search.sideband_margin",
+        "search.k",
+    ]
+    if stage == "prepare":
+        return keys
+    keys += ["cathode.flow", "cathode.sampling"]
+    if stage == "flow":
+        return keys
+    keys += ["cathode.classifier.hgb", "search.cwola_band", "prepare.sr_val_fraction"]
+    if stage == "scores":
+        return keys
+    return keys + ["search.methods", "search.efficiencies", "search.delta_sys", "search.n_toys", "search.fit"]
+
+
+def search_window(wildcards):
+    """The window of the {window} wildcard (config search.windows, by index)."""
+    index = int(wildcards.window)
+    if index >= len(SEARCH["windows"]):
+        raise ValueError(f"window{index}: config search.windows has {len(SEARCH['windows'])} windows")
+    window = SEARCH["windows"][index]
+    return f"{window['low']} {window['high']}"
+
+
+def search_margin(wildcards):
+    margin = SEARCH["sideband_margin"]
+    return "" if margin is None else f"--sideband-margin {margin}"
+
+
+def search_kfold_inputs(wildcards):
+    inputs = {"data": f"{SEARCH_WINDOW}/search_prepare/window.h5".format(**wildcards)}
+    if wildcards.technique == "cathode":
+        inputs["template"] = f"{SEARCH_WINDOW}/search_train_flow/template.h5".format(**wildcards)
+    return inputs
+
+
+def search_template_option(wildcards, input):
+    return f"--template {input.template}" if wildcards.technique == "cathode" else ""
+
+
+def search_significance_inputs(wildcards):
+    windows = range(len(SEARCH["windows"]))
+    fmt = dict(wildcards.items())
+    inputs = {
+        "data": [f"{SEARCH_WINDOW}/search_prepare/window.h5".format(**fmt, window=w) for w in windows],
+        "scores": [
+            f"{SEARCH_WINDOW}/search_kfold_scores/{{technique}}_fold{fold}.h5".format(**fmt, window=w)
+            for w in windows
+            for fold in range(SEARCH["k"])
+        ],
+    }
+    if wildcards.technique == "cathode":
+        inputs["templates"] = [
+            f"{SEARCH_WINDOW}/search_train_flow/template.h5".format(**fmt, window=w) for w in windows
+        ]
+    return inputs
+
+
+def search_templates_option(wildcards, input):
+    return f"--templates {' '.join(input.templates)}" if wildcards.technique == "cathode" else ""
+
+
+def search_injection_records(wildcards):
+    """Significance JSONs of every method, scan point and seed (config injection.scan_nsig, scan_seeds)."""
+    return expand(
+        f"{SEARCH_SET}/search_significance/{{technique}}.json",
+        dataset=wildcards.dataset,
+        nsig=config["injection"]["scan_nsig"],
+        seed=config["injection"]["scan_seeds"],
+        technique=SEARCH["methods"],
+    )
+
+
+def search_published(wildcards, stem=None):
+    """The plot of the configured data set and injection (first seed) behind a results/search/ target."""
+    dataset, nsig, seed = config["dataset"], config["injection"]["nsig"], config["injection"]["seeds"][0]
+    if stem is None:
+        stem = f"{SEARCH_DIR}/plot_bumphunt/bumphunt_{wildcards.technique}_nsig{nsig}_seed{seed}"
+    stem = stem.format(dataset=dataset)
+    return [f"{stem}.pdf"] + plot_formats(stem)
+
+
+def search_published_injection(wildcards):
+    return search_published(wildcards, f"{SEARCH_DIR}/plot_significance_vs_injection/significance_vs_injection")
+
+
+rule search_prepare:
+    """One window of the bump hunt: injection (the same for every window), SR, sidebands, k-fold numbers."""
+    input:
+        features=features_file,
+    output:
+        f"{SEARCH_WINDOW}/search_prepare/window.h5",
+    log:
+        log_file("search_prepare", f"{SEARCH_LOG}_window{{window}}"),
+    conda:
+        "../../envs/data.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        missing=missing_inputs("search_prepare"),
+        upstream=settings_digest(search_keys("prepare")),
+        script=script("search_prepare"),
+        window=search_window,
+        margin=search_margin,
+        sb_val_fraction=config["prepare"]["sb_val_fraction"],
+        k=SEARCH["k"],
+    shell:
+        "python {params.script} --features {input.features} --nsig {wildcards.nsig} --seed {wildcards.seed}"
+        " --window {params.window} --index {wildcards.window} {params.margin}"
+        " --sb-val-fraction {params.sb_val_fraction} --k {params.k} --output {output} > {log} 2>&1"
+
+
+rule search_train_flow:
+    """The SB flow of one window (CATHODE's settings) and its background template in the window."""
+    input:
+        data=f"{SEARCH_WINDOW}/search_prepare/window.h5",
+    output:
+        flow=f"{SEARCH_WINDOW}/search_train_flow/flow.pt",
+        template=f"{SEARCH_WINDOW}/search_train_flow/template.h5",
+    log:
+        log_file("search_train_flow", f"{SEARCH_LOG}_window{{window}}"),
+    benchmark:
+        bench_file("search_train_flow", f"{SEARCH_LOG}_window{{window}}")
+    priority: 10
+    conda:
+        "../../envs/torch.yaml"
+    threads: CATHODE["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=240,
+        gpu=gpu_request("cathode"),
+    params:
+        missing=missing_inputs("search_train_flow"),
+        upstream=settings_digest(search_keys("flow")),
+        script=script("search_train_flow"),
+        options=param_options(CATHODE["flow"]),
+        oversampling=CATHODE["sampling"]["oversampling"],
+        bandwidth=CATHODE["sampling"]["kde_bandwidth"],
+        folder=output_folder("flow"),
+    shell:
+        "python {params.script} --data {input.data} {params.options} --oversampling {params.oversampling}"
+        " --kde-bandwidth {params.bandwidth} --seed {wildcards.seed} --threads {threads}"
+        " --output {params.folder} --template {output.template} > {log} 2>&1"
+
+
+rule search_kfold_scores:
+    """One fold of one window: a tree ensemble trained on the other folds scores this fold."""
+    input:
+        unpack(search_kfold_inputs),
+    output:
+        f"{SEARCH_WINDOW}/search_kfold_scores/{{technique}}_fold{{fold}}.h5",
+    log:
+        log_file("search_kfold_scores", f"{SEARCH_LOG}_window{{window}}_{{technique}}_fold{{fold}}"),
+    conda:
+        "../../envs/torch.yaml"
+    threads: CATHODE["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        missing=missing_inputs("search_kfold_scores"),
+        upstream=settings_digest(search_keys("scores")),
+        script=script("search_kfold_scores"),
+        options=param_options(CATHODE["classifier"]["hgb"]),
+        template=search_template_option,
+        band=SEARCH["cwola_band"],
+        val_fraction=config["prepare"]["sr_val_fraction"],
+        seed=lambda wildcards: 1000 * int(wildcards.seed) + 10 * int(wildcards.window) + int(wildcards.fold),
+    shell:
+        "python {params.script} --data {input.data} {params.template} --technique {wildcards.technique}"
+        " --fold {wildcards.fold} --family hgb {params.options} --cwola-band {params.band}"
+        " --val-fraction {params.val_fraction} --seed {params.seed} --threads {threads} --output {output} > {log} 2>&1"
+
+
+rule search_significance:
+    """Cut and count in every window: thresholds, b, N, local Z and p-value; global Z from toys (JSON)."""
+    input:
+        unpack(search_significance_inputs),
+    output:
+        f"{SEARCH_SET}/search_significance/{{technique}}.json",
+    log:
+        log_file("search_significance", f"{SEARCH_LOG}_{{technique}}"),
+    conda:
+        "../../envs/search.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        missing=missing_inputs("search_significance"),
+        upstream=settings_digest(search_keys("significance")),
+        script=script("search_significance"),
+        templates=search_templates_option,
+        efficiencies=" ".join(str(e) for e in SEARCH["efficiencies"]),
+        delta_sys=SEARCH["delta_sys"],
+        n_toys=SEARCH["n_toys"],
+        fit_range=f"{SEARCH['fit']['range']['low']} {SEARCH['fit']['range']['high']}",
+        bin_width=SEARCH["fit"]["bin_width"],
+        min_events=SEARCH["fit"]["min_events"],
+    shell:
+        "python {params.script} --technique {wildcards.technique} --data {input.data} --scores {input.scores}"
+        " {params.templates} --efficiencies {params.efficiencies} --delta-sys {params.delta_sys}"
+        " --n-toys {params.n_toys} --fit-range {params.fit_range} --bin-width {params.bin_width}"
+        " --min-events {params.min_events} --seed {wildcards.seed} --output {output} > {log} 2>&1"
+
+
+rule plot_bumphunt:
+    """Per window the selected mjj spectrum with the background estimate; local Z per window and threshold."""
+    input:
+        f"{SEARCH_SET}/search_significance/{{technique}}.json",
+    output:
+        report(
+            f"{SEARCH_DIR}/plot_bumphunt/bumphunt_{{technique}}_nsig{{nsig}}_seed{{seed}}.pdf",
+            caption="../report/bumphunt.rst",
+            category="Bump hunt",
+        ),
+        plot_formats(f"{SEARCH_DIR}/plot_bumphunt/bumphunt_{{technique}}_nsig{{nsig}}_seed{{seed}}"),
+    log:
+        log_file("plot_bumphunt", "{dataset}/bumphunt_{technique}_nsig{nsig}_seed{seed}"),
+    conda:
+        "../../envs/plot.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        missing=missing_inputs("plot_bumphunt"),
+        upstream=settings_digest(search_keys("significance")),
+        script=script("plot_bumphunt"),
+        title="{dataset} data, {nsig} injected signal events, seed {seed}",
+    shell:
+        "python {params.script} --significance {input} --title '{params.title}' --output {output} > {log} 2>&1"
+
+
+rule plot_significance_vs_injection:
+    """Max local and global Z against the injected S/B (scan points and seeds of config injection)."""
+    input:
+        search_injection_records,
+    output:
+        report(
+            f"{SEARCH_DIR}/plot_significance_vs_injection/significance_vs_injection.pdf",
+            caption="../report/significance_vs_injection.rst",
+            category="Bump hunt",
+        ),
+        plot_formats(f"{SEARCH_DIR}/plot_significance_vs_injection/significance_vs_injection"),
+    log:
+        log_file("plot_significance_vs_injection", "{dataset}"),
+    conda:
+        "../../envs/plot.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        missing=missing_inputs("plot_significance_vs_injection"),
+        upstream=settings_digest(search_keys("significance") + ["injection.scan_nsig", "injection.scan_seeds"]),
+        script=script("plot_significance_vs_injection"),
+        title="{dataset} data, seeds of injection.scan_seeds",
+    shell:
+        "python {params.script} --significance {input} --title '{params.title}' --output {output} > {log} 2>&1"
+
+
+rule publish_search_bumphunt:
+    """results/search/{technique}/bumphunt.pdf: the bump hunt of the configured data set, injection.nsig
+    and the first seed, copied from results/search/{dataset}/plot_bumphunt/."""
+    input:
+        search_published,
+    output:
+        "results/search/{technique}/bumphunt.pdf",
+        plot_formats("results/search/{technique}/bumphunt"),
+    log:
+        log_file("publish_search_bumphunt", "{technique}"),
+    localrule: True
+    conda:
+        "../../envs/plot.yaml"
+    params:
+        missing=missing_inputs("publish_search_bumphunt"),
+    shell:
+        "set -- {output}; for f in {input}; do cp $f $1; shift; done 2> {log}"
+
+
+rule publish_search_injection:
+    """results/search/significance_vs_injection.pdf, copied from the configured data set's plot."""
+    input:
+        search_published_injection,
+    output:
+        "results/search/significance_vs_injection.pdf",
+        plot_formats("results/search/significance_vs_injection"),
+    log:
+        log_file("publish_search_injection"),
+    localrule: True
+    conda:
+        "../../envs/plot.yaml"
+    params:
+        missing=missing_inputs("publish_search_injection"),
+    shell:
+        "set -- {output}; for f in {input}; do cp $f $1; shift; done 2> {log}"
