@@ -116,14 +116,19 @@ def meson_momenta(mass: float, params: SuepParams, rng: np.random.Generator, sam
     if mass <= 2 * m:
         raise ValueError(f"a scalar of {mass} GeV cannot decay to two or more dark mesons of {m} GeV")
     sampler = sampler or MaxwellJuttner(params.temperature, m)
-    momenta, total = [], 0.0
-    while total < mass:
-        p = sampler.sample(1, rng)[0]
-        momenta.append(p * isotropic(1, rng)[0])
-        total += math.sqrt(p * p + m * m)
-    if len(momenta) * m >= mass or len(momenta) < 2:  # the masses alone would use up M: drop the last one
-        momenta.pop()
-    q = np.array(momenta)
+    # Draws in blocks of about the expected count, kept up to the first whose energy sum reaches M (the same
+    # sequence of independent draws as one at a time).
+    block = int(mass / (m + 3 * params.temperature)) + 8
+    momenta = np.zeros((0, 3))
+    energy = np.zeros(0)
+    while energy.sum() < mass:
+        p = sampler.sample(block, rng)
+        momenta = np.vstack([momenta, p[:, None] * isotropic(block, rng)])
+        energy = np.concatenate([energy, np.sqrt(p * p + m * m)])
+    n = int(np.searchsorted(np.cumsum(energy), mass)) + 1  # the first n reach M
+    if n * m >= mass or n < 2:  # the masses alone would use up M: drop the last one
+        n -= 1
+    q = momenta[:n]
     if len(q) < 2:
         q = np.vstack([q, -q]) if len(q) else np.array([[0.0, 0.0, 1.0], [0.0, 0.0, -1.0]])
     q = q - q.mean(axis=0)  # Σ p = 0
