@@ -127,3 +127,23 @@ def test_classifier_rerun_gives_the_same_scores(repo_root, prepared, family, par
             scores.append(handle["scores"][()])
     np.testing.assert_array_equal(scores[0], scores[1])
     assert scores[0].std() > 0
+
+
+def test_evaluate_with_the_papers_sic_cut(repo_root, tmp_path):
+    """--sic-min-fpr replaces the event-count cut: with 1000 background events FPR > 1.84e-5 keeps the point
+    with a single selected background event, which --min-bkg-events 25 drops."""
+    from hepad.cathode.modes import write_scores
+
+    labels = np.r_[np.ones(100), np.zeros(1000)].astype(int)
+    scores = np.r_[np.linspace(2, 3, 100), 2.5, np.linspace(0, 1, 999)]  # one background event among the signal
+    write_scores(scores, labels, np.full(len(labels), 3.5), tmp_path / "s.h5")
+    (tmp_path / "prep.json").write_text(json.dumps({"signal_region": {"s_over_b": 0.01, "s_over_sqrt_b": 1.0}}))
+    common = ["--scores", tmp_path / "s.h5", "--summary", tmp_path / "prep.json", "--method", "iad_hgb",
+              "--dataset", "lhco", "--nsig", 100, "--seed", 1, "--run", 0]
+    assert run(repo_root, "evaluate", *common, "--output", tmp_path / "count.json").returncode == 0
+    result = run(repo_root, "evaluate", *common, "--sic-min-fpr", 1.84e-5, "--output", tmp_path / "fpr.json")
+    assert result.returncode == 0, result.stderr
+    count, fpr = (json.loads((tmp_path / name).read_text()) for name in ("count.json", "fpr.json"))
+    assert count["min_fpr"] is None and fpr["min_fpr"] == pytest.approx(1.84e-5)
+    assert fpr["max_sic"] == pytest.approx(1 / np.sqrt(1e-3))  # all signal above one background event
+    assert count["max_sic"] == pytest.approx(1 / np.sqrt(25e-3))
