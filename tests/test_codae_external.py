@@ -104,6 +104,7 @@ def test_script_names_the_bad_file(tmp_path):
     assert result.stderr.strip().splitlines()[-1] == (f"error: {train / 'z_bad.npz'}: not in the published CoDAE "
                                                       "layout: missing key 'n_tracks' (needs images, labels, "
                                                       "masses, n_tracks)")
+    assert not any(__import__("os").path.exists(o) for o in outs)  # checked before anything is written
 
 
 def test_configured_signal_without_events_is_an_error(tmp_path):

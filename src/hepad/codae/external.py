@@ -21,12 +21,15 @@ folder's share of QCD keeps the published split.
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from pathlib import Path
 
+import h5py
 import numpy as np
 
-from hepad.events.images import EVENT_COLUMNS, ImageGrid, write_images
-from hepad.io import InputError
+from hepad.events.images import EVENT_COLUMNS, ImageGrid
+from hepad.hdf5 import create_compressed
+from hepad.io import InputError, atomic_output
 
 log = logging.getLogger(__name__)
 
@@ -102,45 +105,71 @@ def process_mass(name: str) -> int:
     return 0 if name == "qcd" else int(name.split("_", 1)[1])
 
 
-def convert_external(files, outputs: dict, channels=CHANNELS) -> dict:
+def convert_external(files, outputs: dict, channels=CHANNELS, block: int = 256) -> dict:
     """Write one image file per process from published ``.npz`` files.
 
     ``files``: the npz paths in order (test folder first); ``outputs``: process name -> image file to write;
     ``channels``: image channels to keep (names of :data:`CHANNELS`). Events of processes not in
-    ``outputs`` are skipped (logged); a process of ``outputs`` without events is an error. Returns the
-    number of events per process.
+    ``outputs`` are skipped (logged); a process of ``outputs`` without events is an error. Two passes over
+    the files (check and count, then copy), so memory holds one file at a time whatever the total. The
+    image files have the layout of :func:`hepad.events.images.write_images`. Returns the events per process.
     """
     keep = [CHANNELS.index(c) for c in channels]
     grid = ImageGrid(eta_max=EXTERNAL_GRID.eta_max, n_eta=EXTERNAL_GRID.n_eta, n_phi=EXTERNAL_GRID.n_phi,
                      factor=EXTERNAL_GRID.factor, channels=tuple(channels))
-    pieces = {p: [] for p in outputs}
+    counts = {p: 0 for p in outputs}
     skipped = {}
-    for path in files:
+    for path in files:  # pass 1: every file checked before anything is written
         data = read_npz(path)
         names = process_names(data["labels"], data["codes"])
         for name in sorted(set(names.tolist())):
-            sel = names == name
-            if name not in pieces:
-                skipped[name] = skipped.get(name, 0) + int(sel.sum())
-                continue
-            n = int(sel.sum())
-            # (N, phi, eta, channel) -> (N, channel, phi, eta), the chain's layout.
-            images = np.ascontiguousarray(data["images"][sel][..., keep].transpose(0, 3, 1, 2))
-            events = {k: np.full(n, np.nan, np.float32) for k in EVENT_COLUMNS}
-            events["label"] = np.full(n, 0 if name == "qcd" else 1, np.int64)
-            events["mass"] = np.full(n, process_mass(name), np.int64)
-            events["ntracks"] = data["n_tracks"][sel].astype(np.int64)
-            pieces[name].append((images, events))
+            n = int((names == name).sum())
+            if name in counts:
+                counts[name] += n
+            else:
+                skipped[name] = skipped.get(name, 0) + n
     if skipped:
         log.info("events of processes not configured, skipped: %s", skipped)
-    empty = [p for p, parts in pieces.items() if not parts]
+    empty = [p for p, n in counts.items() if not n]
     if empty:
         raise InputError(f"codae.external: no events of {', '.join(empty)} in {len(files)} .npz files "
                          "(configure codae.external.signals to the processes the files hold)")
-    counts = {}
-    for name, parts in pieces.items():
-        n = sum(len(p[0]) for p in parts)
-        meta = {"process": name, "source": "external npz", "n_files": len(files)}
-        write_images(outputs[name], iter(parts), grid, meta, n)
-        counts[name] = n
+    c, h, w = grid.shape
+    with ExitStack() as stack:
+        out, pos = {}, {p: 0 for p in outputs}
+        for name, path in outputs.items():
+            tmp = stack.enter_context(atomic_output(path))
+            f = stack.enter_context(h5py.File(tmp, "w"))
+            for key, value in {"process": name, "source": "external npz", "n_files": len(files)}.items():
+                f.attrs[key] = value
+            f.attrs["grid"] = repr(grid)
+            f.attrs["channels"] = list(grid.channels)
+            f.attrs["layout"] = "images (n, channel, phi, eta), pixel = summed pT [GeV]; events/<column> per image"
+            n = counts[name]
+            images = create_compressed(f, "images", shape=(n, c, h, w), dtype=np.float32,
+                                       chunks=(min(block, n), c, h, w))
+            events = {k: np.full(n, np.nan, np.float32) for k in EVENT_COLUMNS}
+            events["label"] = np.full(n, 0 if name == "qcd" else 1, np.int64)
+            events["mass"] = np.full(n, process_mass(name), np.int64)
+            events["ntracks"] = np.zeros(n, np.int64)
+            out[name] = (f, images, events)
+        for path in files:  # pass 2: copy
+            data = read_npz(path)
+            names = process_names(data["labels"], data["codes"])
+            for name in outputs:
+                sel = np.flatnonzero(names == name)
+                if not len(sel):
+                    continue
+                _, images, events = out[name]
+                lo, hi = pos[name], pos[name] + len(sel)
+                # (N, phi, eta, channel) -> (N, channel, phi, eta), the chain's layout.
+                images[lo:hi] = data["images"][sel][..., keep].transpose(0, 3, 1, 2)
+                events["ntracks"][lo:hi] = data["n_tracks"][sel].astype(np.int64)
+                pos[name] = hi
+        for name, (f, _, events) in out.items():
+            if pos[name] != counts[name]:
+                raise InputError(f"codae.external: the files changed while being read ({name})")
+            grp = f.create_group("events")
+            for k in EVENT_COLUMNS:
+                grp.create_dataset(k, data=events[k], track_times=False)
     return counts
