@@ -1,0 +1,175 @@
+# Helpers of workflow/rules/cathode.smk: config look-ups, input and params functions, target lists.
+# Kept apart from the rules (`snakemake --lint` wants functions and rules in separate files).
+CATHODE = config["cathode"]
+DATA_DIR = "results/cathode/{dataset}"
+CATHODE_DIR = "results/cathode/{dataset}{variant}"
+PREPARED = f"{CATHODE_DIR}/prepare/nsig{{nsig}}_seed{{seed}}"
+SET = f"{CATHODE_DIR}/nsig{{nsig}}_seed{{seed}}"
+SET_LOG = "{dataset}{variant}/nsig{nsig}_seed{seed}"
+SIC_CATHODE_MODES = ["supervised", "iad", "cathode"]
+SHIFTED_VARIANT = "_shift0.1"  # the paper's shifted data set, behind the sic_comparison_shifted plots
+
+
+SIC_KEYS = ["cathode.min_bkg_events", "cathode.sic_min_fpr"]
+
+
+def cathode_keys(stage, wildcards):
+    """Settings behind one stage's outputs for these wildcards, its own and those of every stage before it."""
+    keys = data_keys(wildcards.dataset) + ["regions", "prepare"]
+    if stage == "prepare":
+        return keys
+    flow = keys + ["cathode.flow", "cathode.flow_preset"]
+    if stage == "flow":
+        return flow
+    samples = flow + ["cathode.sampling"]
+    if stage == "samples":
+        return samples
+    if stage == "classifier":
+        return (samples if wildcards.mode == "cathode" else keys) + [f"cathode.classifier.{wildcards.family}"]
+    if stage == "evaluate":
+        if wildcards.method == "anode":
+            return flow + SIC_KEYS
+        return samples + [f"cathode.classifier.{wildcards.method.split('_')[1]}"] + SIC_KEYS
+    # the plots: every stage of every method they show
+    return samples + [f"cathode.classifier.{wildcards.family}"] + SIC_KEYS
+
+
+def data_upstream(wildcards):
+    """A params function: the digest of the settings behind a data set's event files."""
+    return settings_digest(data_keys(wildcards.dataset))
+
+
+def cathode_upstream(stage):
+    """A params function: the digest of cathode_keys(stage, wildcards) (see settings_digest)."""
+
+    def upstream(wildcards):
+        return settings_digest(cathode_keys(stage, wildcards))
+
+    return upstream
+
+
+def shift_of(wildcards):
+    """The mass shift of the prepared sets: the variant's (``_shift0.1``: 0.1), else config prepare.shift."""
+    return float(wildcards.variant[len("_shift") :]) if wildcards.variant else config["prepare"]["shift"]
+
+
+def sic_min_fpr_option(wildcards):
+    """--sic-min-fpr of the paper's SIC cut when config cathode.sic_min_fpr is set (else the event count)."""
+    value = CATHODE["sic_min_fpr"]
+    return "" if value is None else f"--sic-min-fpr {value}"
+
+
+def classifier_options(wildcards):
+    """--param options of the family's hyperparameters (config cathode.classifier.<family>)."""
+    params = dict(CATHODE["classifier"][wildcards.family])
+    # The classes are balanced with sample weights by hepad.cathode.modes; class_weight would apply it twice.
+    params["class_weight"] = None
+    return param_options(params)
+
+
+def classifier_seed(wildcards):
+    """Distinct per prepared-set seed and run, reproducible: 1000 * seed + run."""
+    return 1000 * int(wildcards.seed) + int(wildcards.run)
+
+
+def classifier_gpu(wildcards):
+    return gpu_request("cathode") if wildcards.family == "mlp" else 0
+
+
+def train_flow_inputs(wildcards):
+    inputs = {"data": f"{PREPARED}.h5".format(**wildcards)}
+    if wildcards.region == "sr":  # ANODE's SR flow shares the SB model's scalers
+        inputs["scalers"] = f"{SET}/train_flow/sb/flow.pt".format(**wildcards)
+    return inputs
+
+
+def scalers_option(wildcards, input):
+    return f"--scalers-from {Path(input.scalers).parent}" if wildcards.region == "sr" else ""
+
+
+def train_classifier_inputs(wildcards):
+    inputs = {"data": f"{PREPARED}.h5".format(**wildcards)}
+    if wildcards.mode == "cathode":
+        inputs["samples"] = f"{SET}/sample_sr/sr_samples.h5".format(**wildcards)
+    return inputs
+
+
+def samples_option(wildcards, input):
+    return f"--samples {input.samples}" if wildcards.mode == "cathode" else ""
+
+
+def scores_file(wildcards):
+    if wildcards.method == "anode":
+        return f"{SET}/score_anode/scores.h5".format(**wildcards)
+    return f"{SET}/train_classifier/{{method}}_run{{run}}/scores.h5".format(**wildcards)
+
+
+def method_names(modes, family):
+    return [m if m == "anode" else f"{m}_{family}" for m in modes]
+
+
+def metrics_files(dataset, variant, nsigs, seeds, modes, family, n_runs):
+    """Metrics JSON of every (nsig, seed, method, run); ANODE has run 0 only."""
+    files = []
+    for nsig in nsigs:
+        for seed in seeds:
+            for method in method_names(modes, family):
+                runs = [0] if method == "anode" else range(n_runs)
+                files += [
+                    f"{SET}/evaluate/{method}_run{run}.json".format(
+                        dataset=dataset, variant=variant, nsig=nsig, seed=seed
+                    )
+                    for run in runs
+                ]
+    return files
+
+
+def sic_metrics(wildcards):
+    """The runs behind a SIC plot; the ``comparison_shifted`` selection takes them from the shifted set."""
+    modes = SIC_CATHODE_MODES if wildcards.selection == "cathode" else CATHODE["modes"]
+    variant = SHIFTED_VARIANT if wildcards.selection == "comparison_shifted" else wildcards.variant
+    return metrics_files(
+        wildcards.dataset,
+        variant,
+        [wildcards.nsig],
+        config["injection"]["seeds"],
+        modes,
+        wildcards.family,
+        CATHODE["runs"],
+    )
+
+
+def sic_title(wildcards):
+    shifted = wildcards.variant or (SHIFTED_VARIANT if wildcards.selection == "comparison_shifted" else "")
+    data = f"{wildcards.dataset} data" + (f", shifted (mj1, dmj += {shifted[len('_shift') :]} mjj)" if shifted else "")
+    return f"{data}, {wildcards.nsig} injected signal events, classifier: {wildcards.family}"
+
+
+def sb_scan_metrics(wildcards):
+    return metrics_files(
+        wildcards.dataset,
+        wildcards.variant,
+        config["injection"]["scan_nsig"],
+        config["injection"]["scan_seeds"],
+        CATHODE["modes"],
+        wildcards.family,
+        CATHODE["scan_runs"],
+    )
+
+
+def prepared_sets(dataset, nsigs, seeds, variant=""):
+    return expand(f"{PREPARED}.h5", dataset=dataset, variant=variant, nsig=nsigs, seed=seeds)
+
+
+def published_plot(wildcards):
+    """The plot of the configured data set, family and injection behind results/{published}.pdf."""
+    dataset, family, nsig = config["dataset"], CATHODE["classifier"]["family"], config["injection"]["nsig"]
+    stem = {
+        "sic_cathode": f"plot_sic/sic_cathode_{family}_nsig{nsig}",
+        "sic_comparison": f"plot_sic/sic_comparison_{family}_nsig{nsig}",
+        "sic_comparison_shifted": f"plot_sic/sic_comparison_shifted_{family}_nsig{nsig}",
+        "sb_scan": f"plot_sb_scan/sb_scan_{family}",
+        "data_overview": "plot_data_overview/data_overview",
+    }[wildcards.published]
+    stem = f"{DATA_DIR}/{stem}".format(dataset=dataset)
+    return [f"{stem}.pdf"] + plot_formats(stem)
