@@ -380,7 +380,7 @@ def test_rule_fetches_mnist_from_the_configured_base_url_and_checks_the_pinned_s
          "--configfile", str(config), "--cores", "1", target], capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert leftovers(tmp_path / "resources" / "mnist") == []
-    log = (tmp_path / "results/logs/download/mnist" / f"{MNIST}.log").read_text()
+    log = (tmp_path / "results/logs/download_url/mnist" / f"{MNIST}.log").read_text()
     pinned = dl_files.URL_FILES[MNIST].sha256
     assert log.strip().splitlines()[-1] == (
         f"error: {MNIST}: sha256 mismatch, expected sha256 {pinned}, actual sha256 {sha256(fake)} "

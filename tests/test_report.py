@@ -78,7 +78,7 @@ def test_dag_and_report_of_the_tiny_chain(tmp_path):
     assert run_config["dataset"] == "lhco" and run_config["injection"]["nsig"] == 300
     assert run_config["regions"]["sr"] == {"low": 3.3, "high": 3.7}
     assert (tmp_path / "results/dag.pdf").read_bytes().startswith(b"%PDF")
-    assert "rule graph with" in (tmp_path / "results/logs/dag.log").read_text()
+    assert "rule graph with" in (tmp_path / "results/logs/dag/dag.log").read_text()
 
     # The drawing shows the rules of the default target for this config: regenerate its source and check.
     dot = ops.rule_graph(ROOT / "Snakefile", tmp_path / "results/run_config.yaml")
