@@ -8,7 +8,7 @@ Reported per back-end: CPU seconds per epoch (time.process_time over the fit, di
 torch thread), the best-epoch validation NLL, and the number of weights. Optionally (--nflows) the nflows
 MAF too, which keeps the conditional-MADE caveat.
 
-    python bench/bench_flow_backends.py [--seeds 0 1] [--nflows] [--record]
+    python bench/bench_flow_backends.py [--seeds 0 1] [--nflows] [--size 15 128 4096 40] [--record]
 """
 
 from __future__ import annotations
@@ -51,8 +51,12 @@ def main():
     p.add_argument("--n-train", type=int, default=20_000)
     p.add_argument("--n-val", type=int, default=10_000)
     p.add_argument("--nflows", action="store_true", help="include the nflows MAF")
+    p.add_argument("--size", nargs=4, type=int, metavar=("BLOCKS", "HIDDEN", "BATCH", "EPOCHS"),
+                   help="other n_blocks, hidden, batch_size, max_epochs (e.g. the workflow's 15 128 4096 40)")
     p.add_argument("--record", action="store_true", help="append the figures to bench/RESULTS.md")
     args = p.parse_args()
+    if args.size:
+        SETTINGS.update(zip(("n_blocks", "hidden", "batch_size", "max_epochs"), args.size))
     backends = dict(BACKENDS)
     if args.nflows:
         backends["nflows MAF (caveat)"] = dict(implementation="nflows")
