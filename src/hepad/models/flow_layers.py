@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
+
+_LOG_2PI = math.log(2.0 * math.pi)
 
 
 class BatchNorm(nn.Module):
@@ -36,3 +40,35 @@ class BatchNorm(nn.Module):
             raise RuntimeError("the batch-norm inverse needs evaluation mode")
         std = torch.sqrt(self.running_var + self.eps)
         return (z - self.beta) * torch.exp(-self.log_gamma) * std + self.running_mean
+
+
+class BlockStack(nn.Module):
+    """A stack of [autoregressive block, batch norm, reverse permutation] with a standard-normal base: the
+    density and the sampling of every MAF-like flow here. A subclass sets ``n_features``, ``bn`` (a
+    ModuleList or None) and ``n_blocks`` and says how block ``i`` maps forward and back."""
+
+    def _forward(self, i, x, c):
+        """Block ``i`` of ``x`` given ``c``: (output, log |det Jacobian|)."""
+        raise NotImplementedError
+
+    def _inverse(self, i, z, c):
+        raise NotImplementedError
+
+    def log_prob(self, x, c):
+        logdet = x.new_zeros(x.shape[0])
+        for i in range(self.n_blocks):
+            x, ld = self._forward(i, x, c)
+            logdet = logdet + ld
+            if self.bn is not None:
+                x, ld = self.bn[i](x)
+                logdet = logdet + ld
+            x = x.flip(1)
+        return logdet - 0.5 * (x * x).sum(1) - 0.5 * self.n_features * _LOG_2PI
+
+    def sample_from_noise(self, z, c):
+        for i in reversed(range(self.n_blocks)):
+            z = z.flip(1)
+            if self.bn is not None:
+                z = self.bn[i].inverse(z)
+            z = self._inverse(i, z, c)
+        return z

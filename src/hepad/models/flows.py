@@ -38,11 +38,11 @@ from hepad.io import InputError
 from hepad.models.base import (BestEpochs, Estimator, NonFiniteLossError, check_array,  # noqa: F401
                                load_torch_state, resolve_device, save_torch_state, set_threads)
 from hepad.models.flow_layers import BatchNorm as _BatchNorm
+from hepad.models.flow_layers import BlockStack
 from hepad.models.training import Checkpoint, fingerprint, setup, train
 
 log = logging.getLogger(__name__)
 
-_LOG_2PI = math.log(2.0 * math.pi)
 _SCALE_EPS = 1e-3  # lower bound of the affine scale, as in nflows, so the transform stays invertible
 
 
@@ -116,7 +116,7 @@ class _MADEAffine(nn.Module):
         return x
 
 
-class _MAF(nn.Module):
+class _MAF(BlockStack):
     """Stack of [MADE affine, batch norm, reverse permutation] with a standard-normal base."""
 
     def __init__(self, n_features, n_cond, n_blocks, hidden, batch_norm, condition_output=True):
@@ -124,26 +124,13 @@ class _MAF(nn.Module):
         self.made = nn.ModuleList(_MADEAffine(n_features, n_cond, hidden, condition_output)
                                   for _ in range(n_blocks))
         self.bn = nn.ModuleList(_BatchNorm(n_features) for _ in range(n_blocks)) if batch_norm else None
-        self.n_features = n_features
+        self.n_features, self.n_blocks = n_features, n_blocks
 
-    def log_prob(self, x, c):
-        logdet = x.new_zeros(x.shape[0])
-        for i, made in enumerate(self.made):
-            x, ld = made(x, c)
-            logdet = logdet + ld
-            if self.bn is not None:
-                x, ld = self.bn[i](x)
-                logdet = logdet + ld
-            x = x.flip(1)
-        return logdet - 0.5 * (x * x).sum(1) - 0.5 * self.n_features * _LOG_2PI
+    def _forward(self, i, x, c):
+        return self.made[i](x, c)
 
-    def sample_from_noise(self, z, c):
-        for i in reversed(range(len(self.made))):
-            z = z.flip(1)
-            if self.bn is not None:
-                z = self.bn[i].inverse(z)
-            z = self.made[i].inverse(z, c)
-        return z
+    def _inverse(self, i, z, c):
+        return self.made[i].inverse(z, c)
 
 
 # ----------------------------------------------------------------------------------------------------

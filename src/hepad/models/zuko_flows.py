@@ -18,15 +18,11 @@ built, so the hand-written MAF runs without it.
 
 from __future__ import annotations
 
-import math
 from functools import partial
 
-import torch
 from torch import nn
 
-from hepad.models.flow_layers import BatchNorm
-
-_LOG_2PI = math.log(2.0 * math.pi)
+from hepad.models.flow_layers import BatchNorm, BlockStack
 
 KINDS = ("maf", "nsf")
 
@@ -44,7 +40,7 @@ def _block(kind: str, n_features: int, n_cond: int, hidden: int, bins: int):
     raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
 
 
-class ZukoFlow(nn.Module):
+class ZukoFlow(BlockStack):
     """Stack of [zuko autoregressive block, batch norm, reverse permutation] with a standard-normal base.
 
     Same interface as the hand-written ``_MAF``: ``log_prob(x, c)`` and ``sample_from_noise(z, c)``.
@@ -56,26 +52,13 @@ class ZukoFlow(nn.Module):
             raise ValueError("a conditional zuko flow needs at least one feature and one condition")
         self.blocks = nn.ModuleList(_block(kind, n_features, n_cond, hidden, bins) for _ in range(n_blocks))
         self.bn = nn.ModuleList(BatchNorm(n_features) for _ in range(n_blocks)) if batch_norm else None
-        self.n_features = n_features
+        self.n_features, self.n_blocks = n_features, n_blocks
 
-    def log_prob(self, x, c):
-        logdet = x.new_zeros(x.shape[0])
-        for i, block in enumerate(self.blocks):
-            x, ld = block(c).call_and_ladj(x)
-            logdet = logdet + ld
-            if self.bn is not None:
-                x, ld = self.bn[i](x)
-                logdet = logdet + ld
-            x = x.flip(1)
-        return logdet - 0.5 * (x * x).sum(1) - 0.5 * self.n_features * _LOG_2PI
+    def _forward(self, i, x, c):
+        return self.blocks[i](c).call_and_ladj(x)
 
-    def sample_from_noise(self, z, c):
-        for i in reversed(range(len(self.blocks))):
-            z = z.flip(1)
-            if self.bn is not None:
-                z = self.bn[i].inverse(z)
-            z = self.blocks[i](c).inv(z)
-        return z
+    def _inverse(self, i, z, c):
+        return self.blocks[i](c).inv(z)
 
 
 def zuko_version() -> str:
