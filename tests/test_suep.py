@@ -71,3 +71,36 @@ def test_dark_photon_branching_ratios():
         dark_photon_branching_ratios(1.5)
     with pytest.raises(ValueError, match="m_meson > 2 m_dark_photon"):
         SuepParams(m_meson=1.0)
+
+
+def test_suep_events_from_pythia_conserve_the_scalar_and_give_track_images():
+    """gg -> scalar in Pythia (ISR, underlying event), its SUEP decay attached, then detector and images."""
+    pytest.importorskip("pythia8mc")
+    from hepad.events.dark_showers import (DarkChunkSettings, attach_suep_decays, generate_dark_chunk,
+                                           parse_dark_process, suep_settings)
+    from hepad.events.images import ImageGrid, event_images
+    from hepad.events.pythia import PythiaGenerator
+
+    assert parse_dark_process("suep_125").label == 1 and parse_dark_process("suep_125").kind == "suep"
+    generator = PythiaGenerator(suep_settings(200.0), seed=7)
+    fs, scalars = generator.generate_with_stable(4, (25,))
+    assert fs.n_events == 4 and (np.diff(scalars.offsets) == 1).all() and (scalars.pid == 25).all()
+    assert not (fs.pid == 25).any()
+    out, p4, sums = attach_suep_decays(fs, scalars, SuepParams(), np.random.default_rng(4))
+    mass = minkowski_mass(p4)
+    assert np.allclose(mass, 200.0, rtol=0.01) and (np.hypot(p4[:, 1], p4[:, 2]) > 0).all()  # recoils on ISR
+    # The products (before any detector) sum to the scalar's lab four-momentum.
+    np.testing.assert_allclose(sums, p4, rtol=0, atol=1e-6 * mass.min())
+    added = np.diff(out.offsets) - np.diff(fs.offsets)
+    assert (added >= 4 * 2).all() and (added % 4 == 0).all()  # 4 SM particles per dark meson
+    new = np.concatenate([np.arange(out.offsets[k + 1] - added[k], out.offsets[k + 1]) for k in range(4)])
+    assert set(np.abs(out.pid[new])) <= {11, 13, 211} and out.charge[new].sum() == 0
+    # The whole chunk: every trigger-passing event has many track pixels.
+    chunk = generate_dark_chunk("suep_200", 0, 4, DarkChunkSettings(seed=2, trigger="ht", trigger_pt=50.0,
+                                                                   jet_radius=0.4))
+    assert chunk.n_events == 4 and (chunk.events["label"] == 1).all() and (chunk.events["mass"] == 200).all()
+    assert chunk.meta["suep_max_p4_violation"] < 1e-6
+    grid = ImageGrid(eta_max=2.5, n_eta=286, n_phi=360, factor=5, channels=("track", "ecal", "hcal"))
+    o = chunk.objects
+    images = event_images(chunk.offsets, o["pt"], o["eta"], o["phi"], o["channel"], grid)
+    assert ((images[:, 0] > 0).sum(axis=(1, 2)) > 50).all()

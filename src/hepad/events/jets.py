@@ -39,13 +39,15 @@ class LeadingJets:
 
     ``p4[k, j]`` = (px, py, pz, E) of jet j (0 = leading) of event k; events with fewer than two jets have
     ``has_two`` False and zeros. Constituent ``i`` of jet j of event k is object
-    ``index[jet_offsets[2k + j] + i]`` of the input (indices into the flat input arrays).
+    ``index[jet_offsets[2k + j] + i]`` of the input (indices into the flat input arrays). ``ht[k]`` is the
+    scalar pT sum of all jets of event k above the clustering's ``min_pt`` (an HT trigger's variable).
     """
 
     p4: np.ndarray  # (n_events, 2, 4)
     has_two: np.ndarray  # (n_events,) bool
     jet_offsets: np.ndarray  # (2 n_events + 1,) int64
     index: np.ndarray  # flat indices of constituents into the flat input arrays
+    ht: np.ndarray | None = None  # (n_events,) scalar sum of the pT of all jets above min_pt
 
     @property
     def pt(self) -> np.ndarray:
@@ -63,7 +65,8 @@ def four_mass(p4: np.ndarray) -> np.ndarray:
 
 
 def cluster_leading_jets(offsets, px, py, pz, e, radius: float = 1.0, min_pt: float = 20.0) -> LeadingJets:
-    """Cluster anti-kT jets of radius ``radius`` in every event and keep the two leading ones by pT."""
+    """Cluster anti-kT jets of radius ``radius`` in every event and keep the two leading ones by pT (and the
+    HT of all jets above ``min_pt``)."""
     import fastjet
 
     n_events = len(offsets) - 1
@@ -107,4 +110,5 @@ def cluster_leading_jets(offsets, px, py, pz, e, radius: float = 1.0, min_pt: fl
     # Gather constituent ranges slot by slot without a Python loop.
     within = np.arange(out_off[-1]) - np.repeat(out_off[:-1], counts)
     index = glob[np.repeat(src_start, counts) + within]
-    return LeadingJets(p4=p4, has_two=has_two, jet_offsets=out_off, index=index)
+    ht = np.bincount(jet_event, weights=jet_pt, minlength=n_events)
+    return LeadingJets(p4=p4, has_two=has_two, jet_offsets=out_off, index=index, ht=ht)

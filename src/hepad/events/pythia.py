@@ -154,6 +154,12 @@ class PythiaGenerator:
 
     def generate(self, n_events: int) -> FinalState:
         """Generate ``n_events`` events (failed ones are skipped by Pythia) and return their visible final state."""
+        return self.generate_with_stable(n_events, ())[0]
+
+    def generate_with_stable(self, n_events: int, stable_ids) -> tuple[FinalState, FinalState]:
+        """Like ``generate``, and also the final-state particles whose PDG id is in ``stable_ids`` (particles
+        kept undecayed with ``<id>:mayDecay = off``, e.g. a scalar decayed by our own code), as a second
+        ``FinalState`` over the same events (its ``charge`` is Pythia's; they are left out of the first)."""
         import awkward as ak
 
         batch = self.pythia.nextBatch(int(n_events), "skip")
@@ -166,19 +172,23 @@ class PythiaGenerator:
         ids = np.asarray(record.content("id").data)[start:stop]
         mom = record.content("p")
         px, py, pz, e = (np.asarray(mom.content(c).data)[start:stop] for c in ("px", "py", "pz", "e"))
-        event_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        n = len(offsets) - 1
+        event_of = np.repeat(np.arange(n), np.diff(offsets))
+        mhat = ak.to_numpy(batch.info.mHat).astype(np.float64)
         final = status > 0
+        special = final & np.isin(ids, np.asarray(list(stable_ids), dtype=ids.dtype))
+        final &= ~special
         charge, visible = self._lookup(ids[final])
         keep = np.flatnonzero(final)[visible]
-        counts = np.bincount(event_of[keep], minlength=len(offsets) - 1)
-        new_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        return FinalState(
-            offsets=new_offsets,
-            px=px[keep], py=py[keep], pz=pz[keep], e=e[keep],
-            pid=ids[keep].astype(np.int32),
-            charge=charge[visible],
-            mhat=ak.to_numpy(batch.info.mHat).astype(np.float64),
-        )
+
+        def pick(rows, q):
+            counts = np.bincount(event_of[rows], minlength=n)
+            return FinalState(offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                              px=px[rows], py=py[rows], pz=pz[rows], e=e[rows], pid=ids[rows].astype(np.int32),
+                              charge=q, mhat=mhat)
+
+        rows = np.flatnonzero(special)
+        return pick(keep, charge[visible]), pick(rows, self._lookup(ids[rows])[0])
 
     def cross_section(self) -> tuple[float, float]:
         """Estimated cross section and its error so far [mb]."""
