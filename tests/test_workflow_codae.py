@@ -38,7 +38,7 @@ def test_roc_plot_in_every_format(chain):
 
 def test_metrics_table_has_every_score_per_mass(chain):
     table = pd.read_csv(chain / "results/codae_metrics.csv")
-    assert set(table["signal"]) == {"svj_2100", "svj_4100"}  # the tiny config's masses
+    assert set(table["signal"]) == {"suep_1000", "svj_2100", "svj_4100"}  # the tiny config's masses
     for signal, group in table.groupby("signal"):
         assert set(group["score"]) == CODAE_SCORES | BASELINES, signal
     assert table["auc"].between(0, 1).all() and table["fpr_at_40tpr"].between(0, 1).all()
@@ -55,7 +55,13 @@ def test_images_hold_labels_masses_and_track_counts(chain):
     # Tracks outside |eta| < 2.5 do not exist (tracker acceptance) and several can share a pixel.
     assert (hit_pixels <= ntracks).all() and (hit_pixels > 0).all()
     with h5py.File(chain / "results/codae/make_images/qcd.h5", "r") as f:
-        assert (f["events/label"][()] == 0).all() and (f["events/jet1_pt"][()] > 500).all()
+        assert (f["events/label"][()] == 0).all() and (f["events/jet1_pt"][()] > 20).all()
+        qcd_pixels = (f["images"][:, 0] > 0).sum(axis=(1, 2))
+    # SUEP at 1 TeV: hundreds of soft tracks spread over the image, several times QCD's hit pixels.
+    with h5py.File(chain / "results/codae/make_images/suep_1000.h5", "r") as f:
+        assert f["images"].shape == (160, 3, 72, 58) and (f["events/mass"][()] == 1000).all()
+        suep_pixels = (f["images"][:, 0] > 0).sum(axis=(1, 2))
+    assert suep_pixels.mean() > 3 * qcd_pixels.mean()
 
 
 def test_onnx_export_checked_against_torch(chain):

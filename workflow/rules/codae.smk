@@ -1,5 +1,5 @@
 # Dark showers and conditional dual auto-encoders (CoDAE, docs/codae.md):
-#   generate_dark_showers (QCD, SVJ per Z' mass; chunks) -> make_images (per process) -> train_codae,
+#   generate_dark_showers (QCD, SUEP per scalar mass, SVJ per Z' mass; chunks) -> make_images (per process) -> train_codae,
 #   train_image_baselines -> score_codae -> evaluate_codae (results/codae_metrics.csv), plot_codae
 #   (results/codae_roc.pdf); export_onnx (f_m for the trigger; bench/bench_codae_latency.py times it).
 #   With codae.dataset: external, convert_external (the paper's published .npz images, one image file per
@@ -40,7 +40,7 @@ if CODAE_EXTERNAL:
 else:
 
     rule generate_dark_showers:
-        """One chunk of QCD or semi-visible-jet events with every detector object (Pythia 8 Hidden Valley)."""
+        """One chunk of QCD, semi-visible-jet (Pythia 8 Hidden Valley) or SUEP events with every detector object."""
         output:
             f"{DARK}/{{dark_process}}/chunk{{chunk}}.h5",
         log:
@@ -65,11 +65,17 @@ else:
             trigger=CODAE["generation"]["trigger_pt"],
             radius=CODAE["generation"]["jet_radius"],
             sector=json.dumps(CODAE["generation"]["dark_sector"], sort_keys=True),
+            suep=json.dumps(CODAE["generation"]["suep"], sort_keys=True),
+            trigger_kind=CODAE["generation"]["trigger"],
+            bias=CODAE["generation"]["qcd_bias_power"],
+            suep_pthat=CODAE["generation"]["suep_pthat_min"],
             detector=codae_detector(),
         shell:
             "python {params.script} --process {wildcards.dark_process} --chunk {wildcards.chunk}"
             " --events {params.events} --seed {params.seed} --qcd-pthat-min {params.pthat}"
-            " --trigger-pt {params.trigger} --jet-radius {params.radius} --dark-sector {params.sector:q}"
+            " --qcd-bias-power {params.bias} --trigger {params.trigger_kind} --trigger-pt {params.trigger}"
+            " --jet-radius {params.radius} --dark-sector {params.sector:q} --suep {params.suep:q}"
+            " --suep-pthat-min {params.suep_pthat}"
             " --detector {params.detector:q} --output {output} > {log} 2>&1"
 
     rule make_images:
@@ -221,7 +227,7 @@ rule evaluate_codae:
 
 
 rule plot_codae:
-    """ROC curves of every CoDAE score and the baselines per SVJ mass."""
+    """ROC curves of every CoDAE score and the baselines per SUEP and SVJ mass."""
     input:
         f"{CODAE_OUT}/score_codae/scores.h5",
         f"{CODAE_OUT}/train_image_baselines/scores.h5",

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from hepad.events.dark_showers import DARK_PROCESS_REGEX, svj_process_name
 from hepad.events.process import chunk_sizes
+from hepad.events.suep import suep_process_name
 
 CODAE = config["codae"]
 DARK = "resources/dark_showers"
@@ -13,7 +14,12 @@ CODAE_EXTERNAL = CODAE["dataset"] == "external"
 if CODAE_EXTERNAL:
     CODAE_SIGNALS = list(CODAE["external"]["signals"])
 else:
-    CODAE_SIGNALS = [svj_process_name(m) for m in CODAE["generation"]["masses"]]
+    # SUEP first, then SVJ, each by mass (the order of the metrics table and the ROC panels).
+    CODAE_SIGNALS = [suep_process_name(m) for m in sorted(CODAE["generation"]["suep_masses"])] + [
+        svj_process_name(m) for m in sorted(CODAE["generation"]["masses"])
+    ]
+    if not CODAE_SIGNALS:
+        raise ValueError("codae.generation: masses and suep_masses are both empty; the study needs at least one signal")
 
 
 # Settings behind each stage's outputs, its own and every earlier stage's (see settings_digest).
@@ -27,7 +33,9 @@ CODAE_SCORE_KEYS = CODAE_MODEL_KEYS + ["codae.conv_ae", "codae.cnn", "codae.tpr"
 
 def codae_process_events(process):
     gen = CODAE["generation"]
-    return gen["qcd_events"] if process == "qcd" else gen["signal_events"]
+    if process == "qcd":
+        return gen["qcd_events"]
+    return gen["suep_events"] if process.startswith("suep_") else gen["signal_events"]
 
 
 def codae_chunks(wildcards):
