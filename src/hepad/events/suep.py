@@ -26,9 +26,9 @@ generator of Knapen, Pagan Griso, Papucci, Robinson, "Triggering soft bombs at t
    | BR at 0.7 GeV | 0.212 | 0.211 | 0.577 |
 
 Defaults: T = 2 GeV, m_φ = 2 GeV, m_A' = 0.7 GeV (the paper's ``phi2_dp0p7_dt2``). Four-vectors are arrays
-(n, 4) of (E, px, py, pz) in GeV. Hooking this into Pythia's gg → H production (the scalar's four-momentum
-from Pythia, these products boosted to it with :func:`boost` and handed back for hadronisation of nothing
-but the pions' showers) is not done yet.
+(n, 4) of (E, px, py, pz) in GeV. ``hepad.events.dark_showers`` uses it for the ``suep_<mH>`` processes:
+Pythia makes the scalar (undecayed) with the rest of the event, :func:`decay_suep` decays it at its
+own four-momentum (``scalar=``) and the products join the event's final state.
 """
 
 from __future__ import annotations
