@@ -15,3 +15,40 @@ os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.envir
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+# The plot and table targets of the README's table, plus the checked ONNX export (the data files and
+# downloads have no report entry). One tiny run of all of them serves the report test and the study tests
+# that only read its outputs, so the generation and trainings run once per test session.
+README_TARGETS = ["results/data_overview.pdf", "results/sic_cathode.pdf", "results/sic_comparison.pdf",
+                  "results/sb_scan.pdf", "results/roc_quak.pdf", "results/quak_space.pdf",
+                  "results/quak_digits.pdf", "results/codae_roc.pdf", "results/codae_metrics.csv",
+                  "results/codae/export_onnx/f_m.onnx", "results/mimic_ado.pdf", "results/mimic_auc.pdf",
+                  "results/mimic_efps.pdf", "results/dag.pdf"]
+
+
+def tiny_snakemake(workdir, *args, timeout=1800):
+    """The real Snakemake on the tiny config in ``workdir``; returns the finished process."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), *args,
+           "--configfile", str(ROOT / "tests/config/tiny.yaml")]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def readme_run(tmp_path_factory) -> Path:
+    """A tiny run of every README target (generated events, the default data source). Read it only:
+    a test that runs more targets or other settings works on a copy (:func:`copy_run`)."""
+    workdir = tmp_path_factory.mktemp("readme_run")
+    result = tiny_snakemake(workdir, *README_TARGETS, "--cores", "2")
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    return workdir
+
+
+def copy_run(source: Path, target: Path) -> Path:
+    """A copy of a finished run that Snakemake takes as up to date (times and its metadata kept)."""
+    import shutil
+
+    shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+    return target

@@ -11,19 +11,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from conftest import README_TARGETS, tiny_snakemake
 
 pytestmark = pytest.mark.workflow
 
-ROOT = Path(__file__).resolve().parents[1]
-# The plot and table targets of the README's table (the data files and downloads have no report entry).
-TARGETS = ["results/data_overview.pdf", "results/sic_cathode.pdf", "results/sic_comparison.pdf", "results/sb_scan.pdf",
-           "results/roc_quak.pdf", "results/quak_space.pdf", "results/quak_digits.pdf", "results/codae_roc.pdf",
-           "results/codae_metrics.csv", "results/mimic_ado.pdf", "results/mimic_auc.pdf", "results/mimic_efps.pdf",
-           "results/dag.pdf"]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -39,20 +32,11 @@ def _browser():
     return path
 
 
-def _snakemake(workdir, *args):
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), *TARGETS,
-           *args, "--configfile", str(ROOT / "tests/config/tiny.yaml")]
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
-
-
-def test_report_of_every_readme_target_renders_in_a_browser(tmp_path):
+def test_report_of_every_readme_target_renders_in_a_browser(readme_run, tmp_path):
     chromium = _browser()
-    _snakemake(tmp_path, "--cores", "2")
-    report = tmp_path / "results/report.html"
-    made = _snakemake(tmp_path, "--report", str(report))
+    report = tmp_path / "report.html"
+    made = tiny_snakemake(readme_run, *README_TARGETS, "--report", str(report))
+    assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
     assert "Error loading caption" not in made.stdout + made.stderr
 
     html = report.read_text(errors="replace")
@@ -74,7 +58,7 @@ def test_report_of_every_readme_target_renders_in_a_browser(tmp_path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "Anomaly detection in collider physics" in dom.stdout  # the front page was rendered
     assert "System Message" not in dom.stdout and "system-message" not in dom.stdout
-    screenshot = tmp_path / "results/report.png"
+    screenshot = tmp_path / "report.png"
     shot = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
                            "--virtual-time-budget=10000", "--window-size=1400,1000", f"--screenshot={screenshot}",
                            report.as_uri()], capture_output=True, text=True, timeout=300)
