@@ -11,7 +11,7 @@ The axes are the exclusive-kT axes: the jet's constituents are reclustered with 
 contrib's OnePass_KT_Axes) these axes are then moved to the local minimum of tau_N^beta: particles are
 assigned to their nearest axis and each axis moves to the weighted mean of its particles with weights
 pT_i * Delta R_i^(beta - 2) (a Lloyd step for beta = 2, a Weiszfeld step of the geometric median for beta = 1),
-until no axis moves by more than ``ONEPASS_TOLERANCE`` or after ``ONEPASS_MAX_ITERATIONS``; every beta
+until no axis of the jet moves by more than ``ONEPASS_TOLERANCE`` or after ``ONEPASS_MAX_ITERATIONS``; every beta
 gets its own axes. A jet with N or fewer constituents has tau_N = 0. tau_N decreases with N for these
 axes in practice, and tau_{N}/tau_{N-1} small means the jet has N prongs (e.g. tau21 = tau_2/tau_1 small for two prongs).
 """
@@ -130,24 +130,33 @@ def one_pass_axes(pt, y, phi, counts, axes_y, axes_phi, beta: float,
     """
     counts = np.asarray(counts, dtype=np.int64)
     n_jets, n_axes = axes_y.shape
-    owner = np.repeat(np.arange(n_jets), counts)
     ay, aphi = axes_y.copy(), axes_phi.copy()
     present = ay < 0.5 * MISSING_AXIS_Y
+    # Each jet stops on its own (as FastJet minimises jet by jet): only jets still moving are iterated,
+    # so one slowly converging jet does not cost an iteration of every other jet.
+    active = np.arange(n_jets)
+    cons = np.arange(len(pt))
     for _ in range(max_iterations):
-        nearest, dr2 = _nearest_axis(y, phi, counts, ay, aphi)
+        n_act, c_act = len(active), counts[active]
+        owner = np.repeat(np.arange(n_act), c_act)
+        cy, cphi = y[cons], phi[cons]
+        nearest, dr2 = _nearest_axis(cy, cphi, c_act, ay[active], aphi[active])
         dr = np.maximum(np.sqrt(dr2), ONEPASS_MIN_DR)
-        weight = pt * dr ** (beta - 2.0)
+        weight = pt[cons] * dr ** (beta - 2.0)
         slot = owner * n_axes + nearest
-        total = np.bincount(slot, weights=weight, minlength=n_jets * n_axes).reshape(n_jets, n_axes)
-        sum_y = np.bincount(slot, weights=weight * y, minlength=n_jets * n_axes).reshape(n_jets, n_axes)
-        sum_phi = np.bincount(slot, weights=weight * phi, minlength=n_jets * n_axes).reshape(n_jets, n_axes)
-        move = present & (total > 0)
-        new_y = np.where(move, sum_y / np.where(move, total, 1.0), ay)
-        new_phi = np.where(move, sum_phi / np.where(move, total, 1.0), aphi)
-        shift = np.max(np.hypot(new_y - ay, new_phi - aphi), initial=0.0)
-        ay, aphi = new_y, new_phi
-        if shift < tolerance:
+        total = np.bincount(slot, weights=weight, minlength=n_act * n_axes).reshape(n_act, n_axes)
+        sum_y = np.bincount(slot, weights=weight * cy, minlength=n_act * n_axes).reshape(n_act, n_axes)
+        sum_phi = np.bincount(slot, weights=weight * cphi, minlength=n_act * n_axes).reshape(n_act, n_axes)
+        old_y, old_phi = ay[active], aphi[active]
+        move = present[active] & (total > 0)
+        new_y = np.where(move, sum_y / np.where(move, total, 1.0), old_y)
+        new_phi = np.where(move, sum_phi / np.where(move, total, 1.0), old_phi)
+        ay[active], aphi[active] = new_y, new_phi
+        moving = np.max(np.hypot(new_y - old_y, new_phi - old_phi), axis=1, initial=0.0) >= tolerance
+        if not moving.any():
             break
+        cons = cons[np.repeat(moving, c_act)]
+        active = active[moving]
     return ay, aphi
 
 
