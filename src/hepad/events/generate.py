@@ -75,7 +75,7 @@ class ChunkGenerator:
         self.chunk = int(chunk)
         self.settings = settings
         self.seed = chunk_seed(settings.seed, self.process.name, chunk)
-        self.pythia_lines = process_settings(self.process, settings.pthat_min, settings.qcd_sr_mhat)
+        self.pythia_lines = process_settings(self.process, settings.pthat_min, settings.qcd_sr_mhat, mpi=settings.mpi)
         self.generator = PythiaGenerator(self.pythia_lines, self.seed)
         self.rng = np.random.default_rng(detector_seed(settings.seed, self.process.name, chunk))
         self.timer = _Timer()

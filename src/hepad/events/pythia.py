@@ -36,7 +36,7 @@ def _hadronic(pid: int, mass: float, window: float) -> list[str]:
 
 
 def process_settings(process: Process, pthat_min: float, qcd_sr_mhat: tuple[float, float] | None = None,
-                     resonance_window: float = 0.5) -> list[str]:
+                     resonance_window: float = 0.5, mpi: bool = True) -> list[str]:
     """The Pythia ``readString`` lines of a process (without the seed).
 
     Parameters
@@ -49,7 +49,15 @@ def process_settings(process: Process, pthat_min: float, qcd_sr_mhat: tuple[floa
         Hard-process mass window of ``qcd_sr`` [GeV].
     resonance_window : float
         X and Y masses are generated within ``m (1 -+ window)`` around their pole mass.
+    mpi : bool
+        Pythia's multi-parton interactions (its own default: on). The LHCO R&D features are matched
+        without them (docs/data.md), which is what ``generation.mpi`` sets for the generation stage.
     """
+    lines = _process_lines(process, pthat_min, qcd_sr_mhat, resonance_window)
+    return lines if mpi else lines + ["PartonLevel:MPI = off"]
+
+
+def _process_lines(process: Process, pthat_min: float, qcd_sr_mhat, resonance_window: float) -> list[str]:
     if process.kind == "qcd":
         return _COMMON + ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {pthat_min:g}"]
     if process.kind == "qcd_sr":

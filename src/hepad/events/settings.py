@@ -23,7 +23,8 @@ class ChunkSettings:
     pthat_min: float = 1100.0
     trigger_pt: float = 1200.0
     jet_radius: float = 1.0
-    nsubjettiness_axes: str = "kt"
+    nsubjettiness_axes: str = "onepass_kt"
+    mpi: bool = False
     qcd_sr_mhat: tuple[float, float] = (0.0, 13000.0)
     sr: tuple[float, float] = (3.3, 3.7)  # TeV, regions.sr
     detector: dict = field(default_factory=dict)
@@ -33,7 +34,7 @@ class ChunkSettings:
         gen = config["generation"]
         return cls(
             seed=gen["seed"], pthat_min=gen["pthat_min"], trigger_pt=gen["trigger_pt"],
-            jet_radius=gen["jet_radius"], nsubjettiness_axes=gen["nsubjettiness_axes"],
+            jet_radius=gen["jet_radius"], nsubjettiness_axes=gen["nsubjettiness_axes"], mpi=gen["mpi"],
             qcd_sr_mhat=(gen["qcd_sr_mhat"]["low"], gen["qcd_sr_mhat"]["high"]),
             sr=(config["regions"]["sr"]["low"], config["regions"]["sr"]["high"]),
             detector=gen["detector"],
