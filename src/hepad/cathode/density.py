@@ -100,6 +100,18 @@ class ConditionalDensity:
                                              self._scale_cond(np.asarray(mjj)[inside]))
         return out
 
+    def latent(self, x, mjj) -> np.ndarray:
+        """The flow's latent point z of every event (scaled, then mapped forward at its own mjj; the best
+        epoch): standard normal and independent of mjj for the background the flow describes (LaCATHODE).
+        Rows outside the training feature range have no latent point: NaN."""
+        x = np.asarray(x, np.float64)
+        out = np.full(x.shape, np.nan)
+        inside = self.in_domain(x)
+        if inside.any():
+            out[inside] = self.flow.latent(self.scaler_.transform(x[inside]),
+                                           self._scale_cond(np.asarray(mjj)[inside]))
+        return out
+
     def sample(self, mjj, seed: int, max_rounds: int = MAX_ROUNDS,
                min_acceptance: float = MIN_ACCEPTANCE) -> np.ndarray:
         """One feature vector per mjj value, in the original units, strictly inside the training range.

@@ -54,7 +54,8 @@ class BlockStack(nn.Module):
     def _inverse(self, i, z, c):
         raise NotImplementedError
 
-    def log_prob(self, x, c):
+    def _to_noise(self, x, c):
+        """The base-space point of ``x`` given ``c`` and the log |det Jacobian| of the map."""
         logdet = x.new_zeros(x.shape[0])
         for i in range(self.n_blocks):
             x, ld = self._forward(i, x, c)
@@ -63,7 +64,15 @@ class BlockStack(nn.Module):
                 x, ld = self.bn[i](x)
                 logdet = logdet + ld
             x = x.flip(1)
-        return logdet - 0.5 * (x * x).sum(1) - 0.5 * self.n_features * _LOG_2PI
+        return x, logdet
+
+    def log_prob(self, x, c):
+        z, logdet = self._to_noise(x, c)
+        return logdet - 0.5 * (z * z).sum(1) - 0.5 * self.n_features * _LOG_2PI
+
+    def noise_from_sample(self, x, c):
+        """The flow's latent (base-space) point of ``x`` given ``c``: the inverse of sample_from_noise."""
+        return self._to_noise(x, c)[0]
 
     def sample_from_noise(self, z, c):
         for i in reversed(range(self.n_blocks)):

@@ -168,6 +168,10 @@ class _NflowsMAF(nn.Module):
         x, _ = self.flow._transform.inverse(z, context=c)
         return x
 
+    def noise_from_sample(self, x, c):
+        z, _ = self.flow._transform(x, context=c)
+        return z
+
 
 IMPLEMENTATIONS = {"made": _MAF, "nflows": _NflowsMAF, "zuko": None}  # zuko: hepad.models.zuko_flows
 KINDS = ("maf", "nsf")
@@ -476,6 +480,23 @@ class ConditionalFlow(Estimator):
                     xs = model.sample_from_noise(z[s:s + self.val_batch_size], ct[s:s + self.val_batch_size])
                     out[rows[s:s + self.val_batch_size]] = xs.double().cpu().numpy()
         return out
+
+    def latent(self, x, cond) -> np.ndarray:
+        """The base-space (standard-normal) point of every row of ``x`` given ``cond``: the forward map of
+        the best epoch only (a mixture of epochs has no single latent space; LaCATHODE, docs/cathode.md)."""
+        self._check_fitted()
+        set_threads(self.threads)
+        x = check_array(x, "x", columns=self.n_features, finite=True, hint=_FINITE_HINT)
+        cond = check_array(cond, "cond", rows=len(x))
+        device = resolve_device(self.device)
+        xt, ct = torch.as_tensor(x, device=device), torch.as_tensor(cond, device=device)
+        with torch.inference_mode():
+            model = self._member(0, device)
+            if not hasattr(model, "noise_from_sample"):
+                raise InputError(f"the {self.kind} flow has no latent map (LaCATHODE needs one)")
+            parts = [model.noise_from_sample(xt[s:s + self.val_batch_size], ct[s:s + self.val_batch_size])
+                     for s in range(0, len(x), self.val_batch_size)]
+        return torch.cat(parts).double().cpu().numpy() if parts else np.empty((0, self.n_features))
 
     # -- persistence ---------------------------------------------------------------------------------
 
