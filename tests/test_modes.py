@@ -204,3 +204,47 @@ def test_cwola_weights_need_both_bands():
         cwola_weights(y, np.r_[np.full(4, 3.5), np.full(4, 3.2)], SR)
     with pytest.raises(ValueError, match="inside the SR"):
         cwola_weights(y, np.full(8, 3.5), SR)
+
+
+def test_lacathode_reads_the_latent_file_and_drops_unmapped_events(prepared, tmp_path):
+    from hepad.cathode.modes import sideband_set, write_latent
+    from hepad.cathode.prepared import load_split
+
+    path, _, tags = prepared
+    latent = {name: load_split(path, name) for name in ("sr_train", "sr_val", "test", "sb_val")}
+    latent = {name: rows.copy() for name, rows in latent.items()}
+    latent["sr_train"][:3, 1:5] = np.nan  # three SR training events the flow could not map
+    latent["test"][0, 1:5] = np.nan
+    write_latent(latent, (rows(40, 3.5, 0, 97), rows(20, 3.5, 0, 96)), tmp_path / "latent.h5")
+    ts = training_set("lacathode", path, samples=tmp_path / "latent.h5")
+    assert ((ts.y_train == 1).sum(), (ts.y_train == 0).sum(), (ts.y_val == 1).sum(), (ts.y_val == 0).sum()) == \
+        (27, 40, 10, 20)
+    assert origin(ts.x_train[ts.y_train == 0]) == {97} and np.isfinite(ts.x_train).all()
+    check_balanced(ts.y_train, ts.w_train)
+    x, mjj, y = evaluation_set(path, tmp_path / "latent.h5")  # the same test events, unmapped ones kept as NaN
+    assert len(x) == 10 and np.isnan(x[0]).all() and np.isfinite(x[1:]).all()
+    np.testing.assert_array_equal(y, evaluation_set(path)[2])
+    assert len(sideband_set(path, tmp_path / "latent.h5")[0]) == 20
+    with pytest.raises(ValueError, match="latent"):
+        training_set("lacathode", path)
+    other = dict(latent, test=latent["test"][:5])
+    write_latent(other, (rows(4, 3.5, 0, 97), rows(2, 3.5, 0, 96)), tmp_path / "other.h5")
+    with pytest.raises(InputError, match="rerun latent_sr"):
+        evaluation_set(path, tmp_path / "other.h5")
+
+
+def test_scores_with_sideband_and_unmapped_events(tmp_path):
+    from hepad.cathode.modes import lowest_for_unmapped, read_background_mjj
+
+    np.testing.assert_array_equal(lowest_for_unmapped([0.3, np.nan, 0.7]), [0.3, -0.7, 0.7])
+    with pytest.raises(InputError, match="no events"):
+        lowest_for_unmapped([np.nan])
+    write_scores([0.1, 0.9, 0.5], [0, 1, 0], [3.4, 3.5, 3.6], tmp_path / "sc.h5")
+    assert read_background_mjj(tmp_path / "sc.h5") is None
+    write_scores([0.1, 0.9, 0.5], [0, 1, 0], [3.4, 3.5, 3.6], tmp_path / "sb.h5",
+                 sideband=([0.2, 0.4], [0, 1], [3.0, 4.0]))
+    scores, mjj = read_background_mjj(tmp_path / "sb.h5")  # background of the test set and of the sideband
+    np.testing.assert_array_equal(scores, [0.1, 0.5, 0.2])
+    np.testing.assert_array_equal(mjj, [3.4, 3.6, 3.0])
+    with pytest.raises(InputError, match="sideband/scores are NaN"):
+        write_scores([0.1], [0], [3.4], tmp_path / "bad.h5", sideband=([np.nan], [0], [3.0]))

@@ -12,10 +12,22 @@ mode           label 1                                              label 0
                                                                     ``sb_train`` + ``sb_val``, re-split like the SR)
 ``iad``        SR data (``sr_train`` / ``sr_val``)                  true SR background (``extra_bkg_train`` / ``_val``)
 ``supervised`` true SR signal (``signal_train`` / ``signal_val``)   true SR background (``extra_bkg_train`` / ``_val``)
+``lacathode``  SR data mapped to the SB flow's latent space         standard-normal draws (the flow's base
+               (``sr_train`` / ``sr_val`` of the latent file)       distribution; ``samples_train`` / ``_val``)
 =============  ===================================================  =================================================
 
-``anode`` has no classifier: its score is log p_SR(x|m) - log p_SB(x|m) of two flows (see
-``hepad.cathode.density``). All modes are scored on the same ``test`` split.
+``anode`` and ``ranode`` have no classifier: their scores are density ratios, log p_SR(x|m) - log p_SB(x|m)
+of two flows (``hepad.cathode.density``) and log p_sig(x|m) - log p_SB(x|m) of R-ANODE's signal flow
+(``hepad.cathode.ranode``). All modes are scored on the same ``test`` split; ``lacathode`` scores its
+latent points (the same events, in the same order; events the flow cannot map get the lowest score).
+
+The latent file (:func:`write_latent`, made by ``scripts/latent_sr.py``) holds ``sr_train``, ``sr_val``,
+``test`` and ``sb_val`` with the prepared columns, the four features replaced by the latent point z (NaN
+where the event lies outside the flow's feature range), and the base-distribution draws.
+
+Besides the test set, every classifier is applied to the ``sb_val`` split (the sideband events the flow
+did not train on): with the test set's SR background they give the background mjj spectrum over the SB and
+the SR, on which ``hepad.metrics.sculpting`` checks whether a selection sculpts it.
 
 Class balance: every mode gets per-event sample weights, in training and in validation alike; the
 classifiers are therefore built with ``class_weight=None`` so the balance is applied once.
@@ -33,6 +45,7 @@ In every mode the mean weight is 1.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import h5py
@@ -41,8 +54,12 @@ import numpy as np
 from hepad.cathode.prepared import COLUMNS, FEATURES, load_split
 from hepad.io import InputError, atomic_output
 
-CLASSIFIER_MODES = ("cathode", "cwola", "iad", "supervised")
-MODES = CLASSIFIER_MODES + ("anode",)
+log = logging.getLogger(__name__)
+
+CLASSIFIER_MODES = ("cathode", "cwola", "iad", "supervised", "lacathode")
+DENSITY_MODES = ("anode", "ranode")  # scored by a density ratio, no classifier
+MODES = CLASSIFIER_MODES + DENSITY_MODES
+LATENT_SPLITS = ("sr_train", "sr_val", "test", "sb_val")
 FEATURE_INDEX = [COLUMNS.index(name) for name in FEATURES]
 MJJ, LABEL = COLUMNS.index("mjj"), COLUMNS.index("label")
 
@@ -132,6 +149,31 @@ def write_samples(train: np.ndarray, val: np.ndarray, path) -> None:
                 out.create_dataset(name, data=np.asarray(rows, dtype=np.float64), track_times=False)
 
 
+def write_latent(splits: dict, samples: tuple[np.ndarray, np.ndarray], path) -> None:
+    """LaCATHODE's inputs (module docstring): the latent ``LATENT_SPLITS`` and the base draws, atomically."""
+    with atomic_output(path) as tmp:
+        with h5py.File(tmp, "w", track_order=True) as out:
+            out.attrs["columns"] = COLUMNS
+            for name in LATENT_SPLITS:
+                out.create_dataset(name, data=np.asarray(splits[name], np.float64), track_times=False)
+            for name, rows in zip(("samples_train", "samples_val"), samples):
+                out.create_dataset(name, data=np.asarray(rows, np.float64), track_times=False)
+
+
+def read_latent(path, name: str) -> np.ndarray:
+    """One dataset of a latent file (a split of ``LATENT_SPLITS`` or ``samples_train`` / ``samples_val``)."""
+    try:
+        with h5py.File(path, "r") as handle:
+            return handle[name][()]
+    except (OSError, KeyError) as err:
+        raise InputError(f"{path}: cannot read '{name}' of the latent sets ({err}); rerun latent_sr")
+
+
+def _mapped(rows: np.ndarray) -> np.ndarray:
+    """The rows the flow could map (finite latent features)."""
+    return rows[np.isfinite(rows[:, FEATURE_INDEX]).all(axis=1)]
+
+
 def read_samples(path) -> tuple[np.ndarray, np.ndarray]:
     try:
         with h5py.File(path, "r") as handle:
@@ -145,13 +187,19 @@ def training_set(mode: str, prepared, *, samples=None, sr=(3.3, 3.7), cwola_sb=(
 
     Parameters
     ----------
-    mode : {"cathode", "cwola", "iad", "supervised"}
+    mode : {"cathode", "cwola", "iad", "supervised", "lacathode"}
     prepared : path of a prepared set
-    samples : path of the SR flow samples (``cathode`` only)
+    samples : path of the SR flow samples (``cathode``) or of the latent file (``lacathode``)
     sr, cwola_sb : (low, high) in TeV; used by ``cwola`` only
     """
     if mode not in CLASSIFIER_MODES:
-        raise ValueError(f"mode must be one of {CLASSIFIER_MODES} (anode has no classifier), got {mode!r}")
+        raise ValueError(f"mode must be one of {CLASSIFIER_MODES} ({' and '.join(DENSITY_MODES)} have no "
+                         f"classifier), got {mode!r}")
+    if mode == "lacathode":
+        if samples is None:
+            raise ValueError("mode 'lacathode' needs the latent file")
+        return _make(_mapped(read_latent(samples, "sr_train")), read_latent(samples, "samples_train"),
+                     _mapped(read_latent(samples, "sr_val")), read_latent(samples, "samples_val"))
     sr_train, sr_val = load_split(prepared, "sr_train"), load_split(prepared, "sr_val")
     if mode == "cathode":
         if samples is None:
@@ -176,24 +224,75 @@ def training_set(mode: str, prepared, *, samples=None, sr=(3.3, 3.7), cwola_sb=(
     return _make(sig_train, bkg_train, sig_val, bkg_val)
 
 
-def evaluation_set(prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(features, mjj, truth labels) of the ``test`` split, the same for every mode."""
-    test = load_split(prepared, "test")
-    return test[:, FEATURE_INDEX], test[:, MJJ], test[:, LABEL].astype(np.int64)
+def _split_set(prepared, name: str, latent=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows = load_split(prepared, name)
+    if latent is not None:
+        mapped = read_latent(latent, name)
+        if len(mapped) != len(rows) or not np.array_equal(mapped[:, MJJ], rows[:, MJJ]):
+            raise InputError(f"{latent}: its '{name}' split is not that of {prepared}; rerun latent_sr")
+        rows = mapped
+    return rows[:, FEATURE_INDEX], rows[:, MJJ], rows[:, LABEL].astype(np.int64)
 
 
-def write_scores(scores: np.ndarray, labels: np.ndarray, mjj: np.ndarray, path, **attrs) -> None:
-    """Test-set scores (larger = more signal-like), truth labels and mjj of one run, atomically."""
-    scores = np.asarray(scores, dtype=np.float64)
-    if not np.isfinite(scores).all():
-        raise InputError(f"{int((~np.isfinite(scores)).sum())} test scores are NaN or infinite: the model is broken")
+def evaluation_set(prepared, latent=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features, mjj, truth labels) of the ``test`` split, the same events for every mode; with ``latent``
+    (LaCATHODE) the features are the events' latent points (NaN where unmapped)."""
+    return _split_set(prepared, "test", latent)
+
+
+def sideband_set(prepared, latent=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features, mjj, truth labels) of the ``sb_val`` split, for the sculpting check (module docstring)."""
+    return _split_set(prepared, "sb_val", latent)
+
+
+def lowest_for_unmapped(scores: np.ndarray, what: str = "events") -> np.ndarray:
+    """Scores with NaN entries (events without features, e.g. outside the flow's range) set to the lowest
+    finite score minus one: ranked least signal-like, as ANODE ranks events outside its range."""
+    scores = np.asarray(scores, np.float64).copy()
+    bad = ~np.isfinite(scores)
+    if bad.all():
+        raise InputError(f"no {what} could be scored")
+    if bad.any():
+        log.info("%d of %d %s have no score (outside the flow's range): lowest score", int(bad.sum()), len(bad), what)
+        scores[bad] = scores[~bad].min() - 1.0
+    return scores
+
+
+def write_scores(scores: np.ndarray, labels: np.ndarray, mjj: np.ndarray, path, sideband=None, **attrs) -> None:
+    """Test-set scores (larger = more signal-like), truth labels and mjj of one run, atomically; ``sideband``:
+    optional (scores, labels, mjj) of the ``sb_val`` split, in the group ``sideband``."""
+    parts = {"": (scores, labels, mjj)}
+    if sideband is not None:
+        parts["sideband/"] = sideband
+    for prefix, (values, _, _) in parts.items():
+        values = np.asarray(values, dtype=np.float64)
+        if not np.isfinite(values).all():
+            raise InputError(f"{int((~np.isfinite(values)).sum())} {prefix or 'test '}scores are NaN or infinite: "
+                             "the model is broken")
     with atomic_output(path) as tmp:
         with h5py.File(tmp, "w", track_order=True) as out:
             for key, value in attrs.items():
                 out.attrs[key] = value
-            for name, values in (("scores", scores), ("labels", np.asarray(labels, np.int64)),
-                                 ("mjj", np.asarray(mjj, np.float64))):
-                out.create_dataset(name, data=values, track_times=False)
+            for prefix, (values, truth, masses) in parts.items():
+                for name, column in (("scores", np.asarray(values, np.float64)), ("labels", np.asarray(truth, np.int64)),
+                                     ("mjj", np.asarray(masses, np.float64))):
+                    out.create_dataset(prefix + name, data=column, track_times=False)
+
+
+def read_background_mjj(path) -> tuple[np.ndarray, np.ndarray] | None:
+    """(scores, mjj) of the background events of the test set and of the sideband group of a scores file, or
+    None when the file has no sideband scores (the density modes)."""
+    try:
+        with h5py.File(path, "r") as handle:
+            if "sideband" not in handle:
+                return None
+            groups = [handle, handle["sideband"]]
+            scores = np.concatenate([g["scores"][()] for g in groups])
+            labels = np.concatenate([g["labels"][()] for g in groups])
+            mjj = np.concatenate([g["mjj"][()] for g in groups])
+    except (OSError, KeyError) as err:
+        raise InputError(f"{path}: cannot read test scores ({err})")
+    return scores[labels == 0], mjj[labels == 0]
 
 
 def read_scores(path) -> tuple[np.ndarray, np.ndarray]:

@@ -9,13 +9,15 @@ from hepad.io import atomic_output
 
 log = logging.getLogger(__name__)
 
-# Method keys are "<mode>_<family>" (classifier modes) or "anode" (no classifier).
+# Method keys are "<mode>_<family>" (classifier modes) or "anode" / "ranode" (no classifier).
 MODE_LABELS = {
     "supervised": "Supervised",
     "iad": "Idealized AD",
     "cathode": "CATHODE",
     "cwola": "CWoLa Hunting",
     "anode": "ANODE",
+    "lacathode": "LaCATHODE",
+    "ranode": "R-ANODE",
 }
 MODE_COLORS = {
     "supervised": "black",
@@ -23,8 +25,10 @@ MODE_COLORS = {
     "cathode": "tab:red",
     "cwola": "tab:blue",
     "anode": "tab:purple",
+    "lacathode": "tab:orange",
+    "ranode": "tab:brown",
 }
-MODE_ORDER = ["supervised", "iad", "cathode", "cwola", "anode"]
+MODE_ORDER = ["supervised", "iad", "cathode", "lacathode", "cwola", "anode", "ranode"]
 FAMILY_LABELS = {"mlp": "NN", "hgb": "BDT"}
 FAMILY_LINESTYLES = {"mlp": "-", "hgb": "-", None: "-"}
 
