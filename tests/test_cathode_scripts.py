@@ -11,13 +11,15 @@ import pytest
 
 from lhco_toy import write_toy_lhco
 
-SCRIPTS = ["train_flow", "sample_sr", "train_classifier", "score_anode", "evaluate", "plot_sic", "plot_sb_scan"]
+SCRIPTS = ["train_flow", "sample_sr", "train_classifier", "score_anode", "evaluate", "plot_sic", "plot_sb_scan",
+           "latent_sr", "train_ranode", "plot_sculpting"]
 SMALL_FLOW = ["--param", "n_blocks=2", "--param", "hidden=16", "--param", "batch_size=256", "--param", "lr=3e-3",
               "--param", "patience=0", "--param", "n_ensemble=2", "--threads", "1", "--seed", "3"]
 # The settings the workflow passes from the config (the scripts hold no defaults of their own).
 SPLITS = ["--sr", "3.3", "3.7", "--sb-val-fraction", "0.2", "--sr-val-fraction", "0.5", "--extra-bkg-test-fraction", "0.5"]
 REGIONS = ["--sr", "3.3", "3.7", "--cwola-sb", "3.1", "3.9"]
 SAMPLING = ["--sr", "3.3", "3.7", "--kde-bandwidth", "0.01"]
+SCULPTING = ["--sculpt-efficiencies", "0.1", "0.01", "--sculpt-bins", "20"]
 
 
 def run(repo_root, name, *args, **kwargs):
@@ -93,7 +95,7 @@ def test_errors_are_one_line(repo_root, prepared):
                  *SAMPLING, "--output", out / "s.h5")
     assert result.returncode == 1 and "rerun train_flow" in result.stderr
     result = run(repo_root, "evaluate", "--scores", out / "none.h5", "--summary", out / "prep.json", "--method", "iad_hgb",
-                 "--dataset", "generated", "--nsig", 100, "--seed", 1, "--run", 0, "--output", out / "m.json")
+                 "--dataset", "generated", "--nsig", 100, "--seed", 1, "--run", 0, *SCULPTING, "--output", out / "m.json")
     assert result.returncode == 1 and "cannot read test scores" in result.stderr
 
 
@@ -139,11 +141,37 @@ def test_evaluate_with_the_papers_sic_cut(repo_root, tmp_path):
     write_scores(scores, labels, np.full(len(labels), 3.5), tmp_path / "s.h5")
     (tmp_path / "prep.json").write_text(json.dumps({"signal_region": {"s_over_b": 0.01, "s_over_sqrt_b": 1.0}}))
     common = ["--scores", tmp_path / "s.h5", "--summary", tmp_path / "prep.json", "--method", "iad_hgb",
-              "--dataset", "lhco", "--nsig", 100, "--seed", 1, "--run", 0]
+              "--dataset", "lhco", "--nsig", 100, "--seed", 1, "--run", 0, *SCULPTING]
     assert run(repo_root, "evaluate", *common, "--output", tmp_path / "count.json").returncode == 0
     result = run(repo_root, "evaluate", *common, "--sic-min-fpr", 1.84e-5, "--output", tmp_path / "fpr.json")
     assert result.returncode == 0, result.stderr
     count, fpr = (json.loads((tmp_path / name).read_text()) for name in ("count.json", "fpr.json"))
     assert count["min_fpr"] is None and fpr["min_fpr"] == pytest.approx(1.84e-5)
+    assert "mjj_sculpting" not in count  # no sideband scores in this file
     assert fpr["max_sic"] == pytest.approx(1 / np.sqrt(1e-3))  # all signal above one background event
     assert count["max_sic"] == pytest.approx(1 / np.sqrt(25e-3))
+
+
+def test_evaluate_checks_the_mjj_sculpting_when_the_sideband_is_scored(repo_root, tmp_path):
+    """With sideband scores, evaluate adds chi2/ndf and KS of the selected against the inclusive background
+    mjj per efficiency: large for a score that grows with mjj, small for one that does not."""
+    from hepad.cathode.modes import write_scores
+
+    rng = np.random.default_rng(1)
+    labels = np.r_[np.ones(200), np.zeros(4000)].astype(int)
+    mjj = np.r_[np.full(200, 3.5), rng.uniform(3.3, 3.7, 4000)]
+    mjj_sb = rng.uniform(2.5, 4.5, 8000)
+    (tmp_path / "prep.json").write_text(json.dumps({"signal_region": {"s_over_b": 0.01, "s_over_sqrt_b": 1.0}}))
+    results = {}
+    for name, slope in (("flat", 0.0), ("sculpted", 2.0)):
+        scores = np.r_[rng.normal(3, 1, 200), rng.normal(size=4000) + slope * mjj[200:]]
+        write_scores(scores, labels, mjj, tmp_path / f"{name}.h5", mode="cathode", family="hgb",
+                     sideband=(rng.normal(size=8000) + slope * mjj_sb, np.zeros(8000, int), mjj_sb))
+        result = run(repo_root, "evaluate", "--scores", tmp_path / f"{name}.h5", "--summary", tmp_path / "prep.json",
+                     "--method", "cathode_hgb", "--dataset", "lhco", "--nsig", 100, "--seed", 1, "--run", 0,
+                     *SCULPTING, "--output", tmp_path / f"{name}.json")
+        assert result.returncode == 0, result.stderr
+        results[name] = json.loads((tmp_path / f"{name}.json").read_text())["mjj_sculpting"]
+    assert [e["efficiency"] for e in results["flat"]] == [0.1, 0.01]
+    assert all(e["chi2_ndf"] < 3 for e in results["flat"])
+    assert all(e["chi2_ndf"] > 20 and e["ks_p_value"] < 1e-6 for e in results["sculpted"])

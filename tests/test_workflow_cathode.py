@@ -1,4 +1,4 @@
-"""The CATHODE stage under the real Snakemake: all five modes, both classifier families, the three plots.
+"""The CATHODE stage under the real Snakemake: all seven modes, both classifier families, the three plots.
 
 The events are small LHCO-format toy files (tests/lhco_toy.py) placed where the `lhco` data set's
 downloads land, so the test exercises exactly the CATHODE chain (prepare onwards) on the tiny config's
@@ -18,7 +18,8 @@ from lhco_toy import write_toy_lhco
 
 pytestmark = pytest.mark.workflow
 
-MODES = ["supervised", "iad", "cathode", "cwola", "anode"]
+MODES = ["supervised", "iad", "cathode", "cwola", "anode", "lacathode", "ranode"]
+DENSITY = {"anode": "score_anode/scores.h5", "ranode": "train_ranode/run0/scores.h5"}
 
 
 def snakemake(repo_root, workdir, *args):
@@ -57,7 +58,7 @@ def test_plots_exist_in_every_format(chain):
 def test_metrics_of_every_mode_and_injection(chain):
     for nsig in (300, 100):
         for mode in MODES:
-            method = "anode" if mode == "anode" else f"{mode}_hgb"
+            method = mode if mode in DENSITY else f"{mode}_hgb"
             path = chain / f"results/cathode/lhco/nsig{nsig}_seed1/evaluate/{method}_run0.json"
             metrics = json.loads(path.read_text())
             assert metrics["method"] == method and metrics["nsig"] == nsig
@@ -71,7 +72,7 @@ def test_metrics_of_every_mode_and_injection(chain):
 
 def test_same_test_set_for_every_mode(chain):
     base = chain / "results/cathode/lhco/nsig300_seed1"
-    files = [base / f"train_classifier/{m}_hgb_run0/scores.h5" for m in MODES if m != "anode"] + [base / "score_anode/scores.h5"]
+    files = [base / (DENSITY[m] if m in DENSITY else f"train_classifier/{m}_hgb_run0/scores.h5") for m in MODES]
     labels = []
     for path in files:
         with h5py.File(path, "r") as handle:
@@ -111,5 +112,23 @@ def test_shifted_comparison_and_the_papers_sic_cut_plan_on_the_tiny_config(repo_
     assert len(prepares) == 1 and "--shift 0.1" in prepares[0]
     assert "--output results/cathode/generated_shift0.1/prepare/nsig300_seed1.h5" in prepares[0]
     evaluates = [line for line in out.splitlines() if "scripts/evaluate.py" in line]
-    assert len(evaluates) == 5  # tiny: one run of each of the five modes
+    assert len(evaluates) == 7  # tiny: one run of each of the seven modes
     assert all("--sic-min-fpr 1.84e-05" in line and "generated_shift0.1/" in line for line in evaluates)
+
+
+def test_sculpting_plot_plans_background_only_chains_of_both_sets(repo_root, tmp_path):
+    """results/sculpting.pdf: nsig 0 on the standard and the shifted set, LaCATHODE in latent space, and the
+    plot of CATHODE, LaCATHODE and CWoLa with one panel per set; every classifier scores the SB events."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo_root / "Snakefile"), "--directory", str(tmp_path),
+           "--configfile", str(repo_root / "tests/config/tiny.yaml"), "-n", "-p", "results/sculpting.pdf"]
+    result = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    prepares = [line for line in lines if "scripts/prepare.py" in line]
+    assert len(prepares) == 2 and all("--nsig 0 " in line for line in prepares)
+    assert sum("--shift 0.1" in line for line in prepares) == 1
+    latent = [line for line in lines if "scripts/latent_sr.py" in line]
+    assert len(latent) == 2
+    plot = [line for line in lines if "scripts/plot_sculpting.py" in line]
+    assert len(plot) == 1 and plot[0].count("--panel") == 2 and "--efficiencies 0.1 0.01 --bins 20" in plot[0]
+    assert "generated_shift0.1/nsig0_seed1/train_classifier/lacathode_hgb_run0/scores.h5" in plot[0]

@@ -7,21 +7,24 @@
 #   nsig{nsig}_seed{seed}/                        one prepared set's chain:
 #     train_flow/{sb,sr}/                         density models (flow.pt, scaler.npz, condition.json, history.json)
 #     sample_sr/sr_samples.h5                     SB flow sampled in the SR (CATHODE's background template)
-#     train_classifier/{mode}_{family}_run{run}/  model/ and scores.h5 (test set)
+#     latent_sr/latent.h5                         SR, test and SB events in the SB flow's latent space (LaCATHODE)
+#     train_classifier/{mode}_{family}_run{run}/  model/ and scores.h5 (test set, and the SB validation events)
 #     score_anode/scores.h5                       ANODE's density-ratio scores (no classifier)
-#     evaluate/{method}_run{run}.json             metrics; method = {mode}_{family} or anode
-#   plot_sic/, plot_sb_scan/, plot_data_overview/ the plots; `publish` copies the configured ones to results/
+#     train_ranode/run{run}/                      R-ANODE's signal flow (flow.pt, fit.json) and scores.h5
+#     evaluate/{method}_run{run}.json             metrics; method = {mode}_{family}, anode or ranode
+#   plot_sic/, plot_sb_scan/, plot_sculpting/,
+#   plot_data_overview/                           the plots; `publish` copies the configured ones to results/
 include: "cathode_helpers.smk"
 
 
 wildcard_constraints:
     region="sb|sr",
-    mode="cathode|cwola|iad|supervised",
+    mode="cathode|cwola|iad|supervised|lacathode",
     family="mlp|hgb",
-    method="(?:cathode|cwola|iad|supervised)_(?:mlp|hgb)|anode",
+    method="(?:cathode|cwola|iad|supervised|lacathode)_(?:mlp|hgb)|anode|ranode",
     selection="cathode|comparison|comparison_shifted",
     run=r"\d+",
-    published="sic_cathode|sic_comparison|sic_comparison_shifted|sb_scan|data_overview",
+    published="sic_cathode|sic_comparison|sic_comparison_shifted|sb_scan|sculpting|data_overview",
     variant=r"(_shift\d+(\.\d+)?)?",
 
 
@@ -128,8 +131,42 @@ rule sample_sr:
         " --threads {threads} --output {output} > {log} 2>&1"
 
 
+rule latent_sr:
+    """LaCATHODE's inputs: SR, test and SB validation events mapped to the SB flow's latent space, and
+    standard-normal draws as the background template there."""
+    input:
+        data=f"{PREPARED}.h5",
+        flow=f"{SET}/train_flow/sb/flow.pt",
+    output:
+        f"{SET}/latent_sr/latent.h5",
+    log:
+        log_file("latent_sr", SET_LOG),
+    benchmark:
+        bench_file("latent_sr", SET_LOG)
+    priority: 5
+    conda:
+        "../../envs/torch.yaml"
+    threads: CATHODE["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    params:
+        missing=missing_inputs("latent_sr"),
+        upstream=cathode_upstream("samples"),
+        script=script("latent_sr"),
+        sr_low=config["regions"]["sr"]["low"],
+        sr_high=config["regions"]["sr"]["high"],
+        oversampling=CATHODE["sampling"]["oversampling"],
+        bandwidth=CATHODE["sampling"]["kde_bandwidth"],
+        folder=input_folder("flow"),
+    shell:
+        "python {params.script} --data {input.data} --flow {params.folder} --sr {params.sr_low} {params.sr_high}"
+        " --oversampling {params.oversampling} --kde-bandwidth {params.bandwidth} --seed {wildcards.seed}"
+        " --threads {threads} --output {output} > {log} 2>&1"
+
+
 rule train_classifier:
-    """One classifier run of CATHODE, CWoLa, idealized AD or supervised, and its test-set scores."""
+    """One classifier run of CATHODE, LaCATHODE, CWoLa, idealized AD or supervised, and its test-set scores."""
     input:
         unpack(train_classifier_inputs),
     output:
@@ -191,8 +228,46 @@ rule score_anode:
         " --threads {threads} --scores {output} > {log} 2>&1"
 
 
+rule train_ranode:
+    """R-ANODE: a signal flow and the signal fraction fitted in the SR beside the frozen SB flow; scores."""
+    input:
+        data=f"{PREPARED}.h5",
+        summary=f"{PREPARED}.json",
+        flow_sb=f"{SET}/train_flow/sb/flow.pt",
+    output:
+        flow=f"{SET}/train_ranode/run{{run}}/flow.pt",
+        fit=f"{SET}/train_ranode/run{{run}}/fit.json",
+        scores=f"{SET}/train_ranode/run{{run}}/scores.h5",
+    log:
+        log_file("train_ranode", f"{SET_LOG}_run{{run}}"),
+    benchmark:
+        bench_file("train_ranode", f"{SET_LOG}_run{{run}}")
+    conda:
+        "../../envs/torch.yaml"
+    threads: CATHODE["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=120,
+        gpu=gpu_request("cathode"),
+    params:
+        missing=missing_inputs("train_ranode"),
+        upstream=cathode_upstream("ranode"),
+        script=script("train_ranode"),
+        options=ranode_options,
+        seed=classifier_seed,
+        w_mode=CATHODE["ranode"]["w_mode"],
+        w=CATHODE["ranode"]["w"],
+        w_scan=" ".join(str(w) for w in CATHODE["ranode"]["w_scan"]),
+        sb=input_folder("flow_sb"),
+        folder=output_folder("flow"),
+    shell:
+        "python {params.script} --data {input.data} --summary {input.summary} --flow-sb {params.sb}"
+        " --w-mode {params.w_mode} --w {params.w} --w-scan {params.w_scan} {params.options}"
+        " --seed {params.seed} --threads {threads} --output {params.folder} --scores {output.scores} > {log} 2>&1"
+
+
 rule evaluate:
-    """SIC, max SIC, SIC at fixed signal efficiencies, AUC of one run, as JSON."""
+    """SIC, max SIC, SIC at fixed signal efficiencies, AUC of one run, and the mjj sculpting check, as JSON."""
     input:
         scores=scores_file,
         summary=f"{PREPARED}.json",
@@ -212,10 +287,13 @@ rule evaluate:
         script=script("evaluate"),
         min_bkg_events=CATHODE["min_bkg_events"],
         sic_min_fpr=sic_min_fpr_option,
+        sculpt_effs=" ".join(str(e) for e in CATHODE["sculpting"]["efficiencies"]),
+        sculpt_bins=CATHODE["sculpting"]["bins"],
     shell:
         "python {params.script} --scores {input.scores} --summary {input.summary} --method {wildcards.method}"
         " --dataset {wildcards.dataset}{wildcards.variant} --nsig {wildcards.nsig} --seed {wildcards.seed}"
         " --run {wildcards.run} --min-bkg-events {params.min_bkg_events} {params.sic_min_fpr}"
+        " --sculpt-efficiencies {params.sculpt_effs} --sculpt-bins {params.sculpt_bins}"
         " --output {output} > {log} 2>&1"
 
 
@@ -274,6 +352,41 @@ rule plot_sb_scan:
         title="{dataset}{variant} data, classifier: {family}",
     shell:
         "python {params.script} --metrics {input} --title '{params.title}' --output {output} > {log} 2>&1"
+
+
+rule plot_sculpting:
+    """Do cuts on the score keep the background mjj spectrum? CATHODE, LaCATHODE and CWoLa on the standard
+    and the shifted set (mj1, dmj += 0.1 mjj), first injection seed, run 0; nsig 0: background only."""
+    input:
+        unpack(sculpting_scores),
+    output:
+        report(
+            f"{DATA_DIR}/plot_sculpting/sculpting_{{family}}_nsig{{nsig}}.pdf",
+            caption="../report/sculpting.rst",
+            category="CATHODE and benchmarks",
+        ),
+        plot_formats(f"{DATA_DIR}/plot_sculpting/sculpting_{{family}}_nsig{{nsig}}"),
+    log:
+        log_file("plot_sculpting", "{dataset}/sculpting_{family}_nsig{nsig}"),
+    conda:
+        "../../envs/plot.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        missing=missing_inputs("plot_sculpting"),
+        upstream=cathode_upstream("sculpting"),
+        script=script("plot_sculpting"),
+        panels=sculpting_panels,
+        effs=" ".join(str(e) for e in CATHODE["sculpting"]["efficiencies"]),
+        bins=CATHODE["sculpting"]["bins"],
+        sr_low=config["regions"]["sr"]["low"],
+        sr_high=config["regions"]["sr"]["high"],
+        title="{dataset} data, {nsig} injected signal events, classifier: {family}",
+    shell:
+        "python {params.script} {params.panels} --efficiencies {params.effs} --bins {params.bins}"
+        " --sr {params.sr_low} {params.sr_high} --title '{params.title}' --output {output} > {log} 2>&1"
 
 
 rule plot_data_overview:

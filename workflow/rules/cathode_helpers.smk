@@ -8,9 +8,12 @@ SET = f"{CATHODE_DIR}/nsig{{nsig}}_seed{{seed}}"
 SET_LOG = "{dataset}{variant}/nsig{nsig}_seed{seed}"
 SIC_CATHODE_MODES = ["supervised", "iad", "cathode"]
 SHIFTED_VARIANT = "_shift0.1"  # the paper's shifted data set, behind the sic_comparison_shifted plots
+SCULPT_MODES = ["cathode", "lacathode", "cwola"]  # the methods of the mjj sculpting plot
+# R-ANODE's signal flow takes these keys of cathode.flow; its size and recipe are cathode.ranode.flow.
+RANODE_FLOW_KEYS = ["batch_norm", "weight_decay", "implementation", "lr_schedule", "warmup_epochs"]
 
 
-SIC_KEYS = ["cathode.min_bkg_events", "cathode.sic_min_fpr"]
+SIC_KEYS = ["cathode.min_bkg_events", "cathode.sic_min_fpr", "cathode.sculpting"]
 
 
 def cathode_keys(stage, wildcards):
@@ -24,12 +27,21 @@ def cathode_keys(stage, wildcards):
     samples = flow + ["cathode.sampling"]
     if stage == "samples":
         return samples
+    ranode = flow + ["cathode.ranode"]
+    if stage == "ranode":
+        return ranode
     if stage == "classifier":
-        return (samples if wildcards.mode == "cathode" else keys) + [f"cathode.classifier.{wildcards.family}"]
+        return (samples if wildcards.mode in ("cathode", "lacathode") else keys) + [
+            f"cathode.classifier.{wildcards.family}"
+        ]
     if stage == "evaluate":
         if wildcards.method == "anode":
             return flow + SIC_KEYS
+        if wildcards.method == "ranode":
+            return ranode + SIC_KEYS
         return samples + [f"cathode.classifier.{wildcards.method.split('_')[1]}"] + SIC_KEYS
+    if stage == "sculpting":
+        return samples + ["cathode.ranode", f"cathode.classifier.{wildcards.family}", "cathode.sculpting"]
     # the plots: every stage of every method they show
     return samples + [f"cathode.classifier.{wildcards.family}"] + SIC_KEYS
 
@@ -91,21 +103,61 @@ def train_classifier_inputs(wildcards):
     inputs = {"data": f"{PREPARED}.h5".format(**wildcards)}
     if wildcards.mode == "cathode":
         inputs["samples"] = f"{SET}/sample_sr/sr_samples.h5".format(**wildcards)
+    if wildcards.mode == "lacathode":
+        inputs["latent"] = f"{SET}/latent_sr/latent.h5".format(**wildcards)
     return inputs
 
 
 def samples_option(wildcards, input):
-    return f"--samples {input.samples}" if wildcards.mode == "cathode" else ""
+    """--samples of CATHODE (the SR flow samples), --latent of LaCATHODE (the latent sets)."""
+    if wildcards.mode == "cathode":
+        return f"--samples {input.samples}"
+    if wildcards.mode == "lacathode":
+        return f"--latent {input.latent}"
+    return ""
+
+
+def ranode_options(wildcards):
+    """--param options of R-ANODE's signal flow: the recipe keys of cathode.flow, then cathode.ranode.flow."""
+    settings = {key: CATHODE["flow"][key] for key in RANODE_FLOW_KEYS}
+    settings.update(CATHODE["ranode"]["flow"])
+    return param_options(settings)
 
 
 def scores_file(wildcards):
     if wildcards.method == "anode":
         return f"{SET}/score_anode/scores.h5".format(**wildcards)
+    if wildcards.method == "ranode":
+        return f"{SET}/train_ranode/run{{run}}/scores.h5".format(**wildcards)
     return f"{SET}/train_classifier/{{method}}_run{{run}}/scores.h5".format(**wildcards)
 
 
 def method_names(modes, family):
-    return [m if m == "anode" else f"{m}_{family}" for m in modes]
+    return [m if m in ("anode", "ranode") else f"{m}_{family}" for m in modes]
+
+
+def sculpting_scores(wildcards):
+    """Scores files (first injection seed, run 0) of SCULPT_MODES on the standard and the shifted set."""
+    seed = config["injection"]["seeds"][0]
+    return {
+        f"{name}_{mode}": (
+            f"{SET}/train_ranode/run0/scores.h5"
+            if mode == "ranode"
+            else f"{SET}/train_classifier/{mode}_{wildcards.family}_run0/scores.h5"
+        ).format(dataset=wildcards.dataset, variant=variant, nsig=wildcards.nsig, seed=seed)
+        for name, variant in (("standard", ""), ("shifted", SHIFTED_VARIANT))
+        for mode in SCULPT_MODES
+    }
+
+
+def sculpting_panels(wildcards, input):
+    """--panel options of plot_sculpting: the standard and the shifted set."""
+    shift = SHIFTED_VARIANT[len("_shift") :]
+    titles = {"standard": "standard set", "shifted": f"shifted set (mj1, dmj += {shift} mjj)"}
+    return " ".join(
+        f"--panel '{titles[name]}' " + " ".join(input[f"{name}_{mode}"] for mode in SCULPT_MODES)
+        for name in ("standard", "shifted")
+    )
 
 
 def metrics_files(dataset, variant, nsigs, seeds, modes, family, n_runs):
@@ -169,6 +221,7 @@ def published_plot(wildcards):
         "sic_comparison": f"plot_sic/sic_comparison_{family}_nsig{nsig}",
         "sic_comparison_shifted": f"plot_sic/sic_comparison_shifted_{family}_nsig{nsig}",
         "sb_scan": f"plot_sb_scan/sb_scan_{family}",
+        "sculpting": f"plot_sculpting/sculpting_{family}_nsig0",
         "data_overview": "plot_data_overview/data_overview",
     }[wildcards.published]
     stem = f"{DATA_DIR}/{stem}".format(dataset=dataset)
