@@ -70,7 +70,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     for w, learn in candidates:
         try:
-            flow = SignalFlow(w=w, learn_w=learn, n_features=len(FEATURE_INDEX), seed=args.seed,
+            flow = SignalFlow(w=w, learn_w=learn, n_features=train[:, FEATURE_INDEX].shape[1], seed=args.seed,
                               threads=args.threads, device=args.device, **params)
         except (TypeError, ValueError) as err:
             raise InputError(f"bad --param or w: {err}") from None

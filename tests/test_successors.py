@@ -76,7 +76,9 @@ def test_lacathode_finds_the_bump_and_nothing_without_it(toy):
     z = z[np.isfinite(z).all(axis=1)]
     # The background maps to a standard normal, whatever its mjj (the flow learned the correlation).
     assert np.abs(z.mean(axis=0)).max() < 0.15 and np.abs(z.std(axis=0) - 1).max() < 0.15
-    draws = base_samples(4 * len(z), 4, lambda n, seed: np.full(n, 3.5), seed=2)[:, FEATURE_INDEX]
+    draws = base_samples(4 * len(z), 6, lambda n, seed: np.full(n, 3.5), seed=2)
+    assert (draws[:, 0] == 3.5).all() and (draws[:, 5] == 0).all()  # mjj and label columns
+    draws = draws[:, FEATURE_INDEX]
     half = len(z) // 2
     x_tr, y_tr = np.r_[z[:half], draws[: 4 * half]], np.r_[np.ones(half), np.zeros(4 * half)]
     x_va = np.r_[z[half:], draws[4 * half:]]
@@ -115,3 +117,29 @@ def test_sculpting_statistic_tells_a_flat_selection_from_a_sculpted_one():
     assert total.sum() == n and kept.sum() == selected.sum() and total.min() > 0.9 * n / 20
     with pytest.raises(ValueError, match="efficiency"):
         mjj_sculpting(unrelated, mjj, [1.0], 20)
+    # Tied scores (a tree ensemble's plateaus) still keep exactly the asked share, flat in mjj.
+    tied = np.where(rng.random(n) < 0.5, 0.0, 1.0)
+    for entry in mjj_sculpting(tied, mjj, [0.1, 0.01], 20):
+        assert entry["kept"] == pytest.approx(entry["efficiency"]) and entry["chi2_ndf"] < 2.5
+
+
+@pytest.mark.parametrize("implementation", ["made", "nflows", "zuko"])
+def test_latent_map_inverts_the_sampling_map(implementation):
+    """ConditionalFlow.latent is the forward map of the best epoch: mapping back from noise gives the events."""
+    import torch
+
+    from hepad.models.flows import ConditionalFlow
+
+    rng = np.random.default_rng(0)
+    c = rng.uniform(-1, 1, 1200)
+    x = np.c_[rng.normal(c, 0.3), rng.normal(-c, 0.5)]
+    flow = ConditionalFlow(n_features=2, n_blocks=2, hidden=8, batch_size=256, lr=3e-3, max_epochs=2, patience=None,
+                           n_ensemble=2, seed=0, threads=1, implementation=implementation)
+    flow.fit(x[:1000], c[:1000], x[1000:], c[1000:])
+    z = flow.latent(x[:50], c[:50])
+    with torch.inference_mode():
+        member = flow._member(0, torch.device("cpu"))
+        back = member.sample_from_noise(torch.as_tensor(z, dtype=torch.float32),
+                                        torch.as_tensor(c[:50, None], dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(back, x[:50], atol=1e-4)
+    assert np.isfinite(z).all() and not np.allclose(z, x[:50])

@@ -41,9 +41,9 @@ def cathode_keys(stage, wildcards):
             return ranode + SIC_KEYS
         return samples + [f"cathode.classifier.{wildcards.method.split('_')[1]}"] + SIC_KEYS
     if stage == "sculpting":
-        return samples + ["cathode.ranode", f"cathode.classifier.{wildcards.family}", "cathode.sculpting"]
+        return samples + [f"cathode.classifier.{wildcards.family}", "cathode.sculpting"]
     # the plots: every stage of every method they show
-    return samples + [f"cathode.classifier.{wildcards.family}"] + SIC_KEYS
+    return samples + ["cathode.ranode", f"cathode.classifier.{wildcards.family}"] + SIC_KEYS
 
 
 def data_upstream(wildcards):

@@ -21,7 +21,7 @@ import numpy as np
 
 from hepad.cathode.kde import LogitKDE
 from hepad.cathode.modes import FEATURE_INDEX, LATENT_SPLITS, MJJ, split_like, val_fraction
-from hepad.cathode.prepared import COLUMNS, load_split
+from hepad.cathode.prepared import load_split
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,13 @@ def to_latent(model, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def base_samples(n: int, n_features: int, mjj_sampler, seed: int) -> np.ndarray:
-    """``n`` rows of standard-normal features (label 0) with mjj drawn by ``mjj_sampler(n, seed)``."""
+def base_samples(n: int, n_columns: int, mjj_sampler, seed: int) -> np.ndarray:
+    """``n`` rows of ``n_columns`` prepared columns: standard-normal features, label 0, mjj drawn by
+    ``mjj_sampler(n, seed)``."""
     rng = np.random.default_rng(seed)
-    rows = np.zeros((n, len(COLUMNS)))
+    rows = np.zeros((n, n_columns))
     rows[:, MJJ] = mjj_sampler(n, int(rng.integers(2**31)))
-    rows[:, FEATURE_INDEX] = rng.standard_normal((n, n_features))
+    rows[:, FEATURE_INDEX] = rng.standard_normal(rows[:, FEATURE_INDEX].shape)
     return rows
 
 
@@ -55,5 +56,5 @@ def latent_sets(model, prepared, *, sr: tuple[float, float], oversampling: float
     mjj = np.r_[splits["sr_train"][:, MJJ], splits["sr_val"][:, MJJ]]
     kde = LogitKDE(bandwidth=kde_bandwidth).fit(mjj, *sr)
     n = int(round(oversampling * len(mjj)))
-    draws = base_samples(n, len(FEATURE_INDEX), kde.sample, seed)
+    draws = base_samples(n, splits["sr_train"].shape[1], kde.sample, seed)
     return splits, split_like(draws, val_fraction(splits["sr_train"], splits["sr_val"]))

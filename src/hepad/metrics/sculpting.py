@@ -5,7 +5,8 @@ fraction in every mjj bin if the score carries no information on mjj; a score th
 dependence of the features instead makes a bump or a slope in the selected spectrum, which a bump hunt
 would read as a signal (LaCATHODE, docs/cathode.md). For background events with scores and mjj:
 
-- the threshold is the (1 - efficiency) quantile of the scores, so the kept share is ``efficiency``;
+- the cut keeps the k = round(efficiency x N) highest scores, so the kept share is ``efficiency``; ties
+  (common with tree ensembles) are broken by a fixed-seed random order, which knows nothing of mjj;
 - the mjj bins hold equal numbers of the events (quantiles of their mjj), so every bin tests equally;
 - ``chi2``: the sum over bins of (k_i - eps N_i)^2 / (N_i eps (1 - eps)), k_i selected out of N_i, eps
   the overall kept share; with ``ndf`` = bins - 1 (eps is fitted) it follows a chi^2 distribution when
@@ -39,12 +40,17 @@ def equal_population_edges(mjj, n_bins: int) -> np.ndarray:
 
 def selection_by_bin(scores, mjj, efficiency: float, edges) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(selected, total, mask) per bin of ``edges`` for the cut that keeps ``efficiency`` of the events;
-    ``mask`` marks the selected events (scores above the (1 - efficiency) quantile)."""
+    ``mask`` marks the selected events (the round(efficiency x N) highest scores, ties in random order)."""
     scores, mjj = _check(scores, mjj)
     if not 0 < efficiency < 1:
         raise ValueError(f"efficiency must lie in (0, 1), got {efficiency}")
-    threshold = np.quantile(scores, 1.0 - efficiency)
-    selected = scores > threshold
+    k = int(round(efficiency * len(scores)))
+    if not 0 < k < len(scores):
+        raise ValueError(f"a cut keeping {efficiency:g} of {len(scores)} events keeps {k}: no shape to compare "
+                         "(raise cathode.sculpting.efficiencies)")
+    tie_break = np.random.default_rng(0).random(len(scores))
+    selected = np.zeros(len(scores), dtype=bool)
+    selected[np.lexsort((tie_break, -scores))[:k]] = True
     idx = np.clip(np.searchsorted(edges, mjj, side="right") - 1, 0, len(edges) - 2)
     total = np.bincount(idx, minlength=len(edges) - 1)
     kept = np.bincount(idx[selected], minlength=len(edges) - 1)
@@ -60,9 +66,6 @@ def mjj_sculpting(scores, mjj, efficiencies, n_bins: int) -> list[dict]:
     for efficiency in efficiencies:
         kept, total, selected = selection_by_bin(scores, mjj, efficiency, edges)
         eps = kept.sum() / total.sum()
-        if not 0 < eps < 1:
-            raise ValueError(f"the cut at efficiency {efficiency} keeps {int(kept.sum())} of {int(total.sum())} "
-                             "events (ties in the scores?): no shape to compare")
         chi2 = float((((kept - eps * total) ** 2) / (total * eps * (1 - eps))).sum())
         ndf = len(total) - 1
         ks = stats.ks_2samp(mjj[selected], mjj[~selected])
