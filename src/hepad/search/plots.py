@@ -14,7 +14,7 @@ import numpy as np
 
 from hepad.plots.style import MODE_COLORS, MODE_LABELS, use_style
 
-__all__ = ["plot_bumphunt", "plot_local_significance", "plot_significance_vs_injection"]
+__all__ = ["plot_bumphunt", "plot_local_significance", "plot_significance_vs_injection", "global_statement"]
 
 _EFF_COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
 
@@ -33,6 +33,14 @@ def plot_local_significance(ax, record: dict) -> None:
     ax.set_xlabel(r"window centre $m_{jj}$ [TeV]")
     ax.set_ylabel("local significance Z")
     ax.legend(fontsize="x-small")
+
+
+def global_statement(glob: dict, what: str) -> str:
+    """"global (count toys, n = 100): Z = ..., p = ...", or that too few exist to quote it and the bound."""
+    head = f"global ({what}, n = {glob['n_toys']})"
+    if glob["p_value"] is None:
+        return f"{head}: too few to quote; Z > {glob['resolvable_z']:.2f}"
+    return f"{head}: Z = {glob['z']:.2f}, p = {glob['p_value']:.3g}"
 
 
 def plot_bumphunt(record: dict, title: str = ""):
@@ -69,10 +77,10 @@ def plot_bumphunt(record: dict, title: str = ""):
         ax.set_title(f"window {window['low']:.2f}-{window['high']:.2f} TeV", fontsize="small")
         ax.legend(fontsize="xx-small", loc="upper right")
     plot_local_significance(axes[len(windows)], record)
-    glob = record["global"]
-    text = (f"max local Z = {record['max_local']['z']:.2f}\nglobal: "
-            + (f"Z > {glob['resolvable_z']:.2f} (too few toys to quote more)" if glob["p_value"] is None
-               else f"p = {glob['p_value']:.3g}, Z = {glob['z']:.2f}") + f" ({glob['n_toys']} toys)")
+    text = f"max local Z = {record['max_local']['z']:.2f}, δ_sys = {record['delta_sys']:.3g}\n" + "\n".join(
+        global_statement(record[key], what) for key, what in (("global", "count toys"),
+                                                              ("global_reruns", "reruns"))
+        if key in record)
     axes[len(windows)].set_title(text, fontsize="x-small")
     for ax in axes[n_panels:]:
         ax.axis("off")

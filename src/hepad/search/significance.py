@@ -10,7 +10,13 @@ which goes to 2 [N ln(N/b) − (N − b)] as σ → 0; Z = 0 when N ≤ b (a def
 The global significance accounts for the look-elsewhere effect of scanning windows and thresholds: in
 background-only pseudo-experiments the counts of every window and threshold are drawn around their
 expected backgrounds, and the global p-value is the fraction of toys whose maximum local Z (over all
-windows and thresholds) is at least the observed maximum.
+windows and thresholds) is at least the observed maximum. The same fraction over background-only reruns
+of the whole chain (signal-free data sets, every classifier retrained) is the look-elsewhere estimate that
+keeps the correlations of the windows and thresholds; with a few reruns it only bounds the global Z.
+
+δ_sys is measured from background-only runs: every (run, window, threshold) gives an observed N and an
+expected b; N is taken as Gaussian with variance b + (δ_sys b)² (Poisson plus the relative uncertainty
+of the estimate), and δ_sys maximises that likelihood (:func:`measure_delta_sys`).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import numpy as np
 from scipy.stats import norm
 
 __all__ = ["local_significance", "p_value", "z_value", "background_toys", "toy_max_significance",
-           "global_significance"]
+           "global_significance", "measure_delta_sys", "max_local_significance"]
 
 
 def local_significance(n, b, delta_sys: float = 0.0) -> np.ndarray:
@@ -80,22 +86,69 @@ def toy_max_significance(b: np.ndarray, delta_sys: float, n_toys: int, seed: int
     return z.reshape(n_toys, -1).max(axis=1)
 
 
-def global_significance(observed_max: float, toy_max: np.ndarray) -> dict:
+def global_significance(observed_max: float, toy_max: np.ndarray, what: str = "toys") -> dict:
     """Global p-value and Z: the fraction of toys whose maximum local Z reaches the observed maximum.
 
     With no toy at or above it, the p-value is only bounded by 1 / n_toys: the result then says so
-    ("too few toys to quote a global significance above Z=...") and gives that bound."""
+    ("too few toys to quote a global significance above Z=...") and gives that bound. ``what`` names
+    the pseudo-experiments in that message (e.g. "background-only reruns")."""
     toy_max = np.asarray(toy_max, np.float64)
     n = len(toy_max)
     above = int((toy_max >= observed_max).sum())
-    limit = float(z_value(1.0 / n)) if n else 0.0
+    limit = max(float(z_value(1.0 / n)), 0.0) if n else 0.0  # a single toy bounds nothing: Z > 0
     out = {"n_toys": n, "toys_at_or_above": above, "observed_max_local_z": float(observed_max),
            "resolvable_z": limit}
     if n == 0 or above == 0:
         out.update(p_value=None, z=None, p_value_upper_bound=1.0 / n if n else 1.0,
-                   message=f"too few toys to quote a global significance above Z={limit:.2f} "
-                           f"(no toy of {n} reached the observed maximum local Z={observed_max:.2f})")
+                   message=f"too few {what} to quote a global significance above Z={limit:.2f} "
+                           f"(none of {n} reached the observed maximum local Z={observed_max:.2f})")
     else:
         p = above / n
         out.update(p_value=p, z=float(max(z_value(p), 0.0)), message="")
     return out
+
+
+def max_local_significance(n, b, delta_sys: float) -> float:
+    """The largest local Z over entries with an estimate (``b`` NaN or None where there is none)."""
+    b = np.array([np.nan if v is None else v for v in np.ravel(b)], np.float64)
+    n = np.asarray(np.ravel(n), np.float64)
+    ok = np.isfinite(b)
+    return float(np.max(local_significance(n[ok], b[ok], delta_sys), initial=0.0))
+
+
+def measure_delta_sys(n, b, upper: float = 10.0) -> dict:
+    """δ_sys from background-only counts: the maximum of the likelihood of N ~ Gauss(b, b + (δ b)²) over
+    all entries (arrays ``n``, ``b``; entries with b ≤ 0 or not finite are left out).
+
+    Returns the estimate with its 68 % interval from Δ(−2 ln L) = 1 (its lower end 0 when the spread is
+    Poisson only), the mean relative excess (N − b) / b and the number of entries. The entries of one run
+    are correlated (nested thresholds, overlapping windows), so the interval is optimistic."""
+    from scipy.optimize import brentq, minimize_scalar
+
+    n, b = np.asarray(n, np.float64).ravel(), np.asarray(b, np.float64).ravel()
+    ok = np.isfinite(b) & (b > 0)
+    n, b = n[ok], b[ok]
+    if len(n) < 2:
+        raise ValueError(f"δ_sys needs at least two background-only counts with an estimate, got {len(n)}")
+
+    def nll(delta):
+        var = b + (delta * b) ** 2
+        return float(((n - b) ** 2 / var + np.log(var)).sum())
+
+    best = minimize_scalar(nll, bounds=(0.0, upper), method="bounded", options={"xatol": 1e-6})
+    delta = float(best.x) if nll(best.x) < nll(0.0) else 0.0
+    floor = nll(delta)
+
+    def excess(d):
+        return nll(d) - floor - 1.0
+
+    def crossing(a, c):
+        """Where −2 ln L rises by 1 between a and c, None if it does not."""
+        if excess(a) * excess(c) > 0:
+            return None
+        return float(brentq(excess, min(a, c), max(a, c)))
+
+    low = crossing(0.0, delta) if delta > 0 else None
+    high = crossing(delta, upper)
+    return {"delta_sys": delta, "interval_68": [0.0 if low is None else low, upper if high is None else high],
+            "mean_relative_excess": float(np.mean((n - b) / b)), "n_entries": int(len(n))}
