@@ -303,8 +303,21 @@ def _cross_checks(config: dict) -> None:
     if not (cw["low"] < sr["low"] and sr["high"] < cw["high"]):
         raise ConfigError(f"config error: regions.cwola_sb = {cw} must enclose regions.sr = {sr} with room on both sides")
     _check_sr_kinematics(config)
+    _check_search(config)
     for check in CROSS_CHECKS:
         check(config)
+
+
+def _check_search(config: dict) -> None:
+    """The bump hunt's joint settings (docs/search.md)."""
+    search, sr = config["search"], config["regions"]["sr"]
+    if search["delta_sys"] is None and not search["null_seeds"]:
+        raise ConfigError("config error: search.delta_sys is null (measured from the background-only runs), but "
+                          "search.null_seeds is empty; give seeds or set search.delta_sys to a number")
+    if "iad" in search["methods"] and not any(sr["low"] - 1e-9 <= w["low"] and w["high"] <= sr["high"] + 1e-9
+                                              for w in search["windows"]):
+        raise ConfigError(f"config error: search.methods has iad, whose true background exists only in regions.sr = "
+                          f"{_window(sr)}, but no window of search.windows lies inside it; add one or drop iad")
 
 
 SQRT_S_TEV = 13.0  # the LHC collision energy of both data sets

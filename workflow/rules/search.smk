@@ -1,22 +1,30 @@
 # The sliding-window bump hunt (docs/search.md), on top of CATHODE's estimators: per window a prepared
-# split, one SB flow and its background template, k-fold classifier scores; per method and injection the
-# cut-and-count significances; the plots. Every output lies under results/search/{dataset}/:
+# split, one SB flow and its background template (and the idealized AD's true-background template),
+# k-fold classifier scores; per method and data set the cut-and-count counts and significances; per
+# method the background-only runs (δ_sys, look-elsewhere reruns); the tables and plots. Every output
+# lies under results/search/{dataset}/:
 #
 #   nsig{nsig}_seed{seed}/window{window}/           one window of one injection:
 #     search_prepare/window.h5                      SR, sidebands, events outside, fold numbers
 #     search_train_flow/                            SB flow (flow.pt, ...) and template.h5
+#     search_iad_template/template.h5               the idealized AD's template (windows inside regions.sr)
 #     search_kfold_scores/{technique}_fold{fold}.h5 out-of-fold scores of one fold
+#   nsig{nsig}_seed{seed}/search_counts/{technique}.json         thresholds, N and b per window
 #   nsig{nsig}_seed{seed}/search_significance/{technique}.json   local and global significance
+#   search_null/{technique}.json                    δ_sys and the max local Z of the nsig = 0 runs
+#   search_table/significance.csv, search_hepdata/submission.tar.gz   the tables (report, HEPData)
 #   plot_bumphunt/, plot_significance_vs_injection/ the plots; `publish_search_*` copy the configured ones
-#                                                   to results/search/{technique}/bumphunt.pdf and
-#                                                   results/search/significance_vs_injection.pdf
+#                                                   to results/search/{technique}/bumphunt.pdf,
+#                                                   results/search/significance_vs_injection.pdf,
+#                                                   results/search/significance_table.csv and
+#                                                   results/search/hepdata.tar.gz
 include: "search_helpers.smk"
 
 
 wildcard_constraints:
     window=r"\d+",
     fold=r"\d+",
-    technique="cathode|cwola",
+    technique="|".join(METHODS),
 
 
 rule search_prepare:
@@ -80,8 +88,31 @@ rule search_train_flow:
         " --output {params.folder} --template {output.template} > {log} 2>&1"
 
 
+rule search_iad_template:
+    """The idealized AD's template in one window: the extra background's events inside it, with fold numbers."""
+    input:
+        data=f"{SEARCH_WINDOW}/search_prepare/window.h5",
+        extra_bkg=extra_bkg_file,
+    output:
+        f"{SEARCH_WINDOW}/search_iad_template/template.h5",
+    log:
+        log_file("search_iad_template", f"{SEARCH_LOG}_window{{window}}"),
+    conda:
+        "../../envs/data.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        missing=missing_inputs("search_iad_template"),
+        upstream=settings_digest(search_keys("prepare")),
+        script=script("search_iad_template"),
+    shell:
+        "python {params.script} --data {input.data} --extra-bkg {input.extra_bkg} --output {output} > {log} 2>&1"
+
+
 rule search_kfold_scores:
-    """One fold of one window: a tree ensemble trained on the other folds scores this fold."""
+    """One fold of one window: a classifier (config search.classifier) trained on the other folds scores this fold."""
     input:
         unpack(search_kfold_inputs),
     output:
@@ -94,23 +125,79 @@ rule search_kfold_scores:
     resources:
         mem_mb=4000,
         runtime=60,
+        gpu=search_classifier_gpu,
     params:
         missing=missing_inputs("search_kfold_scores"),
         upstream=settings_digest(search_keys("scores")),
         script=script("search_kfold_scores"),
-        options=param_options(CATHODE["classifier"]["hgb"]),
+        family=SEARCH_FAMILY,
+        options=search_classifier_options,
         template=search_template_option,
         band=SEARCH["cwola_band"],
         val_fraction=config["prepare"]["sr_val_fraction"],
         seed=lambda wildcards: 1000 * int(wildcards.seed) + 10 * int(wildcards.window) + int(wildcards.fold),
     shell:
         "python {params.script} --data {input.data} {params.template} --technique {wildcards.technique}"
-        " --fold {wildcards.fold} --family hgb {params.options} --cwola-band {params.band}"
+        " --fold {wildcards.fold} --family {params.family} {params.options} --cwola-band {params.band}"
         " --val-fraction {params.val_fraction} --seed {params.seed} --threads {threads} --output {output} > {log} 2>&1"
 
 
+rule search_counts:
+    """Cut and count in every window: thresholds, expected background b and observed N (JSON)."""
+    input:
+        unpack(search_counts_inputs),
+    output:
+        f"{SEARCH_SET}/search_counts/{{technique}}.json",
+    log:
+        log_file("search_counts", f"{SEARCH_LOG}_{{technique}}"),
+    conda:
+        "../../envs/search.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        missing=missing_inputs("search_counts"),
+        upstream=settings_digest(search_keys("counts")),
+        script=script("search_counts"),
+        templates=search_templates_option,
+        efficiencies=" ".join(str(e) for e in SEARCH["efficiencies"]),
+        fit_range=f"{SEARCH['fit']['range']['low']} {SEARCH['fit']['range']['high']}",
+        bin_width=SEARCH["fit"]["bin_width"],
+        min_events=SEARCH["fit"]["min_events"],
+    shell:
+        "python {params.script} --technique {wildcards.technique} --data {input.data} --scores {input.scores}"
+        " {params.templates} --efficiencies {params.efficiencies} --fit-range {params.fit_range}"
+        " --bin-width {params.bin_width} --min-events {params.min_events} --seed {wildcards.seed}"
+        " --output {output} > {log} 2>&1"
+
+
+rule search_null:
+    """The background-only runs of a method (nsig = 0, config search.null_seeds): δ_sys measured from their
+    counts, and their max local Z, the look-elsewhere reruns of the whole chain (JSON)."""
+    input:
+        search_null_counts,
+    output:
+        f"{SEARCH_DIR}/search_null/{{technique}}.json",
+    log:
+        log_file("search_null", "{dataset}/{technique}"),
+    conda:
+        "../../envs/search.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        missing=missing_inputs("search_null"),
+        upstream=settings_digest(search_keys("null")),
+        script=script("search_null"),
+        delta_sys=search_delta_sys(),
+    shell:
+        "python {params.script} --counts {input} --delta-sys {params.delta_sys} --output {output} > {log} 2>&1"
+
+
 rule search_significance:
-    """Cut and count in every window: thresholds, b, N, local Z and p-value; global Z from toys (JSON)."""
+    """Local Z and p-value per window and threshold; global Z from count toys and from the background-only reruns (JSON)."""
     input:
         unpack(search_significance_inputs),
     output:
@@ -127,18 +214,40 @@ rule search_significance:
         missing=missing_inputs("search_significance"),
         upstream=settings_digest(search_keys("significance")),
         script=script("search_significance"),
-        templates=search_templates_option,
-        efficiencies=" ".join(str(e) for e in SEARCH["efficiencies"]),
-        delta_sys=SEARCH["delta_sys"],
+        null=search_null_option,
+        delta_sys=search_delta_sys(),
         n_toys=SEARCH["n_toys"],
-        fit_range=f"{SEARCH['fit']['range']['low']} {SEARCH['fit']['range']['high']}",
-        bin_width=SEARCH["fit"]["bin_width"],
-        min_events=SEARCH["fit"]["min_events"],
     shell:
-        "python {params.script} --technique {wildcards.technique} --data {input.data} --scores {input.scores}"
-        " {params.templates} --efficiencies {params.efficiencies} --delta-sys {params.delta_sys}"
-        " --n-toys {params.n_toys} --fit-range {params.fit_range} --bin-width {params.bin_width}"
-        " --min-events {params.min_events} --seed {wildcards.seed} --output {output} > {log} 2>&1"
+        "python {params.script} --counts {input.counts} {params.null} --delta-sys {params.delta_sys}"
+        " --n-toys {params.n_toys} --seed {wildcards.seed} --output {output} > {log} 2>&1"
+
+
+rule search_table:
+    """The significance table of every method, scan point and seed: CSV for the report, HEPData YAML."""
+    input:
+        search_injection_records,
+    output:
+        table=report(
+            f"{SEARCH_DIR}/search_table/significance.csv",
+            caption="../report/search_table.rst",
+            category="Bump hunt",
+        ),
+        hepdata=f"{SEARCH_DIR}/search_table/hepdata.tar.gz",
+    log:
+        log_file("search_table", "{dataset}"),
+    conda:
+        "../../envs/search.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        missing=missing_inputs("search_table"),
+        upstream=settings_digest(search_keys("significance") + ["injection.scan_nsig", "injection.scan_seeds"]),
+        script=script("search_table"),
+    shell:
+        "python {params.script} --significance {input} --table {output.table} --hepdata {output.hepdata}"
+        " > {log} 2>&1"
 
 
 rule plot_bumphunt:
@@ -230,5 +339,24 @@ rule publish_search_injection:
         "../../envs/plot.yaml"
     params:
         missing=missing_inputs("publish_search_injection"),
+    shell:
+        "set -- {output}; for f in {input}; do cp $f $1; shift; done 2> {log}"
+
+
+rule publish_search_table:
+    """results/search/significance_table.csv and results/search/hepdata.tar.gz, copied from the configured
+    data set's search_table."""
+    input:
+        search_published_table,
+    output:
+        "results/search/significance_table.csv",
+        "results/search/hepdata.tar.gz",
+    log:
+        log_file("publish_search_table"),
+    localrule: True
+    conda:
+        "../../envs/search.yaml"
+    params:
+        missing=missing_inputs("publish_search_table"),
     shell:
         "set -- {output}; for f in {input}; do cp $f $1; shift; done 2> {log}"

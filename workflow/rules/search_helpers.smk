@@ -1,10 +1,20 @@
 # Helpers of workflow/rules/search.smk: paths, settings digests, input and params functions.
 # Kept apart from the rules (`snakemake --lint` wants functions and rules in separate files).
+from types import SimpleNamespace
+
+from hepad.search.methods import METHODS
+
 SEARCH = config["search"]
 SEARCH_DIR = "results/search/{dataset}"
 SEARCH_SET = f"{SEARCH_DIR}/nsig{{nsig}}_seed{{seed}}"
 SEARCH_WINDOW = f"{SEARCH_SET}/window{{window}}"
 SEARCH_LOG = "{dataset}/nsig{nsig}_seed{seed}"
+SEARCH_FAMILY = SEARCH["classifier"]
+# the template of each template method (hepad.search.methods), per window
+SEARCH_TEMPLATES = {
+    "cathode": f"{SEARCH_WINDOW}/search_train_flow/template.h5",
+    "iad": f"{SEARCH_WINDOW}/search_iad_template/template.h5",
+}
 
 
 def search_keys(stage, technique=None):
@@ -22,10 +32,30 @@ def search_keys(stage, technique=None):
     keys += ["cathode.flow", "cathode.sampling"]
     if stage == "flow":
         return keys
-    keys += ["cathode.classifier.hgb", "search.cwola_band", "prepare.sr_val_fraction"]
+    keys += ["search.classifier", f"cathode.classifier.{SEARCH_FAMILY}", "search.cwola_band", "prepare.sr_val_fraction"]
     if stage == "scores":
         return keys
-    return keys + ["search.methods", "search.efficiencies", "search.delta_sys", "search.n_toys", "search.fit"]
+    keys += ["search.efficiencies", "search.fit"]
+    if stage == "counts":
+        return keys
+    keys += ["search.delta_sys", "search.null_seeds"]
+    if stage == "null":
+        return keys
+    return keys + ["search.methods", "search.n_toys"]
+
+
+def search_windows(technique):
+    """Indices of the windows a method searches: all, or for the idealized AD those inside regions.sr,
+    where its true background (the extra SR QCD) exists."""
+    windows = range(len(SEARCH["windows"]))
+    if technique != "iad":
+        return list(windows)
+    sr = config["regions"]["sr"]
+    return [
+        i
+        for i in windows
+        if sr["low"] - 1e-9 <= SEARCH["windows"][i]["low"] and SEARCH["windows"][i]["high"] <= sr["high"] + 1e-9
+    ]
 
 
 def search_window(wildcards):
@@ -44,17 +74,29 @@ def search_margin(wildcards):
 
 def search_kfold_inputs(wildcards):
     inputs = {"data": f"{SEARCH_WINDOW}/search_prepare/window.h5".format(**wildcards)}
-    if wildcards.technique == "cathode":
-        inputs["template"] = f"{SEARCH_WINDOW}/search_train_flow/template.h5".format(**wildcards)
+    if METHODS[wildcards.technique].template:
+        inputs["template"] = SEARCH_TEMPLATES[wildcards.technique].format(**wildcards)
     return inputs
 
 
 def search_template_option(wildcards, input):
-    return f"--template {input.template}" if wildcards.technique == "cathode" else ""
+    return f"--template {input.template}" if METHODS[wildcards.technique].template else ""
 
 
-def search_significance_inputs(wildcards):
-    windows = range(len(SEARCH["windows"]))
+# the family's hyperparameters, as the CATHODE study passes them (class_weight None: balanced by weights)
+SEARCH_CLASSIFIER = SimpleNamespace(family=SEARCH_FAMILY)
+
+
+def search_classifier_options(wildcards):
+    return classifier_options(SEARCH_CLASSIFIER)
+
+
+def search_classifier_gpu(wildcards):
+    return classifier_gpu(SEARCH_CLASSIFIER)
+
+
+def search_counts_inputs(wildcards):
+    windows = search_windows(wildcards.technique)
     fmt = dict(wildcards.items())
     inputs = {
         "data": [f"{SEARCH_WINDOW}/search_prepare/window.h5".format(**fmt, window=w) for w in windows],
@@ -64,15 +106,39 @@ def search_significance_inputs(wildcards):
             for fold in range(SEARCH["k"])
         ],
     }
-    if wildcards.technique == "cathode":
-        inputs["templates"] = [
-            f"{SEARCH_WINDOW}/search_train_flow/template.h5".format(**fmt, window=w) for w in windows
-        ]
+    if METHODS[wildcards.technique].template:
+        inputs["templates"] = [SEARCH_TEMPLATES[wildcards.technique].format(**fmt, window=w) for w in windows]
     return inputs
 
 
 def search_templates_option(wildcards, input):
-    return f"--templates {' '.join(input.templates)}" if wildcards.technique == "cathode" else ""
+    return f"--templates {' '.join(input.templates)}" if METHODS[wildcards.technique].template else ""
+
+
+def search_delta_sys():
+    """--delta-sys: the configured number, or `measured` (config search.delta_sys null)."""
+    return "measured" if SEARCH["delta_sys"] is None else SEARCH["delta_sys"]
+
+
+def search_null_counts(wildcards):
+    """The counts of the background-only runs (nsig = 0, seeds of config search.null_seeds)."""
+    return expand(
+        f"{SEARCH_DIR}/nsig0_seed{{seed}}/search_counts/{{technique}}.json",
+        dataset=wildcards.dataset,
+        seed=SEARCH["null_seeds"],
+        technique=wildcards.technique,
+    )
+
+
+def search_significance_inputs(wildcards):
+    inputs = {"counts": f"{SEARCH_SET}/search_counts/{{technique}}.json".format(**wildcards)}
+    if SEARCH["null_seeds"]:
+        inputs["null"] = f"{SEARCH_DIR}/search_null/{{technique}}.json".format(**wildcards)
+    return inputs
+
+
+def search_null_option(wildcards, input):
+    return f"--null {input.null}" if SEARCH["null_seeds"] else ""
 
 
 def search_injection_records(wildcards):
@@ -97,3 +163,8 @@ def search_published(wildcards, stem=None):
 
 def search_published_injection(wildcards):
     return search_published(wildcards, f"{SEARCH_DIR}/plot_significance_vs_injection/significance_vs_injection")
+
+
+def search_published_table(wildcards):
+    table = f"{SEARCH_DIR}/search_table".format(dataset=config["dataset"])
+    return [f"{table}/significance.csv", f"{table}/hepdata.tar.gz"]

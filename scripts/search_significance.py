@@ -1,0 +1,88 @@
+#!/usr/bin/env python
+"""Local and global significance of one method and data set of the bump hunt (docs/search.md), from the
+counts of search_counts.
+
+Per window and threshold: the local Z of N over b with σ = δ_sys · b and its p-value. δ_sys: the
+configured --delta-sys, or `measured`: the value search_null measured from the background-only runs
+(--null). Global: the fraction of background-only pseudo-experiments whose maximum local Z over all
+windows and thresholds reaches the observed maximum, (1) from --n-toys count toys (key "global") and
+(2) from the reruns of the whole chain on signal-free data sets, when --null is given (key
+"global_reruns"); each says when it has too few pseudo-experiments to quote a global significance.
+Writes one JSON (the counts with the significances added).
+"""
+
+import argparse
+import json
+
+import numpy as np
+
+import _bootstrap  # noqa: F401  (puts ../src on sys.path)
+
+from hepad.io import InputError, run_main, setup_logging, write_json
+from hepad.search.significance import global_significance, local_significance, p_value, toy_max_significance
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--counts", required=True, help="JSON of search_counts")
+    p.add_argument("--null", help="JSON of search_null (the background-only runs of this method)")
+    p.add_argument("--delta-sys", required=True, help="a number (configured) or `measured` (from --null)")
+    p.add_argument("--n-toys", type=int, required=True)
+    p.add_argument("--seed", type=int, required=True, help="seed of the pseudo-experiments")
+    p.add_argument("--output", required=True, help="JSON")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    log = setup_logging("search_significance")
+    with open(args.counts) as f:
+        record = json.load(f)
+    null = None
+    if args.null:
+        with open(args.null) as f:
+            null = json.load(f)
+        if null["technique"] != record["technique"]:
+            raise InputError(f"{args.null} holds the background-only runs of {null['technique']}, "
+                             f"not of {record['technique']}")
+    if args.delta_sys == "measured":
+        if null is None:
+            raise InputError("--delta-sys measured needs --null (the output of search_null)")
+        delta, source = null["delta_sys"], null["delta_sys_source"]
+    else:
+        delta, source = float(args.delta_sys), "configured (config search.delta_sys)"
+    b_matrix, z_matrix = [], []
+    for window in record["windows"]:
+        for row in window["thresholds"]:
+            if row["b"] is not None:
+                row["z"] = float(local_significance(row["n_observed"], row["b"], delta))
+                row["p_value"] = float(p_value(row["z"]))
+                log.info("window %.2f-%.2f TeV, ε = %g: N = %d, b = %.2f, Z = %.2f", window["low"], window["high"],
+                         row["efficiency"], row["n_observed"], row["b"], row["z"])
+        b_matrix.append([np.nan if r["b"] is None else r["b"] for r in window["thresholds"]])
+        z_matrix.append([r.get("z", 0.0) for r in window["thresholds"]])
+    b_matrix, z_matrix = np.array(b_matrix), np.array(z_matrix)
+    w, e = np.unravel_index(np.argmax(z_matrix), z_matrix.shape)
+    observed = float(z_matrix[w, e])
+    windows = record["windows"]
+    record.update(delta_sys=delta, delta_sys_source=source,
+                  max_local={"z": observed, "window": [windows[w]["low"], windows[w]["high"]],
+                             "efficiency": record["efficiencies"][e]},
+                  **{"global": global_significance(observed, toy_max_significance(b_matrix, delta, args.n_toys,
+                                                                                  args.seed))})
+    if null is not None:
+        reruns = [r["max_local_z"] for r in null["runs"]]
+        record["global_reruns"] = global_significance(observed, reruns, "background-only reruns")
+        record["global_reruns"]["seeds"] = [r["seed"] for r in null["runs"]]
+    write_json(record, args.output)
+    glob = record["global"]
+    log.info("δ_sys = %.3g (%s); max local Z = %.2f (window %s, ε = %g); global: %s", delta, source, observed,
+             windows[w]["low"], record["efficiencies"][e],
+             glob["message"] or f"p = {glob['p_value']:.3g}, Z = {glob['z']:.2f}")
+    if null is not None:
+        rr = record["global_reruns"]
+        log.info("global from %d reruns: %s", rr["n_toys"], rr["message"] or f"p = {rr['p_value']:.3g}, Z = {rr['z']:.2f}")
+
+
+if __name__ == "__main__":
+    run_main(main)
