@@ -1,20 +1,28 @@
-"""The sliding-window bump hunt (docs/search.md): the cut-and-count significance, the dijet fit, the k-fold
-split, and the whole search on the tiny config under Snakemake."""
+"""The sliding-window bump hunt (docs/search.md): the cut-and-count significance, δ_sys from background-only
+counts, the dijet fit, the k-fold split, the HEPData tables, the sculpting check on background-only toys,
+and the whole search on a tiny config under Snakemake."""
 
 import json
 import math
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
+import yaml
+from scipy.stats import binomtest, kstest, poisson
 
+from hepad.config import ConfigError, validate_config
+from hepad.search.counting import template_counts
 from hepad.search.fit import FitError, TooFewEvents, _bin_integrals, dijet_function, fit_dijet
-from hepad.search.kfold import check_out_of_fold, fold_ids, fold_split
-from hepad.search.significance import global_significance, local_significance, p_value, toy_max_significance
+from hepad.search.kfold import check_out_of_fold, fold_classifier, fold_ids, fold_split
+from hepad.search.significance import (background_toys, global_significance, local_significance, measure_delta_sys,
+                                       p_value, toy_max_significance)
+from hepad.search.tables import CSV_COLUMNS, summary_rows, write_hepdata
 from hepad.search.windows import DEFAULT_WINDOWS, Window, inject, window_split
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +67,41 @@ def test_global_significance_and_too_few_toys():
     assert 0 < result["p_value"] < 1 and result["z"] < 2.0  # the look-elsewhere effect lowers Z
     result = global_significance(50.0, toys)
     assert result["p_value"] is None and "too few toys to quote a global significance above Z=3.29" in result["message"]
+    # three background-only reruns of the chain: the bound is Φ⁻¹(2/3) = 0.43; one rerun bounds nothing (Z > 0)
+    reruns = global_significance(2.0, [0.5, 1.1, 0.2], "background-only reruns")
+    assert reruns["z"] is None and reruns["resolvable_z"] == pytest.approx(0.4307, abs=1e-4)
+    assert "too few background-only reruns to quote a global significance above Z=0.43" in reruns["message"]
+    assert global_significance(2.0, [0.1], "reruns")["resolvable_z"] == 0.0
+    assert global_significance(0.4, [0.5, 1.1, 0.2])["p_value"] == pytest.approx(2 / 3)
+
+
+def test_delta_sys_measured_from_background_only_counts():
+    rng = np.random.default_rng(5)
+    b = rng.uniform(10, 400, 600)
+    # counts around b with a 20 % relative spread on top of Poisson: the estimate finds 0.2
+    n = rng.poisson(b * np.clip(1 + 0.2 * rng.standard_normal(len(b)), 0, None))
+    result = measure_delta_sys(n, b)
+    assert result["delta_sys"] == pytest.approx(0.2, abs=0.03) and result["n_entries"] == 600
+    assert result["interval_68"][0] < result["delta_sys"] < result["interval_68"][1]
+    # Poisson only: δ_sys compatible with 0; a background underestimated by half: δ_sys near 1
+    assert measure_delta_sys(rng.poisson(b), b)["interval_68"][0] == 0.0
+    assert measure_delta_sys(rng.poisson(2 * b), b)["delta_sys"] == pytest.approx(1.0, abs=0.1)
+    # entries without an estimate are left out; fewer than two entries cannot measure anything
+    assert measure_delta_sys(np.r_[n, 5], np.r_[b, np.nan])["n_entries"] == 600
+    with pytest.raises(ValueError, match="at least two"):
+        measure_delta_sys([3], [2.0])
+
+
+def test_config_cross_checks_of_the_search(repo_root):
+    base = yaml.safe_load((repo_root / "tests/config/tiny.yaml").read_text())
+    validate_config(dict(base))
+    with pytest.raises(ConfigError, match="search.null_seeds is empty"):
+        validate_config({**base, "search": {**base["search"], "delta_sys": None, "null_seeds": []}})
+    validate_config({**base, "search": {**base["search"], "delta_sys": 0.1, "null_seeds": []}})
+    outside = [{"low": 2.9, "high": 3.3}, {"low": 3.6, "high": 4.0}]
+    with pytest.raises(ConfigError, match="no window of search.windows lies inside it"):
+        validate_config({**base, "search": {**base["search"], "windows": outside}})
+    validate_config({**base, "search": {**base["search"], "windows": outside, "methods": ["cathode", "cwola"]}})
 
 
 # -- dijet fit -----------------------------------------------------------------------------------------------
@@ -127,17 +170,180 @@ def test_kfold_never_scores_an_event_with_its_own_model():
         assert np.intersect1d(train, score).size == 0 and len(train) + len(score) == n
 
 
-# -- the whole search under Snakemake, on the tiny config -------------------------------------------------
+@pytest.mark.parametrize("family, params", [("hgb", {"n_models": 1, "max_iter": 20}),
+                                             ("mlp", {"hidden": [16], "epochs": 10, "n_average": 2, "batch_size": 128})])
+def test_fold_classifier_of_either_family_separates(family, params):
+    """The classifier of a fold is the tree ensemble or CATHODE's MLP (search.classifier), one code path."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(4)
+    zeros = np.column_stack([rng.uniform(3.3, 3.7, 800), rng.normal(0.1, 0.03, (800, 4)), np.zeros(800)])
+    ones = np.column_stack([rng.uniform(3.3, 3.7, 300), rng.normal(0.1, 0.03, (300, 4)), np.ones(300)])
+    ones[:, 1] += 0.09  # mj1 shifted by 3σ: the ideal AUC is 0.98
+    clf = fold_classifier(ones[:200], zeros[:600], family, params, 0.2, seed=1)
+    assert clf.kind == family and clf.params["class_weight"] is None
+    scores = clf.predict_proba(np.r_[ones[200:], zeros[600:]][:, 1:5])
+    assert roc_auc_score(np.r_[np.ones(100), np.zeros(200)], scores) > 0.9
+
+
+# -- the tables: CSV rows and the HEPData submission ---------------------------------------------------------
+
+def _record(technique, nsig, seed, z_global):
+    rows = [{"efficiency": 0.1, "n_observed": 30, "b": 20.0, "z": 2.0, "p_value": 0.02},
+            {"efficiency": 0.01, "n_observed": 4, "b": None, "note": "too few events"}]
+    return {"technique": technique, "classifier": ["hgb"], "nsig": nsig, "seed": seed, "efficiencies": [0.1, 0.01],
+            "delta_sys": 0.1, "windows": [{"low": 3.3, "high": 3.7, "thresholds": rows}],
+            "injected": {"window": [3.3, 3.7], "signal": 40, "s_over_b": 0.02, "s_over_sqrt_b": 1.0},
+            "max_local": {"z": 2.0, "window": [3.3, 3.7], "efficiency": 0.1},
+            "global": {"z": z_global, "p_value": None if z_global is None else 0.1, "n_toys": 100,
+                       "resolvable_z": 2.33},
+            "global_reruns": {"z": None, "p_value": None, "n_toys": 3, "resolvable_z": 0.43}}
+
+
+def test_tables_and_hepdata_submission(tmp_path):
+    records = [_record("cathode", 300, 1, 1.28), _record("cathode", 0, 1, None), _record("cwola", 300, 1, 0.5)]
+    rows = summary_rows(records)
+    assert [(r["method"], r["nsig"]) for r in rows] == [("cathode", 300), ("cathode", 0), ("cwola", 300)]
+    assert set(rows[0]) == set(CSV_COLUMNS) and rows[0]["global Z (count toys)"] == "1.28 (p = 0.1, 100)"
+    assert rows[1]["global Z (count toys)"] == "> 2.33 (too few: 100)"
+    assert rows[0]["global Z (background-only reruns)"] == "> 0.43 (too few: 3)"
+    path = tmp_path / "hepdata.tar.gz"
+    write_hepdata(records, path)
+    folder = tmp_path / "read"
+    with tarfile.open(path) as tar:
+        tar.extractall(folder, filter="data")
+    submission = list(yaml.safe_load_all((folder / "submission.yaml").read_text()))
+    tables = {doc["name"]: doc for doc in submission if "name" in doc}
+    assert len(tables) == 2 + 3  # per method one against injection; per window: each method and injection, seed 1
+    for doc in tables.values():
+        assert (folder / doc["data_file"]).exists()
+    against = yaml.safe_load((folder / tables["Significance against injection, cathode"]["data_file"]).read_text())
+    values = {v["header"]["name"]: [x["value"] for x in v["values"]] for v in against["dependent_variables"]}
+    assert values["max local Z"] == [2.0, 2.0] and values["global Z, count toys"] == [1.28, "-"]
+    assert [x["value"] for x in against["independent_variables"][0]["values"]] == [300, 0]
+    local = yaml.safe_load((folder / tables["Local significance per window, cwola, nsig 300, seed 1"]["data_file"])
+                           .read_text())
+    window = local["independent_variables"][0]
+    assert window["header"]["units"] == "TeV" and window["values"][0] == {"low": 3.3, "high": 3.7}
+    assert [x["value"] for x in local["dependent_variables"][2]["values"]] == [2.0, "-"]
+    # the archive is what HEPData takes: hepdata-validator's full check of the submission
+    from hepdata_validator.full_submission_validator import FullSubmissionValidator
+
+    validator = FullSubmissionValidator()
+    assert validator.validate(archive=str(path)), validator.get_messages()
+
+
+# -- sculpting: with no signal, the local p-values are uniform and 3σ windows no more frequent than expected ----
+
+SCULPT_WINDOWS = [Window(0, 3.0, 3.3), Window(1, 3.3, 3.6), Window(2, 3.6, 3.9)]  # not overlapping: independent
+SCULPT_EFFICIENCIES = [0.2, 0.05]
+
+
+def _toy_background(n, rng, width=0.01):
+    """Dijet-like background whose features depend on mjj (a selection on them can sculpt mjj)."""
+    mjj = 2.9 + rng.exponential(0.45, n)
+    mj1 = np.abs(0.05 + 0.02 * (mjj - 3) + width * rng.standard_normal(n))
+    dmj = 0.1 * rng.exponential(1.0, n) + 0.03 * (mjj - 3)
+    return np.column_stack([mjj, mj1, dmj, rng.uniform(0.3, 0.9, (n, 2)), np.zeros(n)])
+
+
+def _background_only_search(seed, template_width=0.01, n=2000):
+    """One signal-free data set searched as the template methods do (k = 2 folds, the tree ensemble of the
+    search, thresholds from the template's score quantiles): (N, b) per window and threshold. The template
+    is true background (``template_width`` 0.01) or a mismodelled one."""
+    rng = np.random.default_rng(seed)
+    data, template = _toy_background(n, rng), _toy_background(2 * n, rng, template_width)
+    counts, backgrounds = [], []
+    for window in SCULPT_WINDOWS:
+        sr, tpl = (rows[(rows[:, 0] > window.low) & (rows[:, 0] < window.high)] for rows in (data, template))
+        sr_fold, tpl_fold = fold_ids(len(sr), 2, seed), fold_ids(len(tpl), 2, seed + 1)
+        sr_scores, tpl_scores = np.full(len(sr), np.nan), np.full(len(tpl), np.nan)
+        for fold in range(2):
+            (sr_train, sr_scored), (tpl_train, tpl_scored) = fold_split(sr_fold, fold), fold_split(tpl_fold, fold)
+            clf = fold_classifier(sr[sr_train], tpl[tpl_train], "hgb", {"n_models": 1, "max_iter": 10}, 0.2, seed)
+            sr_scores[sr_scored] = clf.predict_proba(sr[sr_scored][:, 1:5])
+            tpl_scores[tpl_scored] = clf.predict_proba(tpl[tpl_scored][:, 1:5])
+        rows = template_counts(window, sr, sr_scores, tpl, tpl_scores, SCULPT_EFFICIENCIES)
+        counts.append([r["n_observed"] for r in rows])
+        backgrounds.append([r["b"] for r in rows])
+    return np.array(counts, float), np.array(backgrounds)
+
+
+def _uniformity(z):
+    """KS p-value of the local p-values against uniform per threshold (deficits have Z = 0, p = 1/2: the
+    p-values below 1/2 are uniform on [0, 1/2], and half of all fall there)."""
+    out = []
+    for j in range(z.shape[-1]):
+        p = p_value(z[..., j].ravel())
+        below = p[p < 0.5]
+        out.append((kstest(2 * below, "uniform").pvalue, binomtest(len(below), len(p)).pvalue))
+    return out
+
+
+def _three_sigma_counts(z, b, seeds):
+    """(toys of ``z`` with a window above 3σ, the most the look-elsewhere count allows at 99 %), over all
+    windows and per window. The count: background-only count toys around each data set's b (toy_max's
+    toys) give the probability that some window (or a given window) exceeds 3σ; summed over data sets it
+    is the Poisson mean of the number of such data sets."""
+    toy_z = np.stack([local_significance(background_toys(bb, 0.0, 2000, seed), bb, 0.0)
+                      for seed, bb in zip(seeds, b)])  # data sets x toys x windows x thresholds
+    expected_any = (toy_z.max(axis=(2, 3)) > 3).mean(axis=1).sum()
+    expected_window = (toy_z.max(axis=3) > 3).mean(axis=1).sum(axis=0)
+    return ((z.max(axis=(1, 2)) > 3).sum(), poisson.ppf(0.99, expected_any),
+            (z.max(axis=2) > 3).sum(axis=0), poisson.ppf(0.99, expected_window))
+
+
+def test_no_sculpting_without_signal():
+    seeds = range(15)
+    results = [_background_only_search(seed) for seed in seeds]
+    n, b = np.array([r[0] for r in results]), np.array([r[1] for r in results])
+    z = local_significance(n, b, 0.0)  # data sets x windows x thresholds
+    for ks, binomial in _uniformity(z):
+        assert ks > 0.01 and binomial > 0.01, (ks, binomial)
+    n_any, allowed_any, n_window, allowed_window = _three_sigma_counts(z, b, seeds)
+    assert n_any <= allowed_any and (n_window <= allowed_window).all(), (n_any, allowed_any, n_window, allowed_window)
+    # the check can fail: a template whose mj1 is 50 % wider than the data's sculpts excesses
+    seeds = range(4)
+    bad = [_background_only_search(seed, template_width=0.015) for seed in seeds]
+    n, b = np.array([r[0] for r in bad]), np.array([r[1] for r in bad])
+    z = local_significance(n, b, 0.0)
+    n_any, allowed_any, _, _ = _three_sigma_counts(z, b, seeds)
+    assert min(ks for ks, _ in _uniformity(z)) < 1e-3 and n_any > allowed_any, (n_any, allowed_any)
+
+
+# -- the whole search under Snakemake, on a tiny config -----------------------------------------------------
 
 TARGETS = ["results/search/cathode/bumphunt.pdf", "results/search/cwola/bumphunt.pdf",
-           "results/search/significance_vs_injection.pdf"]
+           "results/search/iad/bumphunt.pdf", "results/search/significance_vs_injection.pdf",
+           "results/search/significance_table.csv"]
+# tests/config/tiny.yaml with less work: the toy data set in the LHCO layout (tests/lhco_toy.py) instead of
+# the Pythia generation, two windows, shorter trainings, fewer toys. Two data sets: nsig 150 and the
+# background-only nsig 0, which is also the one background-only run (search.null_seeds) that measures δ_sys.
+SEARCH_CONFIG = {
+    "dataset": "lhco",
+    "injection": {"nsig": 150, "seeds": [1], "scan_nsig": [150, 0], "scan_seeds": [1]},
+    "prepare": {"n_test_signal": 100},
+    "cathode": {"flow": {"max_epochs": 2, "n_ensemble": 1}, "classifier": {"hgb": {"n_models": 1, "max_iter": 20}}},
+    "search": {"windows": [{"low": 3.1, "high": 3.5}, {"low": 3.3, "high": 3.7}], "n_toys": 100, "null_seeds": [1],
+               "delta_sys": None},
+}
 
 
 @pytest.fixture(scope="module")
 def search_run(repo_root, tmp_path_factory):
+    from hepad.zenodo import LHCO_EXTRA_QCD_SR, LHCO_FEATURES, resource_path
+    from lhco_toy import write_toy_lhco
+
     work = tmp_path_factory.mktemp("search")
+    # the data set's files where the download puts them (the download itself is tested in test_download.py)
+    for name, kwargs in ((LHCO_FEATURES, {"n_bkg": 4000, "n_sig": 500, "seed": 11}),
+                         (LHCO_EXTRA_QCD_SR, {"n_bkg": 1000, "n_sig": 0, "seed": 12, "sr_only": True})):
+        (work / resource_path(name)).parent.mkdir(parents=True, exist_ok=True)
+        write_toy_lhco(work / resource_path(name), **kwargs)
+    config = work / "search.yaml"
+    config.write_text(yaml.safe_dump(SEARCH_CONFIG))
     cmd = [sys.executable, "-m", "snakemake", "-s", str(repo_root / "Snakefile"), "--directory", str(work),
-           *TARGETS, "--cores", "2", "--configfile", str(repo_root / "tests/config/tiny.yaml")]
+           *TARGETS, "--cores", "2", "--configfile", str(repo_root / "tests/config/tiny.yaml"), str(config)]
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     result = subprocess.run(cmd, cwd=repo_root, env=env, capture_output=True, text=True, timeout=1500)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
@@ -146,31 +352,55 @@ def search_run(repo_root, tmp_path_factory):
 
 @pytest.mark.workflow
 def test_search_runs_and_makes_both_plots(search_run):
-    for target in TARGETS:
+    for target in TARGETS[:4]:
         for suffix in (".pdf", ".png"):
             path = search_run / target.replace(".pdf", suffix)
             assert path.stat().st_size > 5000, path
-    sets = sorted((search_run / "results/search/generated").glob("nsig*_seed*/search_significance/*.json"))
-    assert len(sets) == 4  # two injections (tiny injection.scan_nsig) x two methods
+    sets = sorted((search_run / "results/search/lhco").glob("nsig*_seed*/search_significance/*.json"))
+    assert len(sets) == 6  # two data sets (nsig 150 and 0) x three methods
     for path in sets:
         record = json.loads(path.read_text())
-        assert len(record["windows"]) == 3 and record["efficiencies"] == [0.2, 0.05]
+        # the idealized AD searches only the window inside regions.sr, where its true background exists
+        assert [w["low"] for w in record["windows"]] == ([3.3] if record["technique"] == "iad" else [3.1, 3.3])
+        assert record["efficiencies"] == [0.2, 0.05]
         for window in record["windows"]:
             for row in window["thresholds"]:
                 assert row["b"] is None and row["note"] or row["z"] >= 0 and 0 < row["p_value"] <= 0.5
         glob = record["global"]
-        assert glob["n_toys"] == 200 and (glob["p_value"] is not None or "too few toys" in glob["message"])
+        assert glob["n_toys"] == 100 and (glob["p_value"] is not None or "too few toys" in glob["message"])
+        # δ_sys measured from the background-only run (config search.delta_sys null), the one in force
+        null = json.loads((search_run / f"results/search/lhco/search_null/{record['technique']}.json").read_text())
+        assert record["delta_sys"] == null["delta_sys"] == null["measured"]["delta_sys"] >= 0
+        assert "measured" in record["delta_sys_source"]
+        counts = json.loads((search_run / "results/search/lhco/nsig0_seed1/search_counts"
+                             / f"{record['technique']}.json").read_text())
+        assert null["measured"]["n_entries"] == sum(r["b"] is not None for w in counts["windows"]
+                                                    for r in w["thresholds"])
+        # one background-only rerun of the whole chain: far too few to quote a global significance
+        reruns = record["global_reruns"]
+        assert reruns["n_toys"] == 1 and reruns["seeds"] == [1]
+        assert reruns["p_value"] is not None or "too few background-only reruns" in reruns["message"]
+    table = (search_run / "results/search/significance_table.csv").read_text().splitlines()
+    assert len(table) == 1 + 6 and table[0].split(",")[:3] == ["method", "classifier", "nsig"]
+    with tarfile.open(search_run / "results/search/hepdata.tar.gz") as tar:
+        assert "submission.yaml" in tar.getnames() and len(tar.getnames()) == 1 + 3 + 6
 
 
 @pytest.mark.workflow
 def test_search_scores_every_sr_event_out_of_fold(search_run):
-    for window in sorted((search_run / "results/search/generated/nsig300_seed1").glob("window*")):
+    for window in sorted((search_run / "results/search/lhco/nsig150_seed1").glob("window*")):
         with h5py.File(window / "search_prepare/window.h5", "r") as f:
             n_sr, k = len(f["sr"]), int(f.attrs["k"])
-        for technique in ("cathode", "cwola"):
+        for score_file in sorted((window / "search_kfold_scores").glob("*_fold0.h5")):
+            technique = score_file.name.split("_fold")[0]
             trained, scored = [], []
             for fold in range(k):
                 with h5py.File(window / f"search_kfold_scores/{technique}_fold{fold}.h5", "r") as f:
                     trained.append(f["sr_trained_rows"][()])
                     scored.append(f["sr_rows"][()])
             check_out_of_fold(trained, scored, n_sr)
+    # the idealized AD's template is the extra background inside the window, scored out of fold as well
+    with h5py.File(search_run / "results/search/lhco/nsig150_seed1/window1/search_iad_template/template.h5") as f:
+        template, folds = f["template"][()], f["fold"][()]
+    assert len(template) > 500 and (template[:, 5] == 0).all() and set(folds) == {0, 1}
+    assert ((template[:, 0] > 3.3) & (template[:, 0] < 3.7)).all()
