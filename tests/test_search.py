@@ -93,6 +93,12 @@ def test_delta_sys_measured_from_background_only_counts():
 
 
 def test_config_cross_checks_of_the_search(repo_root):
+    from hepad.config import load_schema
+    from hepad.search.methods import CLASSIFIER_FAMILIES, METHODS
+
+    # the methods and classifier families of the config are those of the library, by name
+    schema = load_schema()["properties"]["search"]["properties"]
+    assert schema["methods"]["items"]["enum"] == list(METHODS) and schema["classifier"]["enum"] == list(CLASSIFIER_FAMILIES)
     base = yaml.safe_load((repo_root / "tests/config/tiny.yaml").read_text())
     validate_config(dict(base))
     with pytest.raises(ConfigError, match="search.null_seeds is empty"):
