@@ -13,6 +13,7 @@ import numpy as np
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.cathode.modes import FEATURE_INDEX, write_latent
+from hepad.cathode.prepared import read_columns
 from hepad.io import InputError, run_main, setup_logging
 
 
@@ -46,7 +47,7 @@ def main(argv=None):
         z = z[np.isfinite(z).all(axis=1)]
         log.info("%s: latent mean %s, std %s (standard normal for pure background)", name,
                  np.round(z.mean(axis=0), 3).tolist(), np.round(z.std(axis=0), 3).tolist())
-    write_latent(splits, (train, val), args.output)
+    write_latent(splits, (train, val), args.output, columns=read_columns(args.data))
     log.info("wrote the latent sets and %d + %d base draws to %s", len(train), len(val), args.output)
 
 

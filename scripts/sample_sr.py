@@ -13,7 +13,7 @@ import numpy as np
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.cathode.modes import FEATURE_INDEX, MJJ, split_like, val_fraction, write_samples
-from hepad.cathode.prepared import COLUMNS, load_split
+from hepad.cathode.prepared import load_split, read_columns
 from hepad.io import InputError, run_main, setup_logging
 
 
@@ -50,12 +50,13 @@ def main(argv=None):
     features = model.sample(mjj_samples, seed=int(rng.integers(2**31)))
     log.info("%.3f %% of the flow's draws fell outside the training range and were redrawn",
              100 * (1 - model.acceptance_))
-    rows = np.zeros((n, len(COLUMNS)))
+    columns = read_columns(args.data)
+    rows = np.zeros((n, len(columns)))
     rows[:, MJJ] = mjj_samples
     rows[:, FEATURE_INDEX] = features
     train, val = split_like(rows, val_fraction(sr_train, sr_val))
-    write_samples(train, val, args.output)
-    for i, name in enumerate(COLUMNS[:5]):
+    write_samples(train, val, args.output, columns=columns)
+    for i, name in enumerate(columns[:-1]):
         log.info("%-8s data mean %.4f std %.4f | samples mean %.4f std %.4f", name,
                  np.r_[sr_train[:, i], sr_val[:, i]].mean(), np.r_[sr_train[:, i], sr_val[:, i]].std(),
                  rows[:, i].mean(), rows[:, i].std())

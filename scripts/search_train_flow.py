@@ -52,7 +52,7 @@ def main(argv=None):
     params = dict(args.param)
     if params.get("patience") == 0:
         params["patience"] = None
-    flow = ConditionalFlow(n_features=len(FEATURE_INDEX), seed=args.seed, threads=args.threads, device=args.device,
+    flow = ConditionalFlow(n_features=train.shape[1] - 2, seed=args.seed, threads=args.threads, device=args.device,
                            **params)
     t0 = time.perf_counter()
     model = ConditionalDensity(flow).fit(train[:, FEATURE_INDEX], train[:, MJJ], val[:, FEATURE_INDEX], val[:, MJJ])

@@ -54,7 +54,7 @@ def main(argv=None):
     if params.get("patience") == 0:
         params["patience"] = None
     try:
-        flow = ConditionalFlow(n_features=len(FEATURE_INDEX), seed=args.seed, threads=args.threads,
+        flow = ConditionalFlow(n_features=train.shape[1] - 2, seed=args.seed, threads=args.threads,
                                device=args.device, **params)
     except (TypeError, ValueError) as err:  # an unknown setting or value: one line, not a traceback
         raise InputError(f"bad --param: {err}") from None

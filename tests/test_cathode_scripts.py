@@ -40,7 +40,7 @@ def prepared(repo_root, tmp_path_factory):
     write_toy_lhco(folder / "extra.h5", n_bkg=3000, n_sig=0, seed=2, sr_only=True)
     result = run(repo_root, "prepare", "--features", folder / "features.h5", "--extra-bkg", folder / "extra.h5",
                  "--nsig", 100, "--seed", 1, "--n-test-signal", 100, *SPLITS, "--output", folder / "prep.h5",
-                 "--summary", folder / "prep.json")
+                 "--summary", folder / "prep.json", "--feature-set", "lhco4")
     assert result.returncode == 0, result.stderr
     return folder
 

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hepad.cathode.prepare import cathode_features, dijet_mass, prepare_sets
+from hepad.cathode.prepare import cathode_features, prepare_sets
 from hepad.cathode.prepared import SPLITS, column, load_split
-from hepad.events.formats import LHCO_COLUMNS, read_lhco_features, write_lhco_features
+from hepad.events.formats import LHCO_COLUMNS, dijet_mass, read_lhco_features, write_lhco_features
 from hepad.io import InputError
 from lhco_toy import toy_lhco_frame, write_toy_lhco
 
@@ -35,7 +35,7 @@ def run_prepare(features, extra, out, nsig, seed, extra_args=()):
            "--nsig", str(nsig), "--seed", str(seed), "--sr", *map(str, SR), "--n-test-signal", "200",
            "--sb-val-fraction", "0.2", "--sr-val-fraction", "0.5", "--extra-bkg-test-fraction", "0.5",
            "--output", str(out / f"n{nsig}_s{seed}.h5"), "--summary", str(out / f"n{nsig}_s{seed}.json"),
-           *extra_args]
+           "--feature-set", "lhco4", *extra_args]
     result = subprocess.run(cmd, capture_output=True, text=True)
     return result, out / f"n{nsig}_s{seed}.h5", out / f"n{nsig}_s{seed}.json"
 

@@ -1,7 +1,9 @@
 # CATHODE and its benchmarks (docs/cathode.md): prepare -> SB flow -> SR samples -> classifiers -> metrics
 # -> plots. Every output lies under results/cathode/{dataset}{variant}/, in a folder named after its rule; the
-# variant is "" (the data set as configured) or "_shift<s>", the shifted data set with mj1 and dmj += s * mjj
-# (prepare --shift; the paper's s = 0.1 makes the sic_comparison_shifted plot of results/cathode/{dataset}/):
+# variant is "" (the data set as configured, features lhco4), "_<features>" for another feature set
+# (lhco4_dr, tau56, lhco4_noise10: hepad.cathode.feature_sets; cathode.features picks the top-level plots'),
+# then optionally "_shift<s>", the shifted data set with mj1 and dmj += s * mjj (prepare --shift; the
+# paper's s = 0.1 makes the sic_comparison_shifted plot of results/cathode/{dataset}/):
 #
 #   prepare/nsig{nsig}_seed{seed}.h5, .json       the prepared set (all splits) and its counts
 #   nsig{nsig}_seed{seed}/                        one prepared set's chain:
@@ -25,14 +27,13 @@ wildcard_constraints:
     selection="cathode|comparison|comparison_shifted",
     run=r"\d+",
     published="sic_cathode|sic_comparison|sic_comparison_shifted|sb_scan|sculpting|data_overview",
-    variant=r"(_shift\d+(\.\d+)?)?",
+    variant=VARIANT_REGEX,
 
 
 rule prepare:
-    """From LHCO-format events to the CATHODE inputs: regions, injection by {nsig} and {seed}, splits."""
+    """From events to the CATHODE inputs of a feature set: regions, injection by {nsig} and {seed}, splits."""
     input:
-        features=features_file,
-        extra_bkg=extra_bkg_file,
+        unpack(prepare_inputs),
     output:
         data=f"{PREPARED}.h5",
         summary=f"{PREPARED}.json",
@@ -52,17 +53,18 @@ rule prepare:
         sr_high=config["regions"]["sr"]["high"],
         split=config["prepare"],
         shift=shift_of,
+        feature_set=feature_set_of,
     shell:
         "python {params.script} --features {input.features} --extra-bkg {input.extra_bkg}"
         " --nsig {wildcards.nsig} --seed {wildcards.seed} --sr {params.sr_low} {params.sr_high}"
         " --sb-val-fraction {params.split[sb_val_fraction]} --sr-val-fraction {params.split[sr_val_fraction]}"
         " --extra-bkg-test-fraction {params.split[extra_bkg_test_fraction]}"
-        " --n-test-signal {params.split[n_test_signal]} --shift {params.shift}"
+        " --n-test-signal {params.split[n_test_signal]} --shift {params.shift} --feature-set {params.feature_set}"
         " --output {output.data} --summary {output.summary} > {log} 2>&1"
 
 
 rule train_flow:
-    """Conditional MAF of the 4 features given mjj: on the sidebands (CATHODE, ANODE) or the SR (ANODE)."""
+    """Conditional flow of the set's features given mjj: on the sidebands (CATHODE, ANODE) or the SR (ANODE)."""
     input:
         unpack(train_flow_inputs),
     output:

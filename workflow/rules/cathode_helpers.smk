@@ -11,6 +11,10 @@ SHIFTED_VARIANT = "_shift0.1"  # the paper's shifted data set, behind the sic_co
 SCULPT_MODES = ["cathode", "lacathode", "cwola"]  # the methods of the mjj sculpting plot
 # R-ANODE's signal flow takes these keys of cathode.flow; its size and recipe are cathode.ranode.flow.
 RANODE_FLOW_KEYS = ["batch_norm", "weight_decay", "implementation", "lr_schedule", "warmup_epochs"]
+# Feature sets (hepad.cathode.feature_sets): lhco4 has no variant part, the others "_<set>" before any shift.
+FEATURE_SETS = ["lhco4", "lhco4_dr", "tau56", "lhco4_noise10"]
+FEATURES_VARIANT = "" if CATHODE["features"] == "lhco4" else f"_{CATHODE['features']}"
+VARIANT_REGEX = r"(_(?:lhco4_dr|tau56|lhco4_noise10))?(_shift\d+(\.\d+)?)?"
 
 
 SIC_KEYS = ["cathode.min_bkg_events", "cathode.sic_min_fpr", "cathode.sculpting"]
@@ -62,7 +66,30 @@ def cathode_upstream(stage):
 
 def shift_of(wildcards):
     """The mass shift of the prepared sets: the variant's (``_shift0.1``: 0.1), else config prepare.shift."""
-    return float(wildcards.variant[len("_shift") :]) if wildcards.variant else config["prepare"]["shift"]
+    _, _, shift = wildcards.variant.partition("_shift")
+    return float(shift) if shift else config["prepare"]["shift"]
+
+
+def feature_set_of(wildcards):
+    """The feature set of a chain: the variant's (``_tau56``, ``_tau56_shift0.1``: tau56), else lhco4."""
+    head = wildcards.variant.partition("_shift")[0]
+    return head[1:] if head else "lhco4"
+
+
+def prepare_inputs(wildcards):
+    """The event files of a prepared set: LHCO format, or the extended features for tau56."""
+    if feature_set_of(wildcards) != "tau56":
+        return {"features": features_file(wildcards), "extra_bkg": extra_bkg_file(wildcards)}
+    if wildcards.dataset == "lhco":
+        raise ValueError(
+            "cathode.features tau56 needs the N-subjettiness of the extra signal-region QCD, and the LHCO R&D"
+            " extra QCD has no particle-level file in this workflow: use tau56 with dataset: generated"
+            " (docs/cathode.md, feature sets)"
+        )
+    return {
+        "features": f"resources/{wildcards.dataset}/features_extended.h5",
+        "extra_bkg": f"resources/{wildcards.dataset}/qcd_sr.extended.h5",
+    }
 
 
 def sic_min_fpr_option(wildcards):
@@ -179,7 +206,9 @@ def metrics_files(dataset, variant, nsigs, seeds, modes, family, n_runs):
 def sic_metrics(wildcards):
     """The runs behind a SIC plot; the ``comparison_shifted`` selection takes them from the shifted set."""
     modes = SIC_CATHODE_MODES if wildcards.selection == "cathode" else CATHODE["modes"]
-    variant = SHIFTED_VARIANT if wildcards.selection == "comparison_shifted" else wildcards.variant
+    variant = wildcards.variant
+    if wildcards.selection == "comparison_shifted":
+        variant = variant.partition("_shift")[0] + SHIFTED_VARIANT
     return metrics_files(
         wildcards.dataset,
         variant,
@@ -192,8 +221,12 @@ def sic_metrics(wildcards):
 
 
 def sic_title(wildcards):
-    shifted = wildcards.variant or (SHIFTED_VARIANT if wildcards.selection == "comparison_shifted" else "")
-    data = f"{wildcards.dataset} data" + (f", shifted (mj1, dmj += {shifted[len('_shift') :]} mjj)" if shifted else "")
+    shifted = wildcards.variant.partition("_shift")[2]
+    if not shifted and wildcards.selection == "comparison_shifted":
+        shifted = SHIFTED_VARIANT[len("_shift") :]
+    data = f"{wildcards.dataset} data" + (f", shifted (mj1, dmj += {shifted} mjj)" if shifted else "")
+    features = feature_set_of(wildcards)
+    data += f", features {features}" if features != "lhco4" else ""
     return f"{data}, {wildcards.nsig} injected signal events, classifier: {wildcards.family}"
 
 
@@ -224,5 +257,9 @@ def published_plot(wildcards):
         "sculpting": f"plot_sculpting/sculpting_{family}_nsig0",
         "data_overview": "plot_data_overview/data_overview",
     }[wildcards.published]
-    stem = f"{DATA_DIR}/{stem}".format(dataset=dataset)
+    # The data overview belongs to the data set, the sculpting plot to the lhco4 chains (both under
+    # DATA_DIR); the SIC plots to the configured feature set's chain.
+    in_data_dir = wildcards.published in ("data_overview", "sculpting")
+    folder = DATA_DIR if in_data_dir else f"{DATA_DIR}{FEATURES_VARIANT}"
+    stem = f"{folder}/{stem}".format(dataset=dataset)
     return [f"{stem}.pdf"] + plot_formats(stem)

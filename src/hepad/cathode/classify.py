@@ -35,15 +35,20 @@ class StandardisedClassifier:
     def _scale(self, x):
         return (np.asarray(x, np.float64) - self.mean_) / self.std_
 
-    def fit(self, x, y, x_val, y_val, sample_weight=None, sample_weight_val=None):
+    def fit(self, x, y, x_val=None, y_val=None, sample_weight=None, sample_weight_val=None):
+        """Standardise with the training data, then fit; ``x_val, y_val`` go to the classifier scaled
+        the same way (None: no validation data, which the HGB ensemble's default early stopping refuses)."""
         from hepad.models.classifiers import make_classifier
 
+        if (x_val is None) != (y_val is None):
+            raise ValueError("give both x_val and y_val, or neither")
         x = np.asarray(x, np.float64)
         self.mean_ = x.mean(axis=0)
         self.std_ = x.std(axis=0)
         self.std_[self.std_ == 0] = 1.0
         self.model_ = make_classifier(self.kind, **self.params)
-        self.model_.fit(self._scale(x), y, self._scale(x_val), y_val, sample_weight=sample_weight,
+        x_val = None if x_val is None else self._scale(x_val)
+        self.model_.fit(self._scale(x), y, x_val, y_val, sample_weight=sample_weight,
                         sample_weight_val=sample_weight_val)
         return self
 

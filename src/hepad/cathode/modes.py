@@ -1,7 +1,9 @@
 """Training sets of CATHODE and its benchmarks, built from one prepared set (``hepad.cathode.prepared``).
 
-Every classifier mode separates a "label 1" sample from a "label 0" sample on the four features
-(``FEATURES``: mj1, dmj, tau21j1, tau21j2; mjj is not an input, so no mode can learn the SR/SB split):
+Every classifier mode separates a "label 1" sample from a "label 0" sample on the features of the
+prepared set (every column between mjj and the label: mj1, dmj, tau21j1, tau21j2 for the default set
+``lhco4``, ``hepad.cathode.feature_sets`` for the others); mjj is not an input, so no mode can learn
+the SR/SB split:
 
 =============  ===================================================  =================================================
 mode           label 1                                              label 0
@@ -51,7 +53,7 @@ from dataclasses import dataclass
 import h5py
 import numpy as np
 
-from hepad.cathode.prepared import COLUMNS, FEATURES, load_split
+from hepad.cathode.prepared import COLUMNS, FEATURE_COLUMNS, LABEL, MJJ, load_split, read_columns
 from hepad.io import InputError, atomic_output
 
 log = logging.getLogger(__name__)
@@ -60,8 +62,7 @@ CLASSIFIER_MODES = ("cathode", "cwola", "iad", "supervised", "lacathode")
 DENSITY_MODES = ("anode", "ranode")  # scored by a density ratio, no classifier
 MODES = CLASSIFIER_MODES + DENSITY_MODES
 LATENT_SPLITS = ("sr_train", "sr_val", "test", "sb_val")
-FEATURE_INDEX = [COLUMNS.index(name) for name in FEATURES]
-MJJ, LABEL = COLUMNS.index("mjj"), COLUMNS.index("label")
+FEATURE_INDEX = FEATURE_COLUMNS  # rows[:, FEATURE_INDEX]: the features of a prepared set of any feature set
 
 
 @dataclass
@@ -140,20 +141,23 @@ def cwola_sidebands(sb: np.ndarray, sr: tuple[float, float], cwola_sb: tuple[flo
     return sb[((mjj > cwola_sb[0]) & (mjj < sr[0])) | ((mjj > sr[1]) & (mjj < cwola_sb[1]))]
 
 
-def write_samples(train: np.ndarray, val: np.ndarray, path) -> None:
-    """Flow samples as (n, 6) arrays with the prepared columns (label 0), datasets ``train``/``val``."""
+def write_samples(train: np.ndarray, val: np.ndarray, path, columns=None) -> None:
+    """Flow samples as arrays with the prepared columns (label 0), datasets ``train``/``val``.
+
+    ``columns``: those of the prepared set the flow was trained on (default ``COLUMNS``, ``lhco4``)."""
     with atomic_output(path) as tmp:
         with h5py.File(tmp, "w", track_order=True) as out:
-            out.attrs["columns"] = COLUMNS
+            out.attrs["columns"] = list(COLUMNS if columns is None else columns)
             for name, rows in (("train", train), ("val", val)):
                 out.create_dataset(name, data=np.asarray(rows, dtype=np.float64), track_times=False)
 
 
-def write_latent(splits: dict, samples: tuple[np.ndarray, np.ndarray], path) -> None:
-    """LaCATHODE's inputs (module docstring): the latent ``LATENT_SPLITS`` and the base draws, atomically."""
+def write_latent(splits: dict, samples: tuple[np.ndarray, np.ndarray], path, columns=None) -> None:
+    """LaCATHODE's inputs (module docstring): the latent ``LATENT_SPLITS`` and the base draws, atomically;
+    ``columns`` those of the prepared set (default ``COLUMNS``, the set ``lhco4``)."""
     with atomic_output(path) as tmp:
         with h5py.File(tmp, "w", track_order=True) as out:
-            out.attrs["columns"] = COLUMNS
+            out.attrs["columns"] = list(COLUMNS if columns is None else columns)
             for name in LATENT_SPLITS:
                 out.create_dataset(name, data=np.asarray(splits[name], np.float64), track_times=False)
             for name, rows in zip(("samples_train", "samples_val"), samples):
@@ -205,6 +209,9 @@ def training_set(mode: str, prepared, *, samples=None, sr=(3.3, 3.7), cwola_sb=(
         if samples is None:
             raise ValueError("mode 'cathode' needs the flow samples")
         s_train, s_val = read_samples(samples)
+        if s_train.shape[1] != sr_train.shape[1]:
+            raise InputError(f"{samples}: samples of {s_train.shape[1] - 2} features, but {prepared} holds "
+                             f"{sr_train.shape[1] - 2} ({read_columns(prepared)[1:-1][:4]}...); rerun sample_sr")
         return _make(sr_train, s_train, sr_val, s_val)
     if mode == "cwola":
         sb = np.concatenate([load_split(prepared, "sb_train"), load_split(prepared, "sb_val")])

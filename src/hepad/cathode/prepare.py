@@ -1,6 +1,7 @@
 """From LHCO-format events to the CATHODE inputs (docs/cathode.md): features, regions, injection, splits.
 
-The only randomness is a ``numpy.random.default_rng(seed)``, so a seed reproduces the output exactly.
+The only randomness is a ``numpy.random.default_rng(seed)`` (and, for the noise features of
+``lhco4_noise10``, ``hepad.cathode.feature_sets.noise_rng(seed)``), so a seed reproduces the output exactly.
 """
 
 from __future__ import annotations
@@ -10,31 +11,18 @@ import math
 import numpy as np
 import pandas as pd
 
-from hepad.cathode.prepared import COLUMNS, SPLITS
-from hepad.events.formats import dijet_mass
+from hepad.cathode.feature_sets import rows_from_lhco
+from hepad.cathode.prepared import LABEL, SPLITS
 from hepad.io import InputError
-
-TAU21_EPS = 1e-5  # tau21 = tau2 / (tau1 + eps): as in the CATHODE preparation, finite for tau1 = 0
 
 
 def cathode_features(frame: pd.DataFrame) -> np.ndarray:
     """The (n, 6) array of ``hepad.cathode.prepared.COLUMNS``: mjj [TeV], lighter jet mass mj1 [TeV],
-    mass difference dmj [TeV], tau21 of the lighter and of the heavier jet, label.
+    mass difference dmj [TeV], tau21 of the lighter and of the heavier jet, label (the set ``lhco4``).
 
     Jets are ordered by mass: j1 is the lighter jet, whatever the file's order.
     """
-    m_a, m_b = frame["mj1"].to_numpy(np.float64), frame["mj2"].to_numpy(np.float64)
-    tau21_a = frame["tau2j1"].to_numpy(np.float64) / (frame["tau1j1"].to_numpy(np.float64) + TAU21_EPS)
-    tau21_b = frame["tau2j2"].to_numpy(np.float64) / (frame["tau1j2"].to_numpy(np.float64) + TAU21_EPS)
-    a_lighter = m_a <= m_b
-    out = np.empty((len(frame), len(COLUMNS)))
-    out[:, 0] = dijet_mass(frame) / 1000.0
-    out[:, 1] = np.minimum(m_a, m_b) / 1000.0
-    out[:, 2] = np.abs(m_a - m_b) / 1000.0
-    out[:, 3] = np.where(a_lighter, tau21_a, tau21_b)
-    out[:, 4] = np.where(a_lighter, tau21_b, tau21_a)
-    out[:, 5] = frame["label"].to_numpy(np.float64)
-    return out
+    return rows_from_lhco(frame, "lhco4")
 
 
 def in_window(mjj: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -45,7 +33,7 @@ def in_window(mjj: np.ndarray, low: float, high: float) -> np.ndarray:
 def shift_masses(rows: np.ndarray, shift: float) -> np.ndarray:
     """The shifted (correlated) data set of the CATHODE paper: mj1 += shift * mjj and dmj += shift * mjj
     (all three in TeV; a copy). The jet masses then depend on mjj, which the SB flow must interpolate
-    and which CWoLa's sidebands cannot hide."""
+    and which CWoLa's sidebands cannot hide. mj1 and dmj are columns 1 and 2 in every feature set."""
     out = np.array(rows, dtype=np.float64, copy=True)
     out[:, 1] += shift * out[:, 0]
     out[:, 2] += shift * out[:, 0]
@@ -64,7 +52,8 @@ def prepare_sets(features: np.ndarray, extra_bkg: np.ndarray, *, nsig: int, seed
     """Inject ``nsig`` signal events into the background and split everything.
 
     ``features``: background and signal (label 0/1) from the main file; ``extra_bkg``: extra
-    signal-region background. ``shift``: :func:`shift_masses` on every event of both (0: the standard
+    signal-region background; rows of any feature set (mjj first, label last:
+    ``hepad.cathode.feature_sets``). ``shift``: :func:`shift_masses` on every event of both (0: the standard
     set); it changes no split, the same seed selects the same events. Returns ``(splits, summary)``: the arrays of
     ``hepad.cathode.prepared.SPLITS`` and a JSON-ready summary (counts, S/B and S/sqrt(B) in the SR).
     """
@@ -72,7 +61,7 @@ def prepare_sets(features: np.ndarray, extra_bkg: np.ndarray, *, nsig: int, seed
     low, high = sr
     if shift:
         features, extra_bkg = shift_masses(features, shift), shift_masses(extra_bkg, shift)
-    label = features[:, 5]
+    label = features[:, LABEL]
     background, signal = features[label == 0], features[label == 1]
     if nsig > len(signal):
         raise InputError(f"cannot inject {nsig} signal events: the input holds only {len(signal)} "
@@ -100,7 +89,7 @@ def prepare_sets(features: np.ndarray, extra_bkg: np.ndarray, *, nsig: int, seed
     test_signal, supervised_signal = unused_sr[:n_test_sig], unused_sr[n_test_sig:]
     splits["signal_train"], splits["signal_val"] = _split(supervised_signal, sr_val_fraction)
 
-    extra_sr = extra_bkg[in_window(extra_bkg[:, 0], low, high) & (extra_bkg[:, 5] == 0)]
+    extra_sr = extra_bkg[in_window(extra_bkg[:, 0], low, high) & (extra_bkg[:, LABEL] == 0)]
     if len(extra_sr) < 4:
         raise InputError(f"the extra background holds {len(extra_sr)} background events in the signal region "
                          f"{low}-{high} TeV out of {len(extra_bkg)}; at least 4 are needed")
@@ -117,7 +106,7 @@ def prepare_sets(features: np.ndarray, extra_bkg: np.ndarray, *, nsig: int, seed
 
 
 def _counts(rows: np.ndarray) -> dict:
-    n_sig = int((rows[:, 5] == 1).sum())
+    n_sig = int((rows[:, LABEL] == 1).sum())
     return {"total": len(rows), "signal": n_sig, "background": len(rows) - n_sig}
 
 

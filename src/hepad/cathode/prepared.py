@@ -1,6 +1,8 @@
 """The prepared-set file: one HDF5 file per (dataset, nsig, seed) holding every split of docs/cathode.md.
 
-Each split is a float64 dataset of shape (n, 6) with the columns of ``COLUMNS`` (mjj and masses in TeV);
+Each split is a float64 dataset of shape (n, k) whose columns are named by the file's ``columns``
+attribute: mjj first, the label last, the features of the set between them (mjj and masses in TeV;
+``COLUMNS`` for the default set ``lhco4``, the others in ``hepad.cathode.feature_sets``);
 label 1 = signal, 0 = background. Splits:
 
 - ``sb_train``, ``sb_val``: sideband data (background + injected signal), for the SB density estimator;
@@ -18,27 +20,46 @@ import numpy as np
 from hepad.io import InputError, atomic_output
 
 COLUMNS = ["mjj", "mj1", "dmj", "tau21j1", "tau21j2", "label"]
-FEATURES = COLUMNS[1:5]  # the four classifier / flow features; mjj is the conditional variable
+FEATURES = COLUMNS[1:5]  # the four classifier / flow features of lhco4; mjj is the conditional variable
+MJJ, LABEL = 0, -1  # mjj is the first column and the label the last in every feature set
+FEATURE_COLUMNS = slice(1, -1)  # the features of any set: rows[:, FEATURE_COLUMNS]
 SPLITS = [
     "sb_train", "sb_val", "sr_train", "sr_val", "test",
     "extra_bkg_train", "extra_bkg_val", "signal_train", "signal_val",
 ]
 
 
-def write_prepared(splits: dict[str, np.ndarray], path) -> None:
-    """Write all splits atomically; no timestamps, so equal content gives byte-identical files."""
+def write_prepared(splits: dict[str, np.ndarray], path, columns=None) -> None:
+    """Write all splits atomically; no timestamps, so equal content gives byte-identical files.
+
+    ``columns``: the names of the columns (default ``COLUMNS``, the set ``lhco4``)."""
     missing = [name for name in SPLITS if name not in splits]
     if missing:
         raise ValueError(f"prepared set {path} lacks splits {missing}")
+    columns = list(COLUMNS if columns is None else columns)
+    if columns[0] != "mjj" or columns[-1] != "label":
+        raise ValueError(f"prepared columns must start with mjj and end with label, got {columns[:2]}...{columns[-1:]}")
+    wrong = [name for name in SPLITS if np.shape(splits[name])[1:] != (len(columns),)]
+    if wrong:
+        raise ValueError(f"splits {wrong} of {path} do not have the {len(columns)} columns {columns[:3]}...")
     with atomic_output(path) as tmp:
         with h5py.File(tmp, "w", track_order=True) as out:
-            out.attrs["columns"] = COLUMNS
+            out.attrs["columns"] = columns
             for name in SPLITS:
                 out.create_dataset(name, data=np.asarray(splits[name], dtype=np.float64), track_times=False)
 
 
+def read_columns(path) -> list[str]:
+    """The column names of a prepared set (or of a samples file)."""
+    try:
+        with h5py.File(path, "r") as handle:
+            return [str(c) for c in handle.attrs["columns"]]
+    except (OSError, KeyError) as err:
+        raise InputError(f"{path}: cannot read the column names of a prepared set ({err})")
+
+
 def load_split(path, name: str) -> np.ndarray:
-    """Return one split as an (n, 6) array with the columns of ``COLUMNS``."""
+    """Return one split as an (n, k) array with the columns of :func:`read_columns`."""
     if name not in SPLITS:
         raise ValueError(f"unknown split {name!r}; splits: {SPLITS}")
     try:
@@ -50,6 +71,6 @@ def load_split(path, name: str) -> np.ndarray:
         raise InputError(f"{path}: cannot read prepared set ({err})")
 
 
-def column(array: np.ndarray, name: str) -> np.ndarray:
-    """One named column of a split."""
-    return array[:, COLUMNS.index(name)]
+def column(array: np.ndarray, name: str, columns=None) -> np.ndarray:
+    """One named column of a split (``columns``: the file's, default ``COLUMNS``)."""
+    return array[:, list(COLUMNS if columns is None else columns).index(name)]
