@@ -43,20 +43,51 @@ def test_balanced_weights_equalise_classes():
     np.testing.assert_array_equal(balanced_weights(y, class_weight=None), np.ones(4))
 
 
-def test_hgb_never_fits_on_validation_data():
-    x, y = _shifted_gaussians(3000)
+def test_hgb_stops_on_the_given_validation_data():
+    x, y = _shifted_gaussians(1500)
     xv, yv = _shifted_gaussians(1000, seed=1)
+    params = dict(SMALL["hgb"], max_iter=40, n_iter_no_change=3)
+    honest = HGBEnsemble(seed=5, **params).fit(x, y, xv, yv)
+    # The training data as validation data: the loss keeps falling, every member runs to max_iter.
+    own = HGBEnsemble(seed=5, **params).fit(x, y, x, y)
+    # Labels flipped: the loss rises from the first iteration on, every member stops after n_iter_no_change.
+    flipped = HGBEnsemble(seed=5, **params).fit(x, y, xv, 1 - yv)
+    iters = {name: [h["n_iter"] for h in clf.history_] for name, clf in
+             (("honest", honest), ("own", own), ("flipped", flipped))}
+    assert iters["own"] == [40] * 3 and iters["flipped"] == [3] * 3, iters
+    assert all(3 < n < 40 for n in iters["honest"]), iters
+    assert all("val_loss" in h for h in honest.history_)
+    # Members differ (each its own bootstrap weights), so the ensemble really averages.
     xt, _ = _shifted_gaussians(500, seed=2)
-    with_val = HGBEnsemble(seed=5, **SMALL["hgb"]).fit(x, y, xv, yv)
-    rng = np.random.default_rng(9)
-    other_val = HGBEnsemble(seed=5, **SMALL["hgb"]).fit(x, y, rng.normal(size=xv.shape), 1 - yv)
-    without = HGBEnsemble(seed=5, **SMALL["hgb"]).fit(x, y)
-    np.testing.assert_array_equal(with_val.predict_proba(xt), without.predict_proba(xt))
-    np.testing.assert_array_equal(other_val.predict_proba(xt), without.predict_proba(xt))
-    assert all("val_loss" in h for h in with_val.history_)
-    # Members differ (own seeds and early-stopping halves), so the ensemble really averages.
-    p = [m.predict_proba(xt)[:, 1] for m in with_val.members_]
+    p = [m.predict_proba(xt)[:, 1] for m in honest.members_]
     assert not np.allclose(p[0], p[1])
+
+
+def test_hgb_never_fits_on_validation_data():
+    x, y = _shifted_gaussians(1500)
+    xv, yv = _shifted_gaussians(500, seed=1)
+    xt, _ = _shifted_gaussians(500, seed=2)
+    rng = np.random.default_rng(9)
+    for stopping in ("train", "none"):  # stopping not on them: the validation data change nothing
+        params = dict(SMALL["hgb"], early_stopping=stopping, n_models=2, max_iter=15)
+        with_val = HGBEnsemble(seed=5, **params).fit(x, y, xv, yv)
+        other_val = HGBEnsemble(seed=5, **params).fit(x, y, rng.normal(size=xv.shape), 1 - yv)
+        without = HGBEnsemble(seed=5, **params).fit(x, y)
+        np.testing.assert_array_equal(with_val.predict_proba(xt), without.predict_proba(xt))
+        np.testing.assert_array_equal(other_val.predict_proba(xt), without.predict_proba(xt))
+
+
+def test_hgb_without_validation_data_says_so():
+    from hepad.cathode.classify import StandardisedClassifier
+    from hepad.io import InputError
+
+    x, y = _shifted_gaussians(500)
+    with pytest.raises(InputError, match="validation data"):
+        HGBEnsemble(**SMALL["hgb"]).fit(x, y)
+    with pytest.raises(InputError, match="validation data"):  # not a shape error from the scaling
+        StandardisedClassifier("hgb", SMALL["hgb"]).fit(x, y)
+    with pytest.raises(ValueError, match="early_stopping"):
+        HGBEnsemble(early_stopping="sometimes")
 
 
 def test_mlp_averages_best_epochs_and_is_reproducible():
@@ -84,8 +115,9 @@ def test_sample_weights_change_the_fit():
     w = np.where((y == 1) & (x[:, 0] > 1.0), 0.0, 1.0)
     probe = np.array([[2.5, 0.0, 0.0]])
     for kind in ("mlp", "hgb"):
-        plain = make_classifier(kind, seed=0, **SMALL[kind]).fit(x, y)
-        weighted = make_classifier(kind, seed=0, **SMALL[kind]).fit(x, y, sample_weight=w)
+        params = dict(SMALL[kind], early_stopping="train") if kind == "hgb" else SMALL[kind]
+        plain = make_classifier(kind, seed=0, **params).fit(x, y)
+        weighted = make_classifier(kind, seed=0, **params).fit(x, y, sample_weight=w)
         assert weighted.predict_proba(probe)[0] < plain.predict_proba(probe)[0] - 0.1, kind
 
 
