@@ -109,6 +109,17 @@ def test_mlp_early_stopping_and_no_validation():
     assert no_val.kept_epochs_ == [4, 3]  # without validation data: the last epochs
 
 
+def test_mlp_can_keep_the_last_epochs_with_validation_data():
+    x, y = _shifted_gaussians(1000)
+    xv, yv = _shifted_gaussians(500, seed=1)
+    last = MLPClassifier(seed=0, **{**SMALL["mlp"], "epoch_selection": "last"}).fit(x, y, xv, yv)
+    assert last.kept_epochs_ == [4, 3] and all("val_loss" in h for h in last.history_)
+    best = MLPClassifier(seed=0, **SMALL["mlp"]).fit(x, y, xv, yv)  # the same training, other epochs kept
+    val = [h["val_loss"] for h in best.history_]
+    assert [h["val_loss"] for h in last.history_] == val
+    assert sorted(best.kept_epochs_) == sorted(int(i) + 1 for i in np.argsort(val)[:2])
+
+
 def test_sample_weights_change_the_fit():
     # Weight 0 on the signal events with x0 > 1: the weighted classifier sees no signal up there.
     x, y = _shifted_gaussians(4000)

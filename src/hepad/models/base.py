@@ -4,7 +4,8 @@
   attribute of the same name, ``_PARAMS`` lists them, :meth:`Estimator.get_params` returns them.
 - :func:`resolve_device`, :func:`set_threads`: the torch device and the CPU threads of a rule.
 - :class:`NonFiniteLossError`: a NaN or infinite loss stops training with one clear message.
-- :class:`BestEpochs`: the weights of the epochs with the lowest validation loss, and the count of
+- :class:`BestEpochs`: the weights of the epochs with the lowest validation loss (:class:`LastEpochs`:
+  of the last epochs), and the count of
   epochs since it last improved (early stopping).
 - :func:`save_torch_state`, :func:`load_torch_state`: a model file (a dict of tensors, numbers and
   lists in torch's format), written atomically and read with one clear error naming the file.
@@ -167,6 +168,23 @@ class BestEpochs:
     @property
     def epochs(self) -> list:
         return [k[1] for k in self.kept]
+
+
+class LastEpochs(BestEpochs):
+    """Keeps the weights of the last ``n`` epochs (latest first), whatever their validation loss; ``best``
+    and ``since_best`` still follow the validation loss (for early stopping and the log).
+
+    For a validation loss that is mostly noise, e.g. a classifier of two samples that differ by a
+    signal fraction of 0.6 % (docs/cathode.md, the MLP in the idealized AD): picking its lowest epochs
+    picks the least trained models.
+    """
+
+    def update(self, loss: float, epoch: int, model: torch.nn.Module) -> None:
+        self.kept = [(loss, epoch, cpu_state_dict(model))] + self.kept[: self.n - 1]
+        if loss < self.best - self.min_delta:
+            self.best, self.since_best = loss, 0
+        else:
+            self.since_best += 1
 
 
 def save_torch_state(path, state: dict) -> None:
