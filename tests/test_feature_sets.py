@@ -151,3 +151,23 @@ def test_prepare_script_writes_the_set_and_modes_read_it(tmp_path, name):
         assert ts.x_train.shape[1] == ts.x_val.shape[1] == SIZES[name]
     with h5py.File(path) as handle:
         assert list(handle.attrs["columns"]) == feature_sets.columns(name)
+
+
+def test_workflow_runs_each_set_in_a_chain_of_its_own(repo_root, tmp_path):
+    """cathode.features: tau56 puts the top-level plot's chain under generated_tau56/, fed by the extended
+    features; lhco4 (the default) keeps its paths."""
+    import subprocess
+
+    extra = tmp_path / "tau56.yaml"
+    extra.write_text("cathode:\n  features: tau56\n")
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo_root / "Snakefile"), "--directory", str(tmp_path),
+           "--configfile", str(repo_root / "tests/config/tiny.yaml"), str(extra), "-n", "-p", "results/sic_cathode.pdf"]
+    result = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    prepares = [line for line in result.stdout.splitlines() if "scripts/prepare.py" in line]
+    assert prepares and all("--feature-set tau56" in line for line in prepares)
+    assert all("--features resources/generated/features_extended.h5" in line
+               and "--extra-bkg resources/generated/qcd_sr.extended.h5" in line
+               and "--output results/cathode/generated_tau56/prepare/" in line for line in prepares)
+    assert "results/cathode/generated_tau56/plot_sic/sic_cathode_hgb_nsig300.pdf" in result.stdout
+    assert "results/cathode/generated/prepare/" not in result.stdout
