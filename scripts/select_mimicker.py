@@ -17,6 +17,8 @@ def parse_args(argv=None):
     p.add_argument("--signals", nargs="*", default=[], metavar="NAME=FILE", help="signal feature files")
     p.add_argument("--ae-scores", required=True, help="scores of train_image_ae (.h5)")
     p.add_argument("--rounds", type=int, required=True)
+    p.add_argument("--min-gain", type=float, required=True,
+                   help="stop when a round raises the selection-split ADO by less than this (0: never)")
     p.add_argument("--train-fraction", type=float, required=True)
     p.add_argument("--select-fraction", type=float, required=True, help="share of the held-out background used to select")
     p.add_argument("--param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
@@ -57,9 +59,9 @@ def main(argv=None):
                          signals)
     params = dict(args.param)
     params.update(seed=args.seed, threads=args.threads, device=args.device)
-    if args.kind == "hln":
-        params.pop("n_pairs", None)
-    result = iterative_selection(data, lambda: make_mimicker(args.kind, **params), n_rounds=args.rounds)
+    params.pop("n_pairs" if args.kind == "hln" else "target", None)  # the setting of the other mimicker
+    result = iterative_selection(data, lambda: make_mimicker(args.kind, **params), n_rounds=args.rounds,
+                                 min_gain=args.min_gain)
     result.update(kind=args.kind, params={k: v for k, v in params.items() if k != "device"})
     write_json(result, args.output)
 

@@ -132,3 +132,63 @@ def test_selection_does_not_pick_the_reverse_of_the_mimickers_ordering():
                                  n_rounds=1)
     assert result["rounds"][0]["added"] == "b"
     assert result["rounds"][0]["added_sign"] == 1
+
+
+def test_image_ae_architectures_and_files_without_the_setting(tmp_path):
+    import torch
+
+    rng = np.random.default_rng(1)
+    images = rng.uniform(size=(40, 16, 16)).astype(np.float32)
+    images /= images.sum(axis=(1, 2), keepdims=True)
+    sizes = {}
+    for arch in ("paper", "deep"):
+        ae = ImageAutoEncoder(architecture=arch, bottleneck=4, epochs=1, batch_size=16, threads=1).fit(images)
+        assert np.allclose(ae.reconstruct(images[:3]).sum(axis=(1, 2)), 1.0, atol=1e-5)
+        sizes[arch] = sum(p.numel() for p in ae.model_.parameters())
+        assert ae.get_params()["architecture"] == arch
+    # the paper's network: 5-channel convolutions at full and half resolution, a 1-channel 8 x 8 map
+    assert sizes["paper"] < sizes["deep"]
+    # a model file written before the setting existed holds the deep network and no learning-rate drop
+    ae.save(tmp_path / "deep.pt")
+    state = torch.load(tmp_path / "deep.pt", weights_only=False)
+    for key in ("architecture", "lr_patience"):
+        del state["params"][key]
+    torch.save(state, tmp_path / "old.pt")
+    old = ImageAutoEncoder.load(tmp_path / "old.pt")
+    assert old.architecture == "deep" and old.lr_patience == 0
+    assert np.allclose(old.predict(images), ae.predict(images))
+    with pytest.raises(ValueError, match="architecture"):
+        ImageAutoEncoder(architecture="vgg")
+
+
+def test_hln_rank_target_keeps_only_the_ordering():
+    x, score = toy_observables(1200, 9)
+    t = HighLevelNetwork.rank_target(score)
+    assert ado(t, score) == 1.0 and abs(np.mean(t)) < 1e-9 and 0.95 < np.std(t) < 1.05  # normal scores
+    assert np.allclose(HighLevelNetwork.rank_target(score ** 3 + 7), t)  # any monotonic map: the same target
+    model = HighLevelNetwork(target="rank", hidden=(16, 16), epochs=25, lr=3e-3, seed=2, threads=1)
+    model.fit(x[:800], score[:800])
+    assert ado(model.predict(x[800:]), score[800:]) > 0.85
+    assert model.get_params()["target"] == "rank"
+    with pytest.raises(ValueError, match="target"):
+        HighLevelNetwork(target="sqrt")
+
+
+def test_selection_stops_when_the_selection_ado_stops_rising():
+    x, score = toy_observables(2400, 4)
+    sp = background_splits(len(x), 2 / 3, 0.5)
+    names = ["m", "pt", "a", "b", "c", "d"]
+    data = SelectionData(names, x[sp.train], score[sp.train], x[sp.select], score[sp.select], x[sp.test],
+                         score[sp.test], {})
+    result = iterative_selection(data, lambda: make_mimicker("hln", hidden=(16, 16), epochs=15, lr=3e-3, threads=1),
+                                 n_rounds=3, min_gain=0.005)
+    rounds = result["rounds"]
+    # adding b (the score's other input) raises the ADO a lot; the next, pure noise, does not: dropped
+    assert [r["features"][-1] for r in rounds] == ["pt", "b"]
+    assert rounds[1]["ado_select"] > rounds[0]["ado_select"] + 0.05
+    assert "added" not in rounds[-1]
+    stop = result["stopped"]
+    assert stop["round"] == 2 and stop["added"] in ("a", "c", "d")
+    assert stop["ado_select"] < rounds[1]["ado_select"] + 0.005
+    assert "stopped" not in iterative_selection(data, lambda: make_mimicker("hln", hidden=(8,), epochs=2, threads=1),
+                                                n_rounds=1)

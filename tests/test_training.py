@@ -15,7 +15,7 @@ import torch
 
 from hepad.io import InputError
 from hepad.models.base import BestEpochs, NonFiniteLossError, check_array
-from hepad.models.training import Checkpoint, partial_files, timed_history, train
+from hepad.models.training import Checkpoint, PlateauDrop, partial_files, timed_history, train
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -111,6 +111,24 @@ def test_early_stopping_keeps_the_best_epochs_and_logs_each_epoch(caplog):
     assert all("seconds" not in h for h in result.history) and len(result.seconds) == len(result.history)
     timed = timed_history(result.history, result.seconds)
     assert [h["seconds"] for h in timed] == result.seconds
+
+
+def test_plateau_drop_divides_the_learning_rate_after_stalled_epochs():
+    toy = Toy(lr=0.01)
+    losses = iter([1.0, 0.5] + [0.6] * 20)  # best after epoch 2, then stalled
+    result = toy.run(max_epochs=20, patience=7, scheduler=None, validate=lambda _: next(losses),
+                     plateau=PlateauDrop(3, factor=0.1, min_lr=2e-5))
+    lrs = [h["lr"] for h in result.history]  # the rate each epoch trained with
+    assert len(lrs) == 2 + 7  # early stop 7 epochs after the best
+    assert lrs[:5] == [0.01] * 5  # dropped after the 3rd stalled epoch (epoch 5), used from epoch 6
+    assert lrs[5:] == pytest.approx([1e-3, 1e-3, 1e-3, 1e-4])  # again after the 6th (epoch 8)
+    result = Toy(lr=0.01).run(max_epochs=12, patience=20, scheduler=None, validate=lambda _: 1.0,
+                              plateau=PlateauDrop(2, min_lr=2e-5))
+    assert min(h["lr"] for h in result.history) == pytest.approx(2e-5)  # floored at min_lr
+    with pytest.raises(ValueError, match="not both"):
+        Toy().run(plateau=PlateauDrop(2), learning_rate=lambda e, b: 0.1)
+    with pytest.raises(ValueError):
+        PlateauDrop(0)
 
 
 def test_without_validation_the_latest_epochs_are_kept():

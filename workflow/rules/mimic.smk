@@ -167,12 +167,13 @@ rule select_mimicker:
         signals=mimic_signal_args,
         options=mimicker_options,
         rounds=MIMIC["rounds"],
+        min_gain=MIMIC["min_ado_gain"],
         train_fraction=MIMIC["train_fraction"],
         select_fraction=MIMIC["select_fraction"],
         seed=MIMIC["seed"],
     shell:
         "python {params.script} --kind {wildcards.mimic_kind} --background {input.background}"
-        " --signals {params.signals} --ae-scores {input.scores} --rounds {params.rounds}"
+        " --signals {params.signals} --ae-scores {input.scores} --rounds {params.rounds} --min-gain {params.min_gain}"
         " --train-fraction {params.train_fraction} --select-fraction {params.select_fraction}"
         " {params.options} --seed {params.seed} --threads {threads} --output {output} > {log} 2>&1"
 

@@ -24,7 +24,12 @@ MIMIC_JET_KEYS = ["generation.detector"] + [
 ]
 MIMIC_FEATURE_KEYS = MIMIC_JET_KEYS + ["mimickers.images", "mimickers.efp_max_constituents"]
 MIMIC_AE_KEYS = MIMIC_FEATURE_KEYS + ["mimickers.train_fraction", "mimickers.image_ae", "mimickers.seed"]
-MIMIC_SELECTION_KEYS = MIMIC_AE_KEYS + ["mimickers.mimicker", "mimickers.rounds", "mimickers.select_fraction"]
+MIMIC_SELECTION_KEYS = MIMIC_AE_KEYS + [
+    "mimickers.mimicker",
+    "mimickers.rounds",
+    "mimickers.min_ado_gain",
+    "mimickers.select_fraction",
+]
 
 
 def mimic_n_jets(sample):

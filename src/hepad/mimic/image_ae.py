@@ -1,13 +1,25 @@
 """The black box of the mimicker study: a convolutional auto-encoder of unit-sum jet images.
 
-Encoder: three 3x3 convolutions (16, 32, 32 channels, ELU) each followed by 2x2 max pooling, a dense
-layer of 100 and the ``bottleneck`` (32) latent units. Decoder: the mirror image with nearest-neighbour
-up-sampling, ending in one channel whose pixels go through a softmax over the whole image, so the output
-is a unit-sum image like the input. Loss: mean squared error per pixel. Anomaly score = per-image MSE.
+Two architectures (``architecture``), both ending in one channel whose pixels go through a softmax over
+the whole image, so the output is a unit-sum image like the input:
+
+- ``paper`` (the published one, docs/mimic.md): two 3x3 convolutions of 5 channels (ELU), one 2x2 max
+  pooling, three more of 5 channels and one of 1 channel at half resolution (20 x 20 for 40 x 40
+  images), flattened into a dense layer of 100 (ELU) and the ``bottleneck`` (32) latent units. Decoder:
+  dense 100 and (side/2)^2 (ELU), the 1-channel half-resolution map, two 5-channel convolutions, a 2x2
+  transposed convolution back to full resolution, a 5-channel and a 1-channel convolution (ELU), softmax.
+- ``deep`` (this project's first choice): three 3x3 convolutions (16, 32, 32 channels, ELU) each
+  followed by 2x2 max pooling, a dense layer of 100 and the latent units; the mirror image with
+  nearest-neighbour up-sampling.
+
+Loss: mean squared error per pixel. Anomaly score = per-image MSE. Training: Adam, the learning rate
+divided by 10 after ``lr_patience`` epochs without a lower validation loss, early stop after
+``patience``, the best validation epoch kept.
 
 The loss is computed on images scaled by the number of pixels (mean pixel value 1 instead of 1/1600):
 the same minimum, but gradients of order one, far above Adam's epsilon. Reported MSEs are unscaled.
-The image side must be divisible by 8 (three poolings); 40 x 40 is the paper's (docs/mimic.md).
+The image side must be divisible by 8 (three poolings of ``deep``; ``paper`` needs an even side);
+40 x 40 is the paper's (docs/mimic.md).
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ import torch
 from torch import nn
 
 from hepad.models.base import Estimator, check_array, load_torch_state, save_torch_state, set_threads
-from hepad.models.training import setup, train
+from hepad.models.training import PlateauDrop, setup, train
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +63,47 @@ class _ConvAE(nn.Module):
         return torch.softmax(logits, dim=1).view_as(x)
 
 
+class _PaperAE(nn.Module):
+    """The published auto-encoder (module docstring, ``paper``)."""
+
+    def __init__(self, n_pixels: int, bottleneck: int, channels: int = 5, dense: int = 100):
+        super().__init__()
+        half = n_pixels // 2
+        self.half = half
+        c = channels
+
+        def conv(c_in, c_out):
+            return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ELU()]
+
+        self.encoder = nn.Sequential(
+            *conv(1, c), *conv(c, c), nn.MaxPool2d(2), *conv(c, c), *conv(c, c), *conv(c, c), *conv(c, 1),
+            nn.Flatten(), nn.Linear(half * half, dense), nn.ELU(), nn.Linear(dense, bottleneck))
+        self.decoder_dense = nn.Sequential(nn.Linear(bottleneck, dense), nn.ELU(), nn.Linear(dense, half * half),
+                                           nn.ELU())
+        self.decoder_conv = nn.Sequential(*conv(1, c), *conv(c, c), nn.ConvTranspose2d(c, c, 2, stride=2),
+                                          *conv(c, c), *conv(c, 1))
+
+    def forward(self, x):  # x: (batch, 1, n, n), unit sum
+        h = self.decoder_dense(self.encoder(x)).view(-1, 1, self.half, self.half)
+        logits = self.decoder_conv(h).flatten(1)
+        return torch.softmax(logits, dim=1).view_as(x)
+
+
+ARCHITECTURES = {"paper": _PaperAE, "deep": _ConvAE}
+
+
 class ImageAutoEncoder(Estimator):
     """Convolutional image auto-encoder with a softmax output, scikit-learn shaped.
 
-    The defaults are the published reference values of the mimicker study (docs/mimic.md): Adam lr 1e-3,
-    batch 256, up to 50 epochs, early stopping with patience 10 (the workflow passes every setting of
-    config ``mimickers.image_ae`` explicitly). Training runs in :func:`hepad.models.training.train`.
+    The defaults are the published reference values of the mimicker study (docs/mimic.md): the paper's
+    architecture, Adam lr 1e-3, batch 256, up to 50 epochs, the learning rate divided by 10 after 5
+    stalled epochs, early stopping with patience 10 (the workflow passes every setting of config
+    ``mimickers.image_ae`` explicitly). Training runs in :func:`hepad.models.training.train`.
 
     Parameters
     ----------
+    architecture : str
+        ``paper`` or ``deep`` (module docstring; default ``paper``).
     bottleneck : int
         Latent dimension (default 32, the paper's).
     lr : float
@@ -71,6 +115,9 @@ class ImageAutoEncoder(Estimator):
     patience : int
         Stop after this many epochs without a lower validation loss; the best epoch's weights are kept
         (default 10, reference value; 0 acts as 1).
+    lr_patience : int
+        Divide the learning rate by 10 after this many epochs without a lower validation loss (default 5,
+        reference value; 0: never).
     val_fraction : float
         Fraction of the training images held out for that validation loss (default 0.2).
     seed : int
@@ -90,10 +137,15 @@ class ImageAutoEncoder(Estimator):
     """
 
     # device and threads are not saved: they belong to the machine that runs it.
-    _PARAMS = ("bottleneck", "lr", "batch_size", "epochs", "patience", "val_fraction", "seed")
+    _PARAMS = ("architecture", "bottleneck", "lr", "batch_size", "epochs", "patience", "lr_patience",
+               "val_fraction", "seed")
 
-    def __init__(self, bottleneck=32, lr=1e-3, batch_size=256, epochs=50, patience=10, val_fraction=0.2,
-                 seed=1, device=None, threads=None):
+    def __init__(self, architecture="paper", bottleneck=32, lr=1e-3, batch_size=256, epochs=50, patience=10,
+                 lr_patience=5, val_fraction=0.2, seed=1, device=None, threads=None):
+        if architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {sorted(ARCHITECTURES)}, got {architecture!r}")
+        self.architecture = architecture
+        self.lr_patience = int(lr_patience)
         self.bottleneck = int(bottleneck)
         self.lr = float(lr)
         self.batch_size = int(batch_size)
@@ -122,7 +174,7 @@ class ImageAutoEncoder(Estimator):
         perm = rng.permutation(n)
         n_val = max(1, int(round(self.val_fraction * n))) if n > 1 else 0
         val_idx, train_idx = perm[:n_val], perm[n_val:]
-        model = _ConvAE(side, self.bottleneck).to(dev)
+        model = ARCHITECTURES[self.architecture](side, self.bottleneck).to(dev)
         opt = torch.optim.Adam(model.parameters(), lr=self.lr)
         scale = float(side * side)
 
@@ -140,6 +192,7 @@ class ImageAutoEncoder(Estimator):
         # History epochs count from 0 (as in every saved model); patience 0 acts as 1.
         result = train(model, opt, name="image auto-encoder", max_epochs=self.epochs, batches=batches, loss=loss,
                        validate=validate, patience=max(self.patience, 1), first_epoch=0,
+                       plateau=PlateauDrop(self.lr_patience) if self.lr_patience > 0 else None,
                        hint="lower image_ae.lr", generators=[rng])
         model.load_state_dict(result.selection.states[0])
         self.history_ = result.history
@@ -175,9 +228,11 @@ class ImageAutoEncoder(Estimator):
     @classmethod
     def load(cls, path, threads=None) -> "ImageAutoEncoder":
         state = load_torch_state(path, "the image auto-encoder", "delete it and rerun")
-        ae = cls(**state["params"], threads=threads)
+        # files written before the architecture setting hold the deep one and no learning-rate drop
+        params = {"architecture": "deep", "lr_patience": 0, **state["params"]}
+        ae = cls(**params, threads=threads)
         ae.n_pixels_ = state["n_pixels"]
-        ae.model_ = _ConvAE(ae.n_pixels_, ae.bottleneck)
+        ae.model_ = ARCHITECTURES[ae.architecture](ae.n_pixels_, ae.bottleneck)
         ae.model_.load_state_dict(state["state"])
         ae.model_.eval()
         ae.history_ = state["history"]

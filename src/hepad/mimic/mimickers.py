@@ -22,7 +22,7 @@ from torch import nn
 
 from hepad.io import InputError
 from hepad.models.base import BestEpochs, Estimator, check_array, load_torch_state, save_torch_state, set_threads
-from hepad.models.training import setup, train
+from hepad.models.training import PlateauDrop, setup, train
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +50,19 @@ class _Mimicker(Estimator):
     """What HLN and PNN share: training in :func:`hepad.models.training.train`; subclasses define the
     batches and the loss.
 
-    The defaults are the published reference values (docs/mimic.md) - 4 x 50 ELU, Adam lr 1e-3, batch 256,
-    up to 200 epochs - except the validation hold-out: 0.2 here where the paper holds out 15 %, because the
-    workflow (scripts/select_mimicker.py, config ``mimickers.mimicker``) relies on this default.
+    The defaults are the published reference values (docs/mimic.md): 4 x 50 ELU, Adam lr 1e-3, batch 256,
+    up to 200 epochs, 15 % validation, early stop after 10 epochs without a lower validation loss, the
+    learning rate divided by 10 after 5 (not below 1e-6).
     """
 
     kind = ""
     # device and threads are not saved: they belong to the machine that runs it.
-    _PARAMS = ("hidden", "lr", "batch_size", "epochs", "patience", "val_fraction", "seed")
+    _PARAMS = ("hidden", "lr", "batch_size", "epochs", "patience", "lr_patience", "val_fraction", "seed")
+    MIN_LR = 1e-6
 
-    def __init__(self, hidden=(50, 50, 50, 50), lr=1e-3, batch_size=256, epochs=200, patience=5,
-                 val_fraction=0.2, seed=1, device=None, threads=None):
+    def __init__(self, hidden=(50, 50, 50, 50), lr=1e-3, batch_size=256, epochs=200, patience=10,
+                 lr_patience=5, val_fraction=0.15, seed=1, device=None, threads=None):
+        self.lr_patience = int(lr_patience)
         self.hidden = tuple(int(h) for h in hidden)
         self.lr = float(lr)
         self.batch_size = int(batch_size)
@@ -101,6 +103,7 @@ class _Mimicker(Estimator):
                        loss=lambda batch: (self._loss(model, xt, batch), len(batch[0])),
                        validate=lambda _: float(self._loss(model, xt, val_batches)),
                        selection=BestEpochs(min_delta=1e-7), patience=max(self.patience, 1), first_epoch=0,
+                       plateau=PlateauDrop(self.lr_patience, min_lr=self.MIN_LR) if self.lr_patience > 0 else None,
                        generators=[rng])
         model.load_state_dict(result.selection.states[0])
         self.history_ = result.history
@@ -128,7 +131,7 @@ class _Mimicker(Estimator):
         state = load_torch_state(path, "the mimicker", "delete it and rerun")
         if state["kind"] != cls.kind:
             raise InputError(f"{path}: holds a {state['kind']} mimicker, not a {cls.kind}")
-        obj = cls(**state["params"], threads=threads)
+        obj = cls(**{"lr_patience": 0, **state["params"]}, threads=threads)  # older files: no drop
         obj.mean_, obj.std_ = state["mean"].numpy(), state["std"].numpy()
         obj.n_features_ = state["n_features"]
         obj.model_ = mlp(obj.n_features_, obj.hidden)
@@ -143,13 +146,17 @@ class HighLevelNetwork(_Mimicker):
 
     Parameters
     ----------
+    target : str
+        What is regressed: ``log`` (log score, the paper's) or ``rank`` (the normal scores of the
+        training events' ranks, which keeps only the ordering, like the ADO).
     hidden : tuple of int
         Hidden layer widths (default four of 50, ELU: reference value).
-    lr, batch_size, epochs, patience, val_fraction, seed, device, threads
+    lr, batch_size, epochs, patience, lr_patience, val_fraction, seed, device, threads
         Adam learning rate (1e-3, reference value), events per step (256, reference value), maximum
-        epochs (200, reference value), early-stopping patience (5; 0 acts as 1), validation hold-out
-        fraction (0.2; the reference value is 0.15, see :class:`_Mimicker`), seed of weights/split/batches
-        (1), torch device (None: GPU if any), CPU threads.
+        epochs (200, reference value), early-stopping patience (10, reference value; 0 acts as 1),
+        epochs without improvement before the learning rate is divided by 10 (5, reference value; 0:
+        never), validation hold-out fraction (0.15, reference value), seed of weights/split/batches (1),
+        torch device (None: GPU if any), CPU threads.
 
     Attributes
     ----------
@@ -160,9 +167,26 @@ class HighLevelNetwork(_Mimicker):
     """
 
     kind = "hln"
+    _PARAMS = _Mimicker._PARAMS + ("target",)
+    TARGETS = ("log", "rank")
+
+    def __init__(self, target="log", **kwargs):
+        super().__init__(**kwargs)
+        if target not in self.TARGETS:
+            raise ValueError(f"HLN target must be one of {self.TARGETS}, got {target!r}")
+        self.target = target
+
+    @staticmethod
+    def rank_target(score) -> np.ndarray:
+        """Normal scores of the ranks: Phi^-1((rank + 1/2) / n), ties sharing their mean rank."""
+        from scipy.special import ndtri
+        from scipy.stats import rankdata
+
+        return ndtri((rankdata(score) - 0.5) / len(score))
 
     def _prepare(self, train_idx, val_idx, score, dev):
-        target = torch.from_numpy(np.log(np.maximum(score, 1e-300)).astype(np.float32)).to(dev)
+        y = np.log(np.maximum(score, 1e-300)) if self.target == "log" else self.rank_target(score)
+        target = torch.from_numpy(y.astype(np.float32)).to(dev)
         self._target = target
         return (train_idx,), (torch.from_numpy(val_idx).to(dev),)
 
@@ -184,7 +208,7 @@ class PairedNeuralNetwork(_Mimicker):
     n_pairs : int
         Training pairs drawn once (seeded) among the training events (default 200000); validation
         pairs are drawn among the held-out events in proportion.
-    hidden, lr, batch_size, epochs, patience, val_fraction, seed, device, threads
+    hidden, lr, batch_size, epochs, patience, lr_patience, val_fraction, seed, device, threads
         As :class:`HighLevelNetwork`; ``batch_size`` counts pairs.
     """
 

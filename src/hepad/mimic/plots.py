@@ -30,9 +30,13 @@ def summary_table(selections: dict) -> dict:
     for kind, sel in selections.items():
         last = sel["rounds"][-1]
         out[kind] = {"ado_test": last["ado_test"], "auc": last["auc"], "features": last["features"],
-                     "ado_round0": sel["rounds"][0]["ado_test"]}
+                     "ado_round0": sel["rounds"][0]["ado_test"], "final_round": last["round"]}
+        if "stopped" in sel:
+            out[kind]["stopped"] = {k: sel["stopped"][k] for k in ("round", "added", "ado_select") if k in sel["stopped"]}
         ae = out["autoencoder_auc"]
         out[kind]["signals_matched_or_beaten"] = sorted(s for s in ae if last["auc"][s] >= ae[s] - 0.005)
+        # the goal: within 0.01 of the AE's AUC, or above it
+        out[kind]["signals_within_0.01"] = sorted(s for s in ae if last["auc"][s] >= ae[s] - 0.01)
     return out
 
 

@@ -15,6 +15,11 @@ Start from the base observables (jet mass and pT). In each round:
 After each round's training the mimicker's ADO with the auto-encoder on the background *test* events
 and its AUC against each signal (same test background) are recorded; the selection itself never sees
 the test events. Round 0 is the base observables alone; ``n_rounds`` observables are added in all.
+
+With ``min_gain`` > 0 the selection stops early: when the observable added last raises the mimicker's
+ADO on the *selection* events (held out from its training, so a validation ADO) by less than
+``min_gain``, that round is dropped (recorded under ``stopped``) and the round before it is the final
+mimicker (docs/mimic.md says why).
 """
 
 from __future__ import annotations
@@ -82,13 +87,13 @@ def redundant(x: np.ndarray, candidate: int, selected: list[int], threshold: flo
 
 
 def iterative_selection(data: SelectionData, make_mimicker, n_rounds: int = 15,
-                        base=("m", "pt"), redundant_ado: float = 0.999) -> dict:
+                        base=("m", "pt"), redundant_ado: float = 0.999, min_gain: float = 0.0) -> dict:
     """Run the selection; returns a JSON-ready record of every round (see module docstring)."""
     names = list(data.names)
     selected = [names.index(b) for b in base]
     candidates = [i for i in range(len(names)) if i not in selected]
     ae_signal = {k: v[1] for k, v in data.signals.items()}
-    rounds = []
+    rounds, stopped = [], None
     n_rounds = min(int(n_rounds), len(candidates))
     for r in range(n_rounds + 1):
         t0 = time.perf_counter()
@@ -102,8 +107,17 @@ def iterative_selection(data: SelectionData, make_mimicker, n_rounds: int = 15,
             "auc": signal_aucs(s_test, {k: model.predict(v[0][:, selected]) for k, v in data.signals.items()}),
             "epochs": len(model.history_),
         }
+        s_sel = model.predict(data.x_select[:, selected])
+        record["ado_select"] = ado(s_sel, data.ae_select)
+        if min_gain > 0 and rounds and record["ado_select"] - rounds[-1]["ado_select"] < min_gain:
+            last = rounds[-1]
+            stopped = {k: last.pop(k) for k in ("added", "added_ado_misordered", "added_sign") if k in last}
+            stopped.update(round=r, ado_select=record["ado_select"], ado_test=record["ado_test"],
+                           auc=record["auc"], min_gain=min_gain)
+            log.info("round %d: adding %s raised the selection ADO by %.4f < %g; round %d is final", r,
+                     stopped.get("added"), record["ado_select"] - last["ado_select"], min_gain, r - 1)
+            break
         if r < n_rounds:
-            s_sel = model.predict(data.x_select[:, selected])
             restricted = MisorderedADO(data.ae_select, s_sel)
             usable = [c for c in candidates if not redundant(data.x_select, c, selected, redundant_ado)]
             skipped = [names[c] for c in candidates if c not in usable]
@@ -114,8 +128,7 @@ def iterative_selection(data: SelectionData, make_mimicker, n_rounds: int = 15,
                 break
             best, value, sign, _ = best_candidate(restricted, data.x_select, candidates, data.ae_select)
             record["skipped_redundant"] = skipped
-            record.update({"ado_select": ado(s_sel, data.ae_select),
-                           "misordered_fraction": restricted.misordered / restricted.n_pairs,
+            record.update({"misordered_fraction": restricted.misordered / restricted.n_pairs,
                            "added": names[best], "added_ado_misordered": value, "added_sign": sign})
             selected.append(best)
             candidates.remove(best)
@@ -125,6 +138,7 @@ def iterative_selection(data: SelectionData, make_mimicker, n_rounds: int = 15,
                  if "added" in record else "")
         rounds.append(record)
     ae_auc = signal_aucs(data.ae_test, ae_signal)
-    return {"rounds": rounds, "autoencoder_auc": ae_auc, "base": list(base),
+    extra = {"stopped": stopped} if stopped is not None else {}
+    return {"rounds": rounds, "autoencoder_auc": ae_auc, "base": list(base), **extra,
             "n_test": int(len(data.ae_test)), "n_select": int(len(data.ae_select)),
             "n_train": int(len(data.ae_train))}

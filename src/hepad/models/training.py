@@ -10,7 +10,8 @@ A model builds its network and optimiser, then hands :func:`train` the pieces on
 - ``validate(train_loss)``: the epoch's validation loss, or None when there are no validation data (then
   the latest epoch counts as the best, and there is no early stopping). Called in ``torch.no_grad``;
 - optionally ``learning_rate(epoch, batch)`` (set on every parameter group before each step, and recorded
-  as ``lr``) or a ``scheduler`` stepped after each optimiser step.
+  as ``lr``) or a ``scheduler`` stepped after each optimiser step, or a :class:`PlateauDrop` (the learning
+  rate divided after a number of epochs without a better validation loss; recorded as ``lr``).
 
 The loop does the rest, the same way for every model:
 
@@ -50,7 +51,7 @@ import torch
 from hepad.models.base import (BestEpochs, NonFiniteLossError, resolve_device, save_torch_state, set_threads,
                                timed_history)
 
-__all__ = ["Checkpoint", "TrainingResult", "fingerprint", "partial_files", "remove_stale_partials", "setup",
+__all__ = ["Checkpoint", "PlateauDrop", "TrainingResult", "fingerprint", "partial_files", "remove_stale_partials", "setup",
            "timed_history", "train"]
 
 log = logging.getLogger(__name__)
@@ -76,13 +77,32 @@ class Checkpoint:
     fingerprint: Any = None
 
 
+@dataclass(frozen=True)
+class PlateauDrop:
+    """Multiply the learning rate by ``factor`` whenever the validation loss has not improved (in the sense
+    of the run's :class:`hepad.models.base.BestEpochs`) for ``patience`` epochs since the best one or since
+    the last drop, never below ``min_lr``: Keras' ``ReduceLROnPlateau`` without cooldown, the rule of the
+    mimicker paper's trainings (docs/mimic.md). With ``patience`` 5 and early stopping after 10, the rate
+    is divided once after 5 stalled epochs and training stops after 10 (the second drop comes too late to
+    matter)."""
+
+    patience: int
+    factor: float = 0.1
+    min_lr: float = 0.0
+
+    def __post_init__(self):
+        if self.patience < 1 or not 0 < self.factor < 1 or self.min_lr < 0:
+            raise ValueError(f"PlateauDrop needs patience >= 1, 0 < factor < 1, min_lr >= 0; got {self}")
+
+
 @dataclass
 class TrainingResult:
     """What :func:`train` returns.
 
     history : list of dict
         Per epoch: ``epoch`` (numbered from ``first_epoch``), the training and validation loss under the
-        names given by ``columns``, and ``lr`` when a ``learning_rate`` function was given. No timings.
+        names given by ``columns``, and ``lr`` when a ``learning_rate`` function or a ``plateau`` was given
+        (the rate the epoch trained with). No timings.
     seconds : list of float
         Wall-clock seconds of each epoch (training and validation).
     selection : BestEpochs
@@ -139,7 +159,8 @@ def train(net: torch.nn.Module, optimizer: torch.optim.Optimizer, *, name: str, 
           batches: Callable[[int], Sequence], loss: Callable[[Any], tuple],
           validate: Callable[[float], float | None] | None = None, selection: BestEpochs | None = None,
           patience: int | None = None, first_epoch: int = 1,
-          learning_rate: Callable[[int, int], float] | None = None, scheduler=None, check_batches: bool = True,
+          learning_rate: Callable[[int, int], float] | None = None, scheduler=None,
+          plateau: PlateauDrop | None = None, check_batches: bool = True,
           hint: str = "lower the learning rate", val_hint: str = "lower the learning rate",
           columns: tuple[str, str] = ("train_loss", "val_loss"), checkpoint: Checkpoint | None = None,
           generators: Sequence = (), progress: bool = False) -> TrainingResult:
@@ -167,6 +188,10 @@ def train(net: torch.nn.Module, optimizer: torch.optim.Optimizer, *, name: str, 
         Learning rate of each step, both 0-based; recorded as ``lr`` (the epoch's last).
     scheduler : torch LR scheduler, optional
         Stepped after every optimiser step (and saved in the checkpoint).
+    plateau : PlateauDrop, optional
+        Divide the learning rate after epochs without a better validation loss (not with
+        ``learning_rate``, which sets the rate itself). The rate lives in the optimiser, so a checkpoint
+        resumes it.
     check_batches : bool, default True
         Check every batch's loss (False: the epoch's mean training loss).
     hint, val_hint : str
@@ -182,6 +207,8 @@ def train(net: torch.nn.Module, optimizer: torch.optim.Optimizer, *, name: str, 
         A tqdm bar per epoch on stderr (at most every 30 s).
     """
     selection = BestEpochs() if selection is None else selection
+    if plateau is not None and learning_rate is not None:
+        raise ValueError("train: give either learning_rate or plateau, not both (both set the learning rate)")
     history: list = []
     seconds: list = []
     done, start = False, 0
@@ -202,6 +229,8 @@ def train(net: torch.nn.Module, optimizer: torch.optim.Optimizer, *, name: str, 
             steps = tqdm(epoch_batches, desc=f"{name} epoch {epoch + 1}/{max_epochs}", mininterval=30,
                          file=sys.stderr)
         loss_sum, count, lr = None, 0, None
+        if plateau is not None:
+            lr = optimizer.param_groups[0]["lr"]
         for b, batch in enumerate(steps):
             if learning_rate is not None:
                 lr = learning_rate(epoch, b)
@@ -233,7 +262,7 @@ def train(net: torch.nn.Module, optimizer: torch.optim.Optimizer, *, name: str, 
             raise NonFiniteLossError(f"{name} validation loss is {val} after epoch {epoch + 1}; {val_hint}")
         number = epoch + first_epoch
         entry = {"epoch": number, columns[0]: train_loss, columns[1]: val}
-        if learning_rate is not None:
+        if learning_rate is not None or plateau is not None:
             entry["lr"] = lr
         history.append(entry)
         # Without validation data the latest epoch counts as the best (a falling key).
@@ -242,6 +271,12 @@ def train(net: torch.nn.Module, optimizer: torch.optim.Optimizer, *, name: str, 
         log.info("%s epoch %d/%d: train %s, val %s%s, %.1f s%s", name, epoch + 1, max_epochs, _format(train_loss),
                  _format(val), f", lr {lr:.3g}" if lr is not None else "", seconds[-1],
                  " *" if selection.since_best == 0 else "")
+        if (plateau is not None and val is not None and selection.since_best
+                and selection.since_best % plateau.patience == 0):
+            for group in optimizer.param_groups:
+                group["lr"] = max(group["lr"] * plateau.factor, plateau.min_lr)
+            log.info("%s: %d epochs without improvement, learning rate now %.3g", name, selection.since_best,
+                     optimizer.param_groups[0]["lr"])
         if val is not None and patience is not None and selection.since_best >= patience:
             log.info("%s early stop: no improvement of the validation loss in %d epochs", name, patience)
             done = True
