@@ -125,6 +125,12 @@ def test_plateau_drop_divides_the_learning_rate_after_stalled_epochs():
     result = Toy(lr=0.01).run(max_epochs=12, patience=20, scheduler=None, validate=lambda _: 1.0,
                               plateau=PlateauDrop(2, min_lr=2e-5))
     assert min(h["lr"] for h in result.history) == pytest.approx(2e-5)  # floored at min_lr
+    # improvements smaller than min_delta count as stalled for the drop, not for the early stopping
+    losses = iter(1.0 - 1e-5 * np.arange(20))
+    result = Toy(lr=0.01).run(max_epochs=8, patience=3, scheduler=None, validate=lambda _: next(losses),
+                              plateau=PlateauDrop(3, min_delta=1e-3))
+    assert len(result.history) == 8 and result.selection.since_best == 0
+    assert [h["lr"] for h in result.history] == pytest.approx([0.01] * 4 + [1e-3] * 3 + [1e-4])
     with pytest.raises(ValueError, match="not both"):
         Toy().run(plateau=PlateauDrop(2), learning_rate=lambda e, b: 0.1)
     with pytest.raises(ValueError):

@@ -79,20 +79,21 @@ class Checkpoint:
 
 @dataclass(frozen=True)
 class PlateauDrop:
-    """Multiply the learning rate by ``factor`` whenever the validation loss has not improved (in the sense
-    of the run's :class:`hepad.models.base.BestEpochs`) for ``patience`` epochs since the best one or since
-    the last drop, never below ``min_lr``: Keras' ``ReduceLROnPlateau`` without cooldown, the rule of the
-    mimicker paper's trainings (docs/mimic.md). With ``patience`` 5 and early stopping after 10, the rate
-    is divided once after 5 stalled epochs and training stops after 10 (the second drop comes too late to
-    matter)."""
+    """Multiply the learning rate by ``factor`` whenever the validation loss has not improved by more than
+    ``min_delta`` on its best value for ``patience`` epochs since that best or since the last drop, never
+    below ``min_lr``: Keras' ``ReduceLROnPlateau`` without cool-down, the rule of the mimicker paper's
+    trainings (docs/mimic.md). It keeps its own best and count, apart from the early stopping's (as Keras
+    does: the two may use different ``min_delta``)."""
 
     patience: int
     factor: float = 0.1
     min_lr: float = 0.0
+    min_delta: float = 0.0
 
     def __post_init__(self):
-        if self.patience < 1 or not 0 < self.factor < 1 or self.min_lr < 0:
-            raise ValueError(f"PlateauDrop needs patience >= 1, 0 < factor < 1, min_lr >= 0; got {self}")
+        if self.patience < 1 or not 0 < self.factor < 1 or self.min_lr < 0 or self.min_delta < 0:
+            raise ValueError(f"PlateauDrop needs patience >= 1, 0 < factor < 1, min_lr >= 0, min_delta >= 0; "
+                             f"got {self}")
 
 
 @dataclass
@@ -190,8 +191,7 @@ def train(net: torch.nn.Module, optimizer: torch.optim.Optimizer, *, name: str, 
         Stepped after every optimiser step (and saved in the checkpoint).
     plateau : PlateauDrop, optional
         Divide the learning rate after epochs without a better validation loss (not with
-        ``learning_rate``, which sets the rate itself). The rate lives in the optimiser, so a checkpoint
-        resumes it.
+        ``learning_rate``, which sets the rate itself, nor with ``checkpoint``: its count is not saved).
     check_batches : bool, default True
         Check every batch's loss (False: the epoch's mean training loss).
     hint, val_hint : str
@@ -209,6 +209,9 @@ def train(net: torch.nn.Module, optimizer: torch.optim.Optimizer, *, name: str, 
     selection = BestEpochs() if selection is None else selection
     if plateau is not None and learning_rate is not None:
         raise ValueError("train: give either learning_rate or plateau, not both (both set the learning rate)")
+    if plateau is not None and checkpoint is not None:
+        raise ValueError("train: a plateau's count is not checkpointed; train without checkpoint")
+    plateau_best, plateau_wait = math.inf, 0
     history: list = []
     seconds: list = []
     done, start = False, 0
@@ -271,12 +274,17 @@ def train(net: torch.nn.Module, optimizer: torch.optim.Optimizer, *, name: str, 
         log.info("%s epoch %d/%d: train %s, val %s%s, %.1f s%s", name, epoch + 1, max_epochs, _format(train_loss),
                  _format(val), f", lr {lr:.3g}" if lr is not None else "", seconds[-1],
                  " *" if selection.since_best == 0 else "")
-        if (plateau is not None and val is not None and selection.since_best
-                and selection.since_best % plateau.patience == 0):
-            for group in optimizer.param_groups:
-                group["lr"] = max(group["lr"] * plateau.factor, plateau.min_lr)
-            log.info("%s: %d epochs without improvement, learning rate now %.3g", name, selection.since_best,
-                     optimizer.param_groups[0]["lr"])
+        if plateau is not None and val is not None:
+            if val < plateau_best - plateau.min_delta:
+                plateau_best, plateau_wait = val, 0
+            else:
+                plateau_wait += 1
+            if plateau_wait >= plateau.patience:
+                plateau_wait = 0
+                for group in optimizer.param_groups:
+                    group["lr"] = max(group["lr"] * plateau.factor, plateau.min_lr)
+                log.info("%s: %d epochs without improvement, learning rate now %.3g", name, plateau.patience,
+                         optimizer.param_groups[0]["lr"])
         if val is not None and patience is not None and selection.since_best >= patience:
             log.info("%s early stop: no improvement of the validation loss in %d epochs", name, patience)
             done = True
