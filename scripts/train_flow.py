@@ -7,8 +7,9 @@
              into --output (a folder). Every epoch is logged; a checkpoint per epoch (--checkpoint) lets a
              killed job resume and give the result of an uninterrupted run.
 
-The density estimator is chosen by --param kind=maf|nsf (config cathode.flow.kind): the MAF in the
-implementation --param implementation=made|nflows|zuko, or zuko's neural spline flow (hepad.models.flows).
+The density estimator is chosen by --param kind=maf|nsf|cfm (config cathode.flow.kind): the MAF in the
+implementation --param implementation=made|nflows|zuko, zuko's neural spline flow, or the conditional
+flow-matching model (hepad.models.flows, hepad.models.cfm).
 """
 
 import argparse
@@ -31,7 +32,7 @@ def parse_args(argv=None):
     p.add_argument("--checkpoint", help="per-epoch checkpoint file (resumed if compatible; deleted at the end)")
     p.add_argument("--param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
                    help="a ConditionalFlow setting (hepad.models.flows), YAML value; repeatable; the workflow "
-                        "passes every key of config cathode.flow (patience 0 = never stop early; kind=maf|nsf "
+                        "passes every key of config cathode.flow (patience 0 = never stop early; kind=maf|nsf|cfm "
                         "chooses the density estimator)")
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation and batch order")
     p.add_argument("--threads", type=int, default=1, help="torch threads on the CPU")

@@ -1,4 +1,5 @@
-"""The density estimators behind ConditionalFlow side by side: hand-written MAF, zuko MAF, zuko NSF."""
+"""The density estimators behind ConditionalFlow side by side: hand-written MAF, zuko MAF, zuko NSF and the
+conditional flow-matching model (CFM)."""
 
 import numpy as np
 import pytest
@@ -10,36 +11,101 @@ from hepad.models.flows import ConditionalFlow
 pytest.importorskip("zuko")
 
 ESTIMATORS = {"made-maf": dict(implementation="made"), "zuko-maf": dict(implementation="zuko"),
-              "zuko-nsf": dict(kind="nsf")}
+              "zuko-nsf": dict(kind="nsf"), "cfm": dict(kind="cfm")}
+A, SIGMA = 0.8, 0.2  # the toy: x | m ~ N(A m, SIGMA)
 SMALL = dict(n_blocks=2, hidden=16, threads=1, device="cpu")
 
 
 def _toy(n, seed=0):
-    """x | m ~ N(m, 0.1), m uniform in (-1, 1)."""
+    """x | m ~ N(A m, SIGMA), m uniform in (-1, 1)."""
     rng = np.random.default_rng(seed)
     m = rng.uniform(-1, 1, n)
-    return (m + 0.1 * rng.standard_normal(n))[:, None], m
+    return (A * m + SIGMA * rng.standard_normal(n))[:, None], m
+
+
+def _fit_toy(name):
+    x, m = _toy(24_000)
+    flow = ConditionalFlow(n_features=1, max_epochs=20, batch_size=512, lr=5e-3, lr_schedule="cosine", n_ensemble=3,
+                           seed=0, **SMALL, **ESTIMATORS[name])
+    return flow.fit(x[:20_000], m[:20_000], x[20_000:], m[20_000:])
+
+
+@pytest.fixture(scope="module")
+def cfm():
+    return _fit_toy("cfm")
 
 
 @pytest.fixture(scope="module", params=list(ESTIMATORS))
 def fitted(request):
-    x, m = _toy(24_000)
-    flow = ConditionalFlow(n_features=1, max_epochs=20, batch_size=512, lr=5e-3, lr_schedule="cosine", n_ensemble=3,
-                           seed=0, **SMALL, **ESTIMATORS[request.param])
-    return flow.fit(x[:20_000], m[:20_000], x[20_000:], m[20_000:])
+    return request.getfixturevalue("cfm") if request.param == "cfm" else _fit_toy(request.param)
 
 
 def test_density_integrates_to_one_on_a_grid(fitted):
-    grid = np.linspace(-15, 15, 30_001)
+    grid = np.linspace(-3, 3, 1201)  # the toy's x lie within 0.8 +- 1 (5 sigma): 9 sigma and more
     for m0 in (-0.6, 0.0, 0.5):
         density = np.exp(fitted.log_prob(grid[:, None], np.full(len(grid), m0)))
-        assert density.sum() * (grid[1] - grid[0]) == pytest.approx(1.0, abs=0.01)
+        assert np.trapezoid(density, grid) == pytest.approx(1.0, abs=0.01), m0
 
 
 def test_samples_pass_ks_against_the_known_gaussian(fitted):
     for m0 in (-0.5, 0.5):
         samples = fitted.sample(np.full(2000, m0), seed=7)[:, 0]
-        assert stats.kstest(samples, stats.norm(m0, 0.1).cdf).pvalue > 0.01, m0
+        assert stats.kstest(samples, stats.norm(A * m0, SIGMA).cdf).pvalue > 0.01, m0
+
+
+def test_cfm_ode_likelihood_agrees_with_the_histogram_of_its_samples(cfm):
+    # The density (ODE backwards with the divergence) and the sampler (ODE forwards) are separate
+    # integrations of one vector field: the density must predict the histogram of the samples.
+    n, m0 = 20_000, 0.3
+    samples = cfm.sample(np.full(n, m0), seed=11)[:, 0]
+    edges = np.linspace(A * m0 - 3.5 * SIGMA, A * m0 + 3.5 * SIGMA, 36)
+    observed, _ = np.histogram(samples, edges)
+    fine = np.linspace(edges[0], edges[-1], 35 * 8 + 1)  # 8 trapezoids per bin
+    density = np.exp(cfm.log_prob(fine[:, None], np.full(len(fine), m0)))
+    expected = n * np.array([np.trapezoid(density[8 * i:8 * i + 9], fine[8 * i:8 * i + 9]) for i in range(35)])
+    keep = expected > 10
+    assert keep.sum() >= 25
+    chi2 = float((((observed - expected) ** 2 / expected)[keep]).sum())
+    assert stats.chi2(keep.sum()).sf(chi2) > 1e-3, (chi2, keep.sum())
+    # A density of the wrong width would fail the same comparison.
+    wrong = n * np.diff(stats.norm(A * m0, 1.1 * SIGMA).cdf(edges))
+    assert stats.chi2(keep.sum()).sf(float((((observed - wrong) ** 2 / wrong)[keep]).sum())) < 1e-3
+
+
+def test_cfm_history_and_validation_nll(cfm):
+    x, m = _toy(24_000)
+    assert {"train_loss", "val_loss"} <= set(cfm.history_[0])  # the flow-matching loss, not an NLL
+    assert cfm.ensemble_val_nll_[0] == min(h["val_loss"] for h in cfm.history_)
+    # best_val_nll_ is the ODE likelihood of the best epoch on the validation data, near the true one.
+    lp = cfm.log_prob(x[20_000:], m[20_000:], ensemble=False)
+    assert cfm.best_val_nll_ == pytest.approx(-lp.mean(), abs=1e-9)
+    true = stats.norm(A * m[20_000:], SIGMA).logpdf(x[20_000:, 0])
+    assert abs(cfm.best_val_nll_ + true.mean()) < 0.02
+
+
+def test_cfm_resume_after_interruption_gives_identical_result(tmp_path, monkeypatch):
+    x, m = _toy(3000, seed=5)
+    make = lambda: ConditionalFlow(n_features=1, max_epochs=4, n_ensemble=2, seed=3, batch_size=256,  # noqa: E731
+                                   lr=3e-3, kind="cfm", cfm_hidden=16, cfm_layers=2, threads=1, device="cpu")
+    reference = make().fit(x[:2500], m[:2500], x[2500:], m[2500:])
+    calls = {"n": 0}
+    original = ConditionalFlow._fm_val_loss
+
+    def killed_in_epoch_3(self, *args):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    monkeypatch.setattr(ConditionalFlow, "_fm_val_loss", killed_in_epoch_3)
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(x[:2500], m[:2500], x[2500:], m[2500:], checkpoint_path=tmp_path / "ckpt.pt")
+    monkeypatch.setattr(ConditionalFlow, "_fm_val_loss", original)
+    resumed = make().fit(x[:2500], m[:2500], x[2500:], m[2500:], checkpoint_path=tmp_path / "ckpt.pt")
+    assert resumed.history_ == reference.history_  # the noise of epochs 3 and 4 is drawn as without the kill
+    for a, b in zip(resumed.ensemble_, reference.ensemble_):
+        for key in a:
+            assert torch.equal(a[key], b[key]), key
 
 
 @pytest.mark.parametrize("name", list(ESTIMATORS))
@@ -61,7 +127,7 @@ def test_save_load_and_same_seed_same_model(name, tmp_path):
     np.testing.assert_array_equal(loaded.log_prob(x[:50], c[:50]), flow.log_prob(x[:50], c[:50]))
     np.testing.assert_array_equal(loaded.sample(c[:50], seed=2), flow.sample(c[:50], seed=2))
     # The network samples from noise directly too, with finite log-densities.
-    with torch.inference_mode():
+    with loaded._no_autograd():  # the CFM's density needs autograd inside
         net = loaded._member(0, torch.device("cpu"))
         z = torch.randn(20, 3)
         ct = torch.as_tensor(c[:20, None], dtype=z.dtype)

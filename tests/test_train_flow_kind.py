@@ -31,7 +31,7 @@ def prepared(repo_root, tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize("kind", ["maf", "nsf"])
+@pytest.mark.parametrize("kind", ["maf", "nsf", "cfm"])
 def test_train_flow_passes_kind_through(repo_root, prepared, kind):
     out = prepared / kind
     result = run(repo_root, "train_flow", "--data", prepared / "prep.h5", "--region", "sb", *SMALL,
@@ -40,7 +40,7 @@ def test_train_flow_passes_kind_through(repo_root, prepared, kind):
     assert json.loads((out / "history.json").read_text())["params"]["kind"] == kind
     from hepad.cathode.density import ConditionalDensity
     model = ConditionalDensity.load(out)
-    assert model.flow.kind == kind and model.flow.backend == ("zuko" if kind == "nsf" else "made")
+    assert model.flow.kind == kind and model.flow.backend == ("made" if kind == "maf" else "zuko")
 
 
 def test_unknown_kind_is_a_one_line_error(repo_root, prepared):

@@ -13,6 +13,9 @@ density is a standard normal. Two interchangeable implementations of the same ar
   of each block depend on mjj too (docs/cathode.md, "The conditional MADE caveat"); models saved before
   that change cannot be loaded (retrain them).
 
+The same estimator (:class:`ConditionalFlow`, ``kind``) also runs zuko's MAF and neural spline flow
+(:mod:`hepad.models.zuko_flows`) and the conditional flow-matching model (:mod:`hepad.models.cfm`).
+
 The batch norm is the standard one: in training mode it normalises with the batch mean and variance
 (and its log-determinant uses those), and it updates running averages; in evaluation mode (validation,
 ``log_prob``, ``sample``) it uses the running averages, so the density is a fixed, normalised function.
@@ -174,7 +177,7 @@ class _NflowsMAF(nn.Module):
 
 
 IMPLEMENTATIONS = {"made": _MAF, "nflows": _NflowsMAF, "zuko": None}  # zuko: hepad.models.zuko_flows
-KINDS = ("maf", "nsf")
+KINDS = ("maf", "nsf", "cfm")
 
 
 def _zuko_flow(n_features, n_cond, n_blocks, hidden, batch_norm, kind, bins):
@@ -187,6 +190,7 @@ def _zuko_flow(n_features, n_cond, n_blocks, hidden, batch_norm, kind, bins):
 # The estimator
 # ----------------------------------------------------------------------------------------------------
 
+CFM_CHUNK = 8192  # events per ODE solve of the CFM (its step size is chosen per solve)
 _FINITE_HINT = "drop events outside the scaler's domain (LogitScaler.in_domain) first"
 
 
@@ -197,8 +201,10 @@ class ConditionalFlow(Estimator):
     """Conditional flow density p(x | c) with an ensemble of the best epochs (CATHODE's density model).
 
     ``kind`` chooses the flow: "maf" (the masked autoregressive flow of the paper, in the implementation
-    ``implementation``) or "nsf" (a neural spline flow, zuko's only). Every kind trains with the same loop,
-    keeps the same best-epoch ensemble and saves, loads and resumes the same way.
+    ``implementation``), "nsf" (a neural spline flow, zuko's only) or "cfm" (conditional flow matching: a
+    vector-field MLP whose ODE gives samples and densities, :mod:`hepad.models.cfm`). Every kind trains with
+    the same loop, keeps the same best-epoch ensemble and saves, loads and resumes the same way; the CFM's
+    training loss and epoch selection use the flow-matching loss instead of the NLL.
 
     Works on already-scaled inputs (compose with :class:`hepad.cathode.scaling.LogitScaler`).
     The constructor defaults are the published reference values of CATHODE (docs/cathode.md): 15 MADE
@@ -241,11 +247,18 @@ class ConditionalFlow(Estimator):
         Which implementation of the MAF (see the module docstring); the reference value is the nflows one
         (the workflow config chooses "made", the same layout, faster; "zuko" is zuko's affine block in
         the same layout, :mod:`hepad.models.zuko_flows`). Ignored for ``kind="nsf"`` (zuko only).
-    kind : {"maf", "nsf"}, default "maf"
+    kind : {"maf", "nsf", "cfm"}, default "maf"
         "maf": affine autoregressive blocks; "nsf": zuko's rational-quadratic spline blocks (``bins``
-        bins on [-5, 5]), otherwise the same layout (blocks, hidden units, batch norm, permutations).
+        bins on [-5, 5]), otherwise the same layout (blocks, hidden units, batch norm, permutations);
+        "cfm": the flow-matching model (``n_blocks``, ``hidden``, ``batch_norm``, ``implementation`` and
+        ``bins`` do not apply).
     bins : int, default 8
         Spline bins per feature of the NSF (unused by the MAF).
+    cfm_hidden, cfm_layers : int, default 128, 4
+        Hidden units per layer and hidden layers of the CFM's vector-field MLP.
+    cfm_tol : float, default 1e-4
+        Absolute and relative tolerance of the CFM's adaptive ODE solver (sampling and density). Its ODE
+        solves take at most ``CFM_CHUNK`` events each.
     lr_schedule : {"constant", "cosine"}, default "constant"
         "cosine" decays the learning rate from ``lr`` to ``lr * lr_min_factor`` over ``max_epochs``
         (per step), after ``warmup_epochs`` of linear warm-up. The reference value is constant.
@@ -259,20 +272,22 @@ class ConditionalFlow(Estimator):
     Attributes
     ----------
     history_ : list of dict
-        Per epoch: ``epoch`` (1-based), ``train_nll``, ``val_nll`` (per event, nats), ``lr``. Saved with
-        the model, so it holds no timings.
+        Per epoch: ``epoch`` (1-based), ``train_nll``, ``val_nll`` (per event, nats), ``lr``; for the CFM
+        ``train_loss`` and ``val_loss`` (the flow-matching loss) instead of the NLLs. Saved with the model,
+        so it holds no timings.
     epoch_seconds_ : list of float
         Wall-clock seconds per epoch of the last :meth:`fit` (not saved; see :meth:`timed_history`).
     ensemble_val_nll_ : list of float
-        Validation NLL of the kept epochs, best first.
+        Validation loss of the kept epochs, best first: the NLL (for the CFM, the flow-matching loss).
     best_val_nll_ : float
-        Lowest per-epoch validation NLL.
+        Validation NLL of the best epoch (for the CFM computed from the ODE once training ends).
     """
 
     def __init__(self, n_features=4, n_blocks=15, hidden=128, batch_norm=True, lr=1e-4, weight_decay=1e-6,
                  batch_size=256, max_epochs=100, patience=10, n_ensemble=10, seed=0, threads=None,
                  device=None, implementation="nflows", lr_schedule="constant", lr_min_factor=0.01,
-                 warmup_epochs=0.0, val_batch_size=65536, kind="maf", bins=8):
+                 warmup_epochs=0.0, val_batch_size=65536, kind="maf", bins=8, cfm_hidden=128, cfm_layers=4,
+                 cfm_tol=1e-4):
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
         if implementation not in IMPLEMENTATIONS:
@@ -299,23 +314,31 @@ class ConditionalFlow(Estimator):
         self.val_batch_size = val_batch_size
         self.kind = kind
         self.bins = bins
+        self.cfm_hidden = cfm_hidden
+        self.cfm_layers = cfm_layers
+        self.cfm_tol = cfm_tol
 
     # -- bookkeeping ---------------------------------------------------------------------------------
 
     _PARAMS = ("n_features", "n_blocks", "hidden", "batch_norm", "lr", "weight_decay", "batch_size",
                "max_epochs", "patience", "n_ensemble", "seed", "threads", "device", "implementation",
-               "lr_schedule", "lr_min_factor", "warmup_epochs", "val_batch_size", "kind", "bins")
+               "lr_schedule", "lr_min_factor", "warmup_epochs", "val_batch_size", "kind", "bins", "cfm_hidden",
+               "cfm_layers", "cfm_tol")
     # Parameters that change the trained result (a checkpoint is resumed only if these agree).
     _RESULT_PARAMS = ("n_features", "n_blocks", "hidden", "batch_norm", "lr", "weight_decay", "batch_size",
                       "max_epochs", "patience", "n_ensemble", "seed", "implementation", "lr_schedule",
-                      "lr_min_factor", "warmup_epochs", "kind", "bins")
+                      "lr_min_factor", "warmup_epochs", "kind", "bins", "cfm_hidden", "cfm_layers")
 
     @property
     def backend(self) -> str:
-        """What builds the network: "made", "nflows" or "zuko" (the NSF is always zuko's)."""
-        return "zuko" if self.kind == "nsf" else self.implementation
+        """What builds the network: "made", "nflows" or "zuko" (the NSF and the CFM are always zuko's)."""
+        return "zuko" if self.kind in ("nsf", "cfm") else self.implementation
 
     def _build(self, n_cond):
+        if self.kind == "cfm":
+            from hepad.models.cfm import CFMNet
+
+            return CFMNet(self.n_features, n_cond, self.cfm_hidden, self.cfm_layers, self.cfm_tol)
         if self.backend == "zuko":
             return _zuko_flow(self.n_features, n_cond, self.n_blocks, self.hidden, self.batch_norm, self.kind,
                               self.bins)
@@ -342,6 +365,29 @@ class ConditionalFlow(Estimator):
             lp = model.log_prob(x[start:start + self.val_batch_size], c[start:start + self.val_batch_size])
             total += float(lp.double().sum())
         return -total / x.shape[0]
+
+    def _no_autograd(self):
+        """The context of inference: the CFM's density needs autograd inside (its exact divergence), so it
+        runs under ``no_grad``; the other flows under ``inference_mode``."""
+        return torch.no_grad() if self.kind == "cfm" else torch.inference_mode()
+
+    def _fm_noise(self, n, gen, device):
+        """Noise z and times t of the flow-matching loss for ``n`` events, drawn from ``gen`` (CPU)."""
+        z = torch.randn(n, self.n_features, generator=gen)
+        t = torch.rand(n, generator=gen).sqrt()  # density 2t: more weight near the data (docs/cathode.md)
+        return z.to(device), t.to(device)
+
+    @torch.no_grad()
+    def _fm_val_loss(self, model, x, c):
+        """Flow-matching loss on validation data, with the same noise every epoch (a fixed generator)."""
+        model.eval()
+        gen = torch.Generator().manual_seed(self.seed * 1_000_003 + 999_983)
+        total = 0.0
+        for start in range(0, x.shape[0], self.val_batch_size):
+            xb, cb = x[start:start + self.val_batch_size], c[start:start + self.val_batch_size]
+            z, t = self._fm_noise(len(xb), gen, x.device)
+            total += float(model.fm_loss(xb, cb, z, t).double()) * len(xb)
+        return total / x.shape[0]
 
     # -- training ------------------------------------------------------------------------------------
 
@@ -389,23 +435,45 @@ class ConditionalFlow(Estimator):
         cv = torch.as_tensor(cond_val, device=device)
         n = len(x)
         n_batches = max(1, round(n / self.batch_size))
-        log.info("training %s %s flow (%d blocks x %d hidden) on %d events, %d validation, batch %d, "
-                 "%d steps per epoch, device %s, %d threads", self.backend, self.kind, self.n_blocks,
-                 self.hidden, n, len(x_val), self.batch_size, n_batches, device, torch.get_num_threads())
+        size = (f"MLP {self.cfm_layers} x {self.cfm_hidden}" if self.kind == "cfm"
+                else f"{self.n_blocks} blocks x {self.hidden} hidden")
+        log.info("training %s %s flow (%s) on %d events, %d validation, batch %d, %d steps per epoch, device %s, "
+                 "%d threads", self.backend, self.kind, size, n, len(x_val), self.batch_size, n_batches, device,
+                 torch.get_num_threads())
 
         def batches(epoch):  # the order of epoch e depends on (seed, e) only: a resumed run repeats it
             gen = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
             return torch.tensor_split(torch.randperm(n, generator=gen).to(device), n_batches)
 
+        if self.kind == "cfm":  # flow matching: noise and times from a generator the checkpoint keeps
+            gen = torch.Generator().manual_seed(self.seed * 1_000_003 + 999_979)
+            generators = (gen,)
+
+            def loss(idx):
+                return model.fm_loss(xt[idx], ct[idx], *self._fm_noise(len(idx), gen, device)), len(idx)
+
+            def validate(_):
+                return self._fm_val_loss(model, xv, cv)
+
+            columns = ("train_loss", "val_loss")
+        else:
+            generators = ()
+
+            def loss(idx):
+                return -model.log_prob(xt[idx], ct[idx]).mean(), len(idx)
+
+            def validate(_):
+                return self._nll(model, xv, cv)
+
+            columns = ("train_nll", "val_nll")
         result = train(
-            model, opt, name="flow", max_epochs=self.max_epochs, batches=batches,
-            loss=lambda idx: (-model.log_prob(xt[idx], ct[idx]).mean(), len(idx)),
-            validate=lambda _: self._nll(model, xv, cv), selection=BestEpochs(self.n_ensemble),
-            patience=self.patience, learning_rate=lambda e, b: self._lr_at(e * n_batches + b, n_batches),
+            model, opt, name="flow", max_epochs=self.max_epochs, batches=batches, loss=loss, validate=validate,
+            selection=BestEpochs(self.n_ensemble), patience=self.patience,
+            learning_rate=lambda e, b: self._lr_at(e * n_batches + b, n_batches),
             hint="lower cathode.flow.lr or check the inputs for extreme values",
             val_hint="the model gives zero or infinite density to validation events; lower cathode.flow.lr or "
                      "check that the validation data were scaled with the training scaler",
-            columns=("train_nll", "val_nll"), checkpoint=ckpt)
+            columns=columns, checkpoint=ckpt, generators=generators)
         selection = result.selection
         self.history_ = result.history
         self.epoch_seconds_ = result.seconds
@@ -413,9 +481,13 @@ class ConditionalFlow(Estimator):
         self.ensemble_val_nll_ = selection.losses
         self.ensemble_epochs_ = selection.epochs
         self.best_val_nll_ = selection.best
-        log.info("kept epochs %s (val NLL %.5f ... %.5f)", self.ensemble_epochs_, self.ensemble_val_nll_[0],
+        what = "flow-matching loss" if self.kind == "cfm" else "NLL"
+        log.info("kept epochs %s (val %s %.5f ... %.5f)", self.ensemble_epochs_, what, self.ensemble_val_nll_[0],
                  self.ensemble_val_nll_[-1])
         self._model = None
+        if self.kind == "cfm":  # the NLL of the best epoch from the ODE, comparable with the other kinds
+            self.best_val_nll_ = -float(self.log_prob(x_val, cond_val, ensemble=False).mean())
+            log.info("validation NLL of the best epoch (ODE): %.5f", self.best_val_nll_)
         return self
 
 
@@ -424,6 +496,12 @@ class ConditionalFlow(Estimator):
     def _check_fitted(self):
         if not getattr(self, "ensemble_", None):
             raise RuntimeError("ConditionalFlow is not fitted; call fit(...) or load(path) first")
+
+    @property
+    def _chunk(self) -> int:
+        """Events per forward pass at inference. The CFM's adaptive ODE solver chooses one step size per
+        pass, so its passes have a fixed size (results independent of ``val_batch_size``)."""
+        return CFM_CHUNK if self.kind == "cfm" else self.val_batch_size
 
     def _member(self, i, device):
         if getattr(self, "_model", None) is None or self._model_device != device:
@@ -448,11 +526,11 @@ class ConditionalFlow(Estimator):
         xt, ct = torch.as_tensor(x, device=device), torch.as_tensor(cond, device=device)
         members = range(len(self.ensemble_)) if ensemble else range(1)
         out = []
-        with torch.inference_mode():
+        with self._no_autograd():
             for i in members:
                 model = self._member(i, device)
-                parts = [model.log_prob(xt[s:s + self.val_batch_size], ct[s:s + self.val_batch_size])
-                         for s in range(0, len(x), self.val_batch_size)]
+                step = self._chunk
+                parts = [model.log_prob(xt[s:s + step], ct[s:s + step]) for s in range(0, len(x), step)]
                 out.append(torch.cat(parts).double())
             lp = torch.logsumexp(torch.stack(out), 0) - math.log(len(out))
         return lp.cpu().numpy()
@@ -468,7 +546,7 @@ class ConditionalFlow(Estimator):
         member = rng.permutation(len(cond)) % k
         out = np.empty((len(cond), self.n_features), dtype=np.float64)
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        with torch.inference_mode():
+        with self._no_autograd():
             for i in range(k):
                 rows = np.flatnonzero(member == i)
                 if len(rows) == 0:
@@ -476,9 +554,10 @@ class ConditionalFlow(Estimator):
                 model = self._member(i, device)
                 z = torch.randn(len(rows), self.n_features, generator=gen).to(device)
                 ct = torch.as_tensor(cond[rows], device=device)
-                for s in range(0, len(rows), self.val_batch_size):
-                    xs = model.sample_from_noise(z[s:s + self.val_batch_size], ct[s:s + self.val_batch_size])
-                    out[rows[s:s + self.val_batch_size]] = xs.double().cpu().numpy()
+                step = self._chunk
+                for s in range(0, len(rows), step):
+                    xs = model.sample_from_noise(z[s:s + step], ct[s:s + step])
+                    out[rows[s:s + step]] = xs.double().cpu().numpy()
         return out
 
     def latent(self, x, cond) -> np.ndarray:
