@@ -34,7 +34,7 @@ from bench_made_condition import SETTINGS, toy_data  # noqa: E402
 from hepad.models.flows import ConditionalFlow  # noqa: E402
 from results_file import record  # noqa: E402
 
-SECTION = "## Flow back-ends: hand-written MAF, zuko MAF, zuko NSF (bench/bench_flow_backends.py)"
+SECTION = "## Flow back-ends: hand-written MAF, zuko MAF, zuko NSF, CFM (bench/bench_flow_backends.py)"
 BACKENDS = {"hand-written MAF": dict(implementation="made"), "zuko MAF": dict(implementation="zuko"),
             "zuko NSF (8 bins)": dict(kind="nsf"), "CFM": dict(kind="cfm")}
 N_TIMED = 100_000  # events of the timed log_prob and sampling
