@@ -7,7 +7,8 @@ sk_cathode, in the opposite time direction there):
 
     x_t = (1 - t) z + t x,   t ~ U(0, 1),   z ~ N(0, 1),   loss = mean |v(x_t, t, c) - (x - z)|^2.
 
-- Sampling integrates the ODE from t = 0 (z) to t = 1.
+- Sampling integrates the ODE from t = 0 (z) to t = 1; the latent point of an event (LaCATHODE) is the
+  same ODE from t = 1 back to 0.
 - The density integrates it backwards from x at t = 1 to z at t = 0 together with the divergence of v
   (instantaneous change of variables): log p(x | c) = log N(z) - int_0^1 div v dt. The divergence is the
   exact trace of the Jacobian by automatic differentiation, affordable for a few features.
@@ -77,6 +78,12 @@ class CFMNet(nn.Module):
         from zuko.utils import odeint
 
         return odeint(lambda t, x: self.velocity(t, x, c), z, 0.0, 1.0, atol=self.tol, rtol=self.tol)
+
+    def noise_from_sample(self, x, c):
+        """The latent point of ``x``: the ODE backwards from t = 1 to t = 0 (the inverse of sampling)."""
+        from zuko.utils import odeint
+
+        return odeint(lambda t, y: self.velocity(t, y, c), x, 1.0, 0.0, atol=self.tol, rtol=self.tol)
 
     def log_prob(self, x, c):
         """log p(x | c): the ODE backwards from t = 1 to 0 with the exact divergence (needs autograd:

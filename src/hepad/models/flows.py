@@ -569,12 +569,12 @@ class ConditionalFlow(Estimator):
         cond = check_array(cond, "cond", rows=len(x))
         device = resolve_device(self.device)
         xt, ct = torch.as_tensor(x, device=device), torch.as_tensor(cond, device=device)
-        with torch.inference_mode():
+        with self._no_autograd():
             model = self._member(0, device)
             if not hasattr(model, "noise_from_sample"):
                 raise InputError(f"the {self.kind} flow has no latent map (LaCATHODE needs one)")
-            parts = [model.noise_from_sample(xt[s:s + self.val_batch_size], ct[s:s + self.val_batch_size])
-                     for s in range(0, len(x), self.val_batch_size)]
+            step = self._chunk
+            parts = [model.noise_from_sample(xt[s:s + step], ct[s:s + step]) for s in range(0, len(x), step)]
         return torch.cat(parts).double().cpu().numpy() if parts else np.empty((0, self.n_features))
 
     # -- persistence ---------------------------------------------------------------------------------
