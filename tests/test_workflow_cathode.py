@@ -132,3 +132,40 @@ def test_sculpting_plot_plans_background_only_chains_of_both_sets(repo_root, tmp
     plot = [line for line in lines if "scripts/plot_sculpting.py" in line]
     assert len(plot) == 1 and plot[0].count("--panel") == 2 and "--efficiencies 0.1 0.01 --bins 20" in plot[0]
     assert "generated_shift0.1/nsig0_seed1/train_classifier/lacathode_hgb_run0/scores.h5" in plot[0]
+
+
+def test_leaderboard_of_the_tiny_chain(repo_root, chain):
+    """results/cathode/leaderboard.{csv,pdf} from the runs of the S/B scan (tiny: CATHODE and CWoLa, MAF,
+    lhco4, nsig 300 and 100, seed 1, one run): only the template-fidelity tests and the table are new jobs."""
+    from hepad.cathode.leaderboard import CSV_COLUMNS, read_csv
+
+    result = snakemake(repo_root, chain, "results/cathode/leaderboard.pdf")
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    assert (chain / "results/cathode/leaderboard.csv").read_text().splitlines()[0] == ",".join(CSV_COLUMNS)
+    rows = read_csv(chain / "results/cathode/leaderboard.csv")
+    assert sorted((r["method"], r["flow"], r["family"], int(r["nsig"])) for r in rows) == [
+        ("cathode", "maf", "hgb", 100), ("cathode", "maf", "hgb", 300), ("cwola", "", "hgb", 100),
+        ("cwola", "", "hgb", 300)]
+    for r in rows:
+        assert r["dataset"] == "lhco" and r["features"] == "lhco4" and r["n_runs"] == 1
+        assert r["max_sic_q16"] <= r["max_sic"] <= r["max_sic_q84"] and r["max_sic"] >= 0
+        assert 0 <= r["auc"] <= 1 and 0 < r["s_over_b"] < 1 and r["cpu_s"] > 0
+        metrics = json.loads((chain / f"results/cathode/lhco/nsig{int(r['nsig'])}_seed1/evaluate/"
+                                      f"{r['method']}_hgb_run0.json").read_text())
+        assert r["max_sic"] == pytest.approx(metrics["max_sic"] or 0.0, rel=1e-5)
+        assert r["auc"] == pytest.approx(metrics["auc"], rel=1e-5)
+        if r["method"] == "cathode":
+            fidelity = json.loads((chain / f"results/cathode/lhco/nsig{int(r['nsig'])}_seed1/evaluate/"
+                                           "template_fidelity_hgb.json").read_text())
+            assert r["template_auc"] == pytest.approx(fidelity["auc"], rel=1e-5) and 0.3 < fidelity["auc"] < 1
+            assert fidelity["n_test"] > 1000 and r["n_templates"] == 1
+            # CATHODE's training: the SB flow, the sampling and the classifier run
+            bench = chain / "results/benchmarks"
+            parts = [f"train_flow/lhco/nsig{int(r['nsig'])}_seed1_sb.tsv", f"sample_sr/lhco/nsig{int(r['nsig'])}_seed1.tsv",
+                     f"train_classifier/lhco/nsig{int(r['nsig'])}_seed1_cathode_hgb_run0.tsv"]
+            cpu = sum(float((bench / p).read_text().splitlines()[1].split("\t")[-1]) for p in parts)
+            assert r["cpu_s"] == pytest.approx(cpu, rel=1e-4)
+        else:
+            assert np.isnan(r["template_auc"]) and r["n_templates"] == 0
+    assert (chain / "results/cathode/leaderboard.pdf").stat().st_size > 5000
+    assert (chain / "results/cathode/leaderboard.png").exists()

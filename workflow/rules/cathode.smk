@@ -89,7 +89,7 @@ rule train_flow:
         missing=missing_inputs("train_flow"),
         upstream=cathode_upstream("flow"),
         script=script("train_flow"),
-        options=param_options(CATHODE["flow"]),
+        options=flow_options,
         scalers=scalers_option,
         folder=output_folder("flow"),
         # Not an output: Snakemake would delete it before a rerun; the script removes it when done.
@@ -297,6 +297,62 @@ rule evaluate:
         " --run {wildcards.run} --min-bkg-events {params.min_bkg_events} {params.sic_min_fpr}"
         " --sculpt-efficiencies {params.sculpt_effs} --sculpt-bins {params.sculpt_bins}"
         " --output {output} > {log} 2>&1"
+
+
+rule template_fidelity:
+    """CATHODE's template against the true SR background: a classifier two-sample test (AUC; 0.5 is perfect)."""
+    input:
+        data=f"{PREPARED}.h5",
+        samples=f"{SET}/sample_sr/sr_samples.h5",
+    output:
+        TEMPLATE_FIDELITY,
+    log:
+        log_file("template_fidelity", f"{SET_LOG}_{{family}}"),
+    benchmark:
+        bench_file("template_fidelity", f"{SET_LOG}_{{family}}")
+    conda:
+        "../../envs/torch.yaml"
+    threads: CATHODE["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=60,
+        gpu=classifier_gpu,
+    params:
+        missing=missing_inputs("template_fidelity"),
+        upstream=fidelity_upstream,
+        script=script("template_fidelity"),
+        options=classifier_options,
+    shell:
+        "python {params.script} --data {input.data} --samples {input.samples} --family {wildcards.family}"
+        " {params.options} --seed {wildcards.seed} --threads {threads} --output {output} > {log} 2>&1"
+
+
+rule leaderboard:
+    """Every method x flow kind x classifier x feature set of config cathode.leaderboard at each injection:
+    max SIC (median, 16-84 %), SIC at efficiencies 0.2 and 0.5, AUC, template fidelity, training CPU time."""
+    input:
+        leaderboard_inputs,
+    output:
+        csv=report("results/cathode/leaderboard.csv", caption="../report/leaderboard.rst", category="Leaderboard"),
+        pdf=report("results/cathode/leaderboard.pdf", caption="../report/leaderboard.rst", category="Leaderboard"),
+        others=plot_formats("results/cathode/leaderboard"),
+    log:
+        log_file("leaderboard"),
+    conda:
+        "../../envs/plot.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        missing=missing_inputs("leaderboard"),
+        upstream=leaderboard_upstream,
+        script=script("leaderboard"),
+        entries=leaderboard_options,
+        title=f"{config['dataset']} data",
+    shell:
+        "python {params.script} {params.entries} --title '{params.title}' --csv {output.csv}"
+        " --output {output.pdf} {output.others} > {log} 2>&1"
 
 
 rule plot_sic:

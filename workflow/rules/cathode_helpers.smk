@@ -1,5 +1,7 @@
 # Helpers of workflow/rules/cathode.smk: config look-ups, input and params functions, target lists.
 # Kept apart from the rules (`snakemake --lint` wants functions and rules in separate files).
+import itertools
+
 CATHODE = config["cathode"]
 DATA_DIR = "results/cathode/{dataset}"
 CATHODE_DIR = "results/cathode/{dataset}{variant}"
@@ -14,7 +16,11 @@ RANODE_FLOW_KEYS = ["batch_norm", "weight_decay", "implementation", "lr_schedule
 # Feature sets (hepad.cathode.feature_sets): lhco4 has no variant part, the others "_<set>" before any shift.
 FEATURE_SETS = ["lhco4", "lhco4_dr", "tau56", "lhco4_noise10"]
 FEATURES_VARIANT = "" if CATHODE["features"] == "lhco4" else f"_{CATHODE['features']}"
-VARIANT_REGEX = r"(_(?:lhco4_dr|tau56|lhco4_noise10))?(_shift\d+(\.\d+)?)?"
+# Density estimators (config cathode.flow.kind): maf has no variant part, the others "_<kind>" after the
+# feature set, before any shift.
+FLOW_KINDS = ["maf", "nsf", "cfm"]
+KIND_VARIANT = "" if CATHODE["flow"]["kind"] == "maf" else f"_{CATHODE['flow']['kind']}"
+VARIANT_REGEX = r"(_(?:lhco4_dr|tau56|lhco4_noise10))?(_(?:nsf|cfm))?(_shift\d+(\.\d+)?)?"
 
 
 SIC_KEYS = ["cathode.min_bkg_events", "cathode.sic_min_fpr", "cathode.sculpting"]
@@ -25,7 +31,9 @@ def cathode_keys(stage, wildcards):
     keys = data_keys(wildcards.dataset) + ["regions", "prepare"]
     if stage == "prepare":
         return keys
-    flow = keys + ["cathode.flow", "cathode.flow_preset"]
+    # The flow kind is the chain's (its folder, kind_of), not config cathode.flow.kind: that one only picks
+    # the chain of the top-level plots.
+    flow = keys + [f"cathode.flow.{key}" for key in CATHODE["flow"] if key != "kind"] + ["cathode.flow_preset"]
     if stage == "flow":
         return flow
     samples = flow + ["cathode.sampling"]
@@ -70,10 +78,29 @@ def shift_of(wildcards):
     return float(shift) if shift else config["prepare"]["shift"]
 
 
-def feature_set_of(wildcards):
-    """The feature set of a chain: the variant's (``_tau56``, ``_tau56_shift0.1``: tau56), else lhco4."""
+def chain_parts(wildcards):
+    """(feature set, flow kind) of a chain: the variant's (``_tau56_nsf_shift0.1``: tau56, nsf), else
+    lhco4 and maf."""
     head = wildcards.variant.partition("_shift")[0]
-    return head[1:] if head else "lhco4"
+    kind = next((k for k in FLOW_KINDS[1:] if head.endswith(f"_{k}")), "maf")
+    if kind != "maf":
+        head = head[: -len(kind) - 1]
+    return (head[1:] or "lhco4"), kind
+
+
+def feature_set_of(wildcards):
+    """The feature set of a chain (chain_parts)."""
+    return chain_parts(wildcards)[0]
+
+
+def kind_of(wildcards):
+    """The density estimator of a chain (chain_parts)."""
+    return chain_parts(wildcards)[1]
+
+
+def flow_options(wildcards):
+    """--param options of the flow (config cathode.flow), with the chain's kind (kind_of)."""
+    return param_options({**CATHODE["flow"], "kind": kind_of(wildcards)})
 
 
 def prepare_inputs(wildcards):
@@ -227,6 +254,7 @@ def sic_title(wildcards):
     data = f"{wildcards.dataset} data" + (f", shifted (mj1, dmj += {shifted} mjj)" if shifted else "")
     features = feature_set_of(wildcards)
     data += f", features {features}" if features != "lhco4" else ""
+    data += f", flow {kind_of(wildcards)}" if kind_of(wildcards) != "maf" else ""
     return f"{data}, {wildcards.nsig} injected signal events, classifier: {wildcards.family}"
 
 
@@ -240,6 +268,85 @@ def sb_scan_metrics(wildcards):
         wildcards.family,
         CATHODE["scan_runs"],
     )
+
+
+LEADERBOARD = CATHODE["leaderboard"]
+FLOW_METHODS = ["cathode", "anode", "lacathode", "ranode"]  # the methods with a density estimator
+NO_CLASSIFIER = ["anode", "ranode"]  # the methods without a classifier (no family)
+TEMPLATE_METHODS = ["cathode"]  # the methods whose flow samples are a background template
+TEMPLATE_FIDELITY = f"{SET}/evaluate/template_fidelity_{{family}}.json"
+
+
+def chain_variant(features, kind):
+    """The variant part of a chain's folder: "" for lhco4 and maf, "_<features>" and "_<kind>" otherwise."""
+    return ("" if features == "lhco4" else f"_{features}") + ("" if kind == "maf" else f"_{kind}")
+
+
+def fidelity_upstream(wildcards):
+    """A params function: the settings behind the SR samples and the classifier of a template-fidelity test."""
+    return settings_digest(cathode_keys("samples", wildcards) + [f"cathode.classifier.{wildcards.family}"])
+
+
+def training_benchmarks(method, family, run):
+    """Benchmark files (SET_LOG's wildcards left to fill) of the jobs that train one run of a method."""
+    flow_sb = bench_file("train_flow", f"{SET_LOG}_sb")
+    classifier = bench_file("train_classifier", f"{SET_LOG}_{method}_{family}_run{run}")
+    return {
+        "cathode": [flow_sb, bench_file("sample_sr", SET_LOG), classifier],
+        "lacathode": [flow_sb, bench_file("latent_sr", SET_LOG), classifier],
+        "anode": [flow_sb, bench_file("train_flow", f"{SET_LOG}_sr")],
+        "ranode": [flow_sb, bench_file("train_ranode", f"{SET_LOG}_run{run}")],
+    }.get(method, [classifier])
+
+
+def leaderboard_runs():
+    """(features, method, flow kind, family) of every leaderboard row, from config cathode.leaderboard; the
+    kind is "" for methods without a density estimator, the family "" for those without a classifier."""
+    families = LEADERBOARD["families"] or [CATHODE["classifier"]["family"]]
+    for features in LEADERBOARD["features"]:
+        for method in LEADERBOARD["methods"]:
+            for kind in LEADERBOARD["flow_kinds"] if method in FLOW_METHODS else [""]:
+                for family in [""] if method in NO_CLASSIFIER else families:
+                    yield features, method, kind, family
+
+
+def leaderboard_entries():
+    """One dict per run of config cathode.leaderboard (see hepad.cathode.leaderboard): its labels, its
+    evaluate JSON, its template fidelity (CATHODE) and the benchmark files of its training."""
+    dataset = config["dataset"]
+    nsigs = LEADERBOARD["injections"] or config["injection"]["scan_nsig"]
+    entries = []
+    for features, method, kind, family in leaderboard_runs():
+        name = f"{method}_{family}" if family else method
+        variant = chain_variant(features, kind or "maf")
+        for nsig, seed in itertools.product(nsigs, config["injection"]["scan_seeds"]):
+            where = dict(dataset=dataset, variant=variant, nsig=nsig, seed=seed)
+            fidelity = TEMPLATE_FIDELITY.format(**where, family=family) if method in TEMPLATE_METHODS else ""
+            for run in [0] if method == "anode" else range(CATHODE["scan_runs"]):
+                benchmarks = [path.format(**where) for path in training_benchmarks(method, family, run)]
+                metrics = f"{SET}/evaluate/{name}_run{run}.json".format(**where)
+                labels = dict(dataset=dataset, features=features, flow=kind, family=family, method=method)
+                entries.append({**labels, "metrics": metrics, "fidelity": fidelity, "benchmarks": benchmarks})
+    return entries
+
+
+def leaderboard_inputs(wildcards):
+    """The evaluate and template-fidelity JSONs behind the leaderboard (the benchmark files are read, not
+    inputs: every one is written by a job that an evaluate JSON needs)."""
+    files = []
+    for entry in leaderboard_entries():
+        files += [entry["metrics"]] + ([entry["fidelity"]] if entry["fidelity"] else [])
+    return list(dict.fromkeys(files))
+
+
+def leaderboard_options(wildcards):
+    """--entry options of scripts/leaderboard.py, one JSON per run."""
+    return " ".join(f"--entry '{json.dumps(entry)}'" for entry in leaderboard_entries())
+
+
+def leaderboard_upstream(wildcards):
+    """A params function: every setting a leaderboard run may depend on."""
+    return settings_digest(data_keys(config["dataset"]) + ["regions", "prepare", "injection", "cathode"])
 
 
 def prepared_sets(dataset, nsigs, seeds, variant=""):
@@ -258,8 +365,8 @@ def published_plot(wildcards):
         "data_overview": "plot_data_overview/data_overview",
     }[wildcards.published]
     # The data overview belongs to the data set, the sculpting plot to the lhco4 chains (both under
-    # DATA_DIR); the SIC plots to the configured feature set's chain.
+    # DATA_DIR); the SIC plots to the configured feature set's and flow kind's chain.
     in_data_dir = wildcards.published in ("data_overview", "sculpting")
-    folder = DATA_DIR if in_data_dir else f"{DATA_DIR}{FEATURES_VARIANT}"
+    folder = DATA_DIR if in_data_dir else f"{DATA_DIR}{FEATURES_VARIANT}{KIND_VARIANT}"
     stem = f"{folder}/{stem}".format(dataset=dataset)
     return [f"{stem}.pdf"] + plot_formats(stem)
