@@ -2,10 +2,12 @@
 """The leaderboard (hepad.cathode.leaderboard, docs/cathode.md): per method x density estimator x
 classifier x feature set and injection, max SIC (median, 16-84 % band over seeds x runs), SIC at signal
 efficiencies 0.2 and 0.5, AUC, the template-fidelity AUC and the CPU time of the training, as CSV and as a
-plot. Each --entry is one run as JSON: labels, its evaluate JSON, its template fidelity and benchmark files.
+plot. --entries holds one run per line as JSON (labels, its evaluate JSON, its template fidelity and its
+benchmark files); the workflow writes them to stdin (a here-document: no command-line length limit).
 """
 
 import argparse
+import sys
 
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
@@ -14,9 +16,9 @@ from hepad.io import InputError, run_main, setup_logging
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--entry", action="append", required=True, metavar="JSON",
-                   help='one run: {"dataset", "features", "flow", "family", "method", "metrics", "fidelity", '
-                        '"benchmarks"} (repeat)')
+    p.add_argument("--entries", required=True, metavar="FILE",
+                   help='runs, one JSON per line: {"dataset", "features", "flow", "family", "method", "metrics", '
+                        '"fidelity", "benchmarks"}; - reads stdin')
     p.add_argument("--title", default="")
     p.add_argument("--csv", required=True, help="the table (.csv)")
     p.add_argument("--output", nargs="+", required=True, help="plot files; the suffix sets the format (pdf, png, svg)")
@@ -29,7 +31,13 @@ def main(argv=None):
     from hepad.cathode.leaderboard import leaderboard_rows, plot_leaderboard, read_entries, row_label, write_csv
     from hepad.plots.style import save_figure, use_style
 
-    rows = leaderboard_rows(read_entries(args.entry))
+    try:
+        handle = sys.stdin if args.entries == "-" else open(args.entries)
+    except OSError as err:
+        raise InputError(f"--entries {args.entries}: {err}")
+    with handle:
+        texts = [line for line in handle.read().splitlines() if line.strip()]
+    rows = leaderboard_rows(read_entries(texts))
     if not rows:
         raise InputError("no runs in the leaderboard: check config cathode.leaderboard")
     write_csv(rows, args.csv)

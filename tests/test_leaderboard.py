@@ -82,3 +82,36 @@ def test_leaderboard_rows_band_template_and_cpu(tmp_path):
     assert len(fig.axes) == 1 and len(fig.axes[0].get_yticklabels()) == 2
     fig.savefig(tmp_path / "board.pdf")
     assert (tmp_path / "board.pdf").stat().st_size > 1000
+
+
+@pytest.mark.workflow
+def test_flow_kinds_and_feature_sets_get_chains_of_their_own(repo_root, tmp_path):
+    """A flow kind other than maf runs under {dataset}[_{features}]_{kind}/ with that kind, whatever
+    cathode.flow.kind says (which picks the top-level plots' chain); CWoLa has no flow and appears once per set."""
+    import re
+    import subprocess
+    import sys
+
+    extra = tmp_path / "board.yaml"
+    extra.write_text("cathode:\n  flow: {kind: nsf}\n"
+                     "  leaderboard: {methods: [cathode, anode, cwola], flow_kinds: [maf, nsf], features: [lhco4, lhco4_dr]}\n")
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo_root / "Snakefile"), "--directory", str(tmp_path),
+           "--configfile", str(repo_root / "tests/config/tiny.yaml"), str(extra), "-n", "-p",
+           "results/cathode/leaderboard.pdf", "results/sic_cathode.pdf"]
+    result = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    flows = {}
+    for line in (line for line in lines if "scripts/train_flow.py" in line):
+        chain = re.search(r"--output results/cathode/(\w+?)/nsig", line).group(1)
+        flows.setdefault(chain, set()).add(re.search(r"--param 'kind=\"(\w+)\"'", line).group(1))
+    assert flows == {"generated": {"maf"}, "generated_nsf": {"nsf"}, "generated_lhco4_dr": {"maf"},
+                     "generated_lhco4_dr_nsf": {"nsf"}}
+    assert "results/cathode/generated_nsf/plot_sic/sic_cathode_hgb_nsig300.pdf" in result.stdout
+    board = next(line for line in lines if "scripts/leaderboard.py" in line)
+    assert "--entries -" in board
+    fidelity = [line for line in lines if "scripts/template_fidelity.py" in line]
+    assert len(fidelity) == 8  # 2 sets x 2 kinds x nsig 300, 100
+    cwola = {re.search(r"results/cathode/(\w+?)/nsig", line).group(1) for line in lines
+             if "scripts/evaluate.py" in line and "--method cwola_hgb" in line}
+    assert cwola == {"generated", "generated_lhco4_dr"}

@@ -348,11 +348,12 @@ rule leaderboard:
         missing=missing_inputs("leaderboard"),
         upstream=leaderboard_upstream,
         script=script("leaderboard"),
-        entries=leaderboard_options,
+        entries=leaderboard_lines,
         title=f"{config['dataset']} data",
+    # The runs go to stdin as a here-document: thousands of them would not fit on a command line.
     shell:
-        "python {params.script} {params.entries} --title '{params.title}' --csv {output.csv}"
-        " --output {output.pdf} {output.others} > {log} 2>&1"
+        "python {params.script} --entries - --title '{params.title}' --csv {output.csv}"
+        " --output {output.pdf} {output.others} > {log} 2>&1 <<'ENTRIES'\n{params.entries}\nENTRIES"
 
 
 rule plot_sic:

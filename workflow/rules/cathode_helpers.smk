@@ -339,9 +339,9 @@ def leaderboard_inputs(wildcards):
     return list(dict.fromkeys(files))
 
 
-def leaderboard_options(wildcards):
-    """--entry options of scripts/leaderboard.py, one JSON per run."""
-    return " ".join(f"--entry '{json.dumps(entry)}'" for entry in leaderboard_entries())
+def leaderboard_lines(wildcards):
+    """The runs of scripts/leaderboard.py --entries, one JSON per line."""
+    return "\n".join(json.dumps(entry) for entry in leaderboard_entries())
 
 
 def leaderboard_upstream(wildcards):
