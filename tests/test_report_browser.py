@@ -48,6 +48,7 @@ def test_report_of_every_readme_target_renders_in_a_browser(readme_run, tmp_path
                  "quak_space", "quak_digits", "codae_roc", "mimic_ado", "mimic_auc", "mimic_efps", "dag"):
         assert f"{stem}.pdf" in names, (stem, sorted(names))
     assert "codae_metrics.csv" in names and "run_config.yaml" in names
+    assert "leaderboard.csv" in names and "leaderboard.pdf" in names
     for path, entry in results.items():
         assert entry["data_uri"].startswith("data:") and len(entry["data_uri"]) > 200, path
         assert entry["caption"].strip(), f"{path} has no caption"
