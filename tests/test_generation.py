@@ -291,3 +291,18 @@ def test_mpi_setting_reaches_pythia_and_changes_the_events():
         counts[mpi] = np.diff(fs.offsets).mean()
     # the underlying event adds about 100 visible particles to a 1 TeV dijet event
     assert counts[False] < counts[True] - 50, counts
+
+
+def test_batch_without_selected_events_gives_empty_tables():
+    """A Pythia batch of qcd_sr can hold no SR event (about 1 in 10^4 batches of 100): the batch's tables
+    are empty, not an error (a default-size run once stopped on it)."""
+    from hepad.events.jets import cluster_leading_jets
+    from hepad.events.substructure import EXTENDED_COLUMNS, dijet_substructure, extended_table
+
+    rng = np.random.default_rng(1)
+    pt, eta, phi = rng.uniform(10, 500, 30), rng.normal(0, 1, 30), rng.uniform(-3, 3, 30)
+    four = (pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), pt * np.cosh(eta))
+    jets = cluster_leading_jets(np.array([0, 30]), *four, radius=1.0)
+    sub = dijet_substructure(jets, np.array([], dtype=int), *four, pt, 1.0, "onepass_kt")
+    table = extended_table(sub, np.zeros(0), np.zeros(0), 0, 0, np.zeros(0, dtype=int))
+    assert table.shape == (0, len(EXTENDED_COLUMNS))

@@ -113,6 +113,7 @@ def extended_table(sub: DijetSubstructure, mjj, mhat, label, chunk, event, per_c
     p4 = sub.p4
     if per_channel is None:
         per_channel = [np.full((n, 2), np.nan)] * 3
+    n_tau_columns = int(np.prod(sub.taus.shape[2:]))
     jpt = np.hypot(p4[..., 0], p4[..., 1])
     with np.errstate(divide="ignore", invalid="ignore"):
         jeta = np.arcsinh(p4[..., 2] / jpt)
@@ -122,5 +123,6 @@ def extended_table(sub: DijetSubstructure, mjj, mhat, label, chunk, event, per_c
     return np.concatenate([
         np.stack(event_columns, axis=1),
         per_jet[:, 0], per_jet[:, 1],
-        sub.taus[:, 0].reshape(n, -1), sub.taus[:, 1].reshape(n, -1),
+        # explicit width: a batch without selected events (n = 0) has no -1 to infer
+        sub.taus[:, 0].reshape(n, n_tau_columns), sub.taus[:, 1].reshape(n, n_tau_columns),
     ], axis=1)
