@@ -97,7 +97,8 @@ def test_quak_jets_are_r08_in_their_own_folder(physics):
     """quak.jet_radius = 0.8: the QUAK processes are generated again with R = 0.8 (same events) under
     resources/generated_r08/; the generation stage's R = 1.0 files are not made for QUAK."""
     assert (physics / "resources/generated_r08/qcd.extended.h5").exists()
-    assert not (physics / "resources/generated/qcd.extended.h5").exists()
+    # (resources/generated/ exists too in this shared run: the CATHODE targets made it; the QUAK samples
+    # are checked to be R = 0.8 through the summary below)
     summary = json.loads((physics / "resources/generated_r08/qcd.summary.json").read_text())
     settings = summary["settings"] if isinstance(summary["settings"], dict) else json.loads(summary["settings"])
     assert settings["jet_radius"] == 0.8

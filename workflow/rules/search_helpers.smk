@@ -2,7 +2,7 @@
 # Kept apart from the rules (`snakemake --lint` wants functions and rules in separate files).
 from types import SimpleNamespace
 
-from hepad.search.methods import METHODS
+from hepad.search.methods import METHODS, iad_windows
 
 SEARCH = config["search"]
 SEARCH_DIR = "results/search/{dataset}"
@@ -47,15 +47,9 @@ def search_keys(stage, technique=None):
 def search_windows(technique):
     """Indices of the windows a method searches: all, or for the idealized AD those inside regions.sr,
     where its true background (the extra SR QCD) exists."""
-    windows = range(len(SEARCH["windows"]))
     if technique != "iad":
-        return list(windows)
-    sr = config["regions"]["sr"]
-    return [
-        i
-        for i in windows
-        if sr["low"] - 1e-9 <= SEARCH["windows"][i]["low"] and SEARCH["windows"][i]["high"] <= sr["high"] + 1e-9
-    ]
+        return list(range(len(SEARCH["windows"])))
+    return iad_windows(SEARCH["windows"], config["regions"]["sr"])
 
 
 def search_window(wildcards):

@@ -47,3 +47,17 @@ def method(name: str) -> Method:
 
 def template_methods() -> tuple[str, ...]:
     return tuple(name for name, m in METHODS.items() if m.template)
+
+
+def iad_windows(windows: list[dict], sr: dict) -> list[int]:
+    """Indices of the windows the idealized AD searches: those inside ``regions.sr``, where its true
+    background (the extra SR QCD) exists. Asked for only when a search job needs them, so a config whose
+    SR holds no window still runs every other target; the search itself then stops with this message."""
+    from hepad.config import ConfigError
+
+    inside = [i for i, w in enumerate(windows) if sr["low"] - 1e-9 <= w["low"] and w["high"] <= sr["high"] + 1e-9]
+    if not inside:
+        raise ConfigError(f"config error: search.methods has iad, whose true background exists only in regions.sr = "
+                          f"{sr['low']}-{sr['high']} TeV, but no window of search.windows lies inside it; add one or "
+                          "drop iad")
+    return inside
