@@ -81,6 +81,16 @@ def test_summary_keys_and_values():
     assert out["sic_at_eff_0.2"] is None            # FPR = 0 there
     assert out["sic_at_eff_0.5"] is None            # FPR = 0 at TPR .5 as well (point (0, .5))
     assert out["n_signal"] == 4 and out["n_background"] == 4
+    # The peak (FPR .25, TPR .75) has the lowest kept FPR: capped by the test set.
+    assert out["max_sic_at_cut"] is True
+
+
+def test_peak_inside_the_curve_is_not_at_the_cut():
+    # With at least 2 background events kept (FPR >= .5): SIC 1.06 at (.5, .75), .87 at (.75, .75),
+    # 1.15 at (.75, 1), 1 at (1, 1): the peak lies at FPR .75, above the cut.
+    out = summarize(SCORES, LABELS, min_bkg_events=2)
+    assert out["max_sic"] == pytest.approx(1 / math.sqrt(0.75))
+    assert out["max_sic_at_cut"] is False
 
 
 def test_random_scores_give_sic_about_one_and_perfect_scores_large():

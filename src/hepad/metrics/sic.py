@@ -133,10 +133,20 @@ def sic_on_grid(scores, labels, tpr_grid, min_bkg_events: float = MIN_BKG_EVENTS
     return np.array([sic_at_efficiency(scores, labels, e, min_bkg_events, min_fpr) for e in np.asarray(tpr_grid)])
 
 
+def _peak_at_cut(tpr, sic, best) -> bool | None:
+    """Whether the SIC curve's largest point has the lowest FPR of the kept points (FPR = (TPR/SIC)^2)."""
+    if best is None:
+        return None
+    fpr = (tpr / sic) ** 2
+    return bool(np.isclose(fpr[best], fpr.min(), rtol=1e-9, atol=0.0))
+
+
 def summarize(scores, labels, min_bkg_events: float = MIN_BKG_EVENTS, min_fpr: float | None = None) -> dict:
     """The figures of merit of one run, as a JSON-ready dict.
 
-    Keys: ``max_sic``, ``tpr_at_max_sic``, ``sic_at_eff_0.2``, ``sic_at_eff_0.5``, ``auc``,
+    Keys: ``max_sic``, ``tpr_at_max_sic``, ``max_sic_at_cut`` (True when the largest SIC is the curve's
+    point of lowest FPR, the test-set cut: the value is then capped by the test set's size, not a peak
+    of the classifier), ``sic_at_eff_0.2``, ``sic_at_eff_0.5``, ``auc``,
     ``fpr_at_tpr_0.4``, ``n_signal``, ``n_background``, ``min_bkg_events``, ``min_fpr`` (None: the
     ``min_bkg_events`` cut applies). NaN is written as None.
     """
@@ -146,6 +156,7 @@ def summarize(scores, labels, min_bkg_events: float = MIN_BKG_EVENTS, min_fpr: f
     out = {
         "max_sic": float(sic[best]) if best is not None else None,
         "tpr_at_max_sic": float(tpr[best]) if best is not None else None,
+        "max_sic_at_cut": _peak_at_cut(tpr, sic, best),
         "auc": auc(scores, labels),
         f"fpr_at_tpr_{SUMMARY_TPR_FOR_FPR}": fpr_at_tpr(scores, labels, SUMMARY_TPR_FOR_FPR),
         "n_signal": int(labels.sum()),
