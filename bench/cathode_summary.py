@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Print the physics figures of a finished CATHODE run: per injection and method the median max SIC with
-its 16-84 % range over seeds and runs, the paper's ordering (supervised > IAD >= CATHODE > CWoLa, ANODE)
+its 16-84 % range over seeds and runs, how many runs peak at the test set's cut (capped SIC), the paper's ordering (supervised > IAD >= CATHODE > CWoLa, ANODE)
 and the ratio CATHODE / IAD of the medians (goal >= 0.9; the paper has 13.99 / 15.08 = 0.93).
 
     python bench/cathode_summary.py results/cathode/generated [--family hgb]
@@ -21,6 +21,7 @@ def main(argv=None):
     p.add_argument("--family", default="hgb")
     args = p.parse_args(argv)
     table = defaultdict(lambda: defaultdict(list))
+    at_cut = defaultdict(lambda: defaultdict(int))
     sb = defaultdict(dict)
     for path in sorted(Path(args.folder).glob("nsig*_seed*/evaluate/*.json")):
         rec = json.loads(path.read_text())
@@ -28,6 +29,7 @@ def main(argv=None):
         if family and family != args.family:
             continue
         table[rec["nsig"]][mode].append(rec["max_sic"] if rec["max_sic"] is not None else 0.0)
+        at_cut[rec["nsig"]][mode] += bool(rec.get("max_sic_at_cut"))
         sb[rec["nsig"]][rec["seed"]] = (rec["s_over_b"], rec["s_over_sqrt_b"])
     if not table:
         sys.exit(f"no metrics under {args.folder}/nsig*_seed*/evaluate/")
@@ -42,7 +44,8 @@ def main(argv=None):
                 continue
             med[mode] = float(np.median(vals))
             q16, q84 = np.percentile(vals, [16, 84])
-            print(f"  {mode:<11} max SIC {med[mode]:6.2f} [{q16:6.2f}, {q84:6.2f}]  ({len(vals)} runs)")
+            print(f"  {mode:<11} max SIC {med[mode]:6.2f} [{q16:6.2f}, {q84:6.2f}]  ({len(vals)} runs, "
+                  f"{at_cut[nsig][mode]} with the peak at the test-set cut)")
         if {"supervised", "iad", "cathode", "cwola", "anode"} <= med.keys():
             order = (med["supervised"] > med["iad"] >= med["cathode"] > max(med["cwola"], med["anode"]))
             print(f"  ordering supervised > IAD >= CATHODE > CWoLa, ANODE: {'holds' if order else 'does NOT hold'}")

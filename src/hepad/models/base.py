@@ -22,10 +22,14 @@ from __future__ import annotations
 import math
 import pickle
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from hepad.io import InputError, atomic_output
+
+if TYPE_CHECKING:  # torch is imported where it is used: the tree ensemble's jobs never need it
+    import torch
 
 
 class NonFiniteLossError(InputError):
@@ -34,6 +38,8 @@ class NonFiniteLossError(InputError):
 
 def resolve_device(device=None) -> torch.device:
     """``device`` if given, else the GPU when torch sees one, else the CPU."""
+    import torch
+
     if device is not None:
         return torch.device(device)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -41,6 +47,8 @@ def resolve_device(device=None) -> torch.device:
 
 def set_threads(threads) -> None:
     """Honour the rule's ``threads`` on the CPU (torch otherwise takes every core it sees)."""
+    import torch
+
     if threads is not None and threads > 0:
         torch.set_num_threads(int(threads))
 
@@ -189,6 +197,8 @@ class LastEpochs(BestEpochs):
 
 def save_torch_state(path, state: dict) -> None:
     """Write a model's ``state`` dict to ``path`` in torch's format, atomically."""
+    import torch
+
     with atomic_output(path) as tmp:
         torch.save(state, tmp)
 
@@ -200,6 +210,8 @@ def load_torch_state(path, what: str, hint: str | None = None, weights_only: boo
     ``"{path}: cannot read {what} (reason); {hint}"``. ``weights_only=False`` only for files that hold
     objects other than tensors, numbers, strings and containers (e.g. numpy arrays).
     """
+    import torch
+
     try:
         return torch.load(path, map_location="cpu", weights_only=weights_only)
     except Exception as err:  # OSError, EOFError (empty), RuntimeError (truncated), unpickling errors ...
