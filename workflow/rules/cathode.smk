@@ -39,6 +39,8 @@ rule prepare:
         summary=f"{PREPARED}.json",
     log:
         log_file("prepare", SET_LOG),
+    benchmark:
+        bench_file("prepare", SET_LOG)
     conda:
         "../../envs/data.yaml"
     threads: 1
@@ -213,6 +215,8 @@ rule score_anode:
         f"{SET}/score_anode/scores.h5",
     log:
         log_file("score_anode", SET_LOG),
+    benchmark:
+        bench_file("score_anode", SET_LOG)
     conda:
         "../../envs/torch.yaml"
     threads: CATHODE["threads"]
@@ -277,6 +281,8 @@ rule evaluate:
         f"{SET}/evaluate/{{method}}_run{{run}}.json",
     log:
         log_file("evaluate", f"{SET_LOG}_{{method}}_run{{run}}"),
+    benchmark:
+        bench_file("evaluate", f"{SET_LOG}_{{method}}_run{{run}}")
     conda:
         "../../envs/data.yaml"
     threads: 1
