@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hepad.events.nsubjettiness import delta_phi, nsubjettiness, rapidity, tau_from_axes
+from hepad.events.nsubjettiness import ONEPASS_MAX_N, delta_phi, nsubjettiness, rapidity, tau_from_axes
 
 BETAS = (0.5, 1.0, 2.0)
 
@@ -162,6 +162,9 @@ def test_one_pass_axes_never_raise_tau_and_keep_the_kt_definition():
     one_pass = nsubjettiness(offsets, *flat, n_max=4, betas=BETAS, axes="onepass_kt")
     assert np.all(one_pass <= kt + 1e-12)
     assert np.all(one_pass[:, 0] <= kt[:, 0]) and np.any(one_pass < kt - 1e-6)
+    # Only N <= ONEPASS_MAX_N (3) are minimised: tau4 keeps the kT axes, exactly.
+    np.testing.assert_array_equal(one_pass[:, ONEPASS_MAX_N:], kt[:, ONEPASS_MAX_N:])
+    assert np.any(one_pass[:, ONEPASS_MAX_N - 1] < kt[:, ONEPASS_MAX_N - 1] - 1e-6)
     with pytest.raises(ValueError, match="onepass_kt"):
         nsubjettiness(offsets, *flat, n_max=2, axes="wta")
 

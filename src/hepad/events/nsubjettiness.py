@@ -12,7 +12,9 @@ contrib's OnePass_KT_Axes) these axes are then moved to the local minimum of tau
 assigned to their nearest axis and each axis moves to the weighted mean of its particles with weights
 pT_i * Delta R_i^(beta - 2) (a Lloyd step for beta = 2, a Weiszfeld step of the geometric median for beta = 1),
 until no axis of the jet moves by more than ``ONEPASS_TOLERANCE`` or after ``ONEPASS_MAX_ITERATIONS``; every beta
-gets its own axes. A jet with N or fewer constituents has tau_N = 0. tau_N decreases with N for these
+gets its own axes. The minimisation is done for N <= ``ONEPASS_MAX_N`` (3: tau1, tau2, tau3 of the LHCO features and
+their ratios); larger N keep the exclusive-kT axes, because minimising every N up to 9 for three betas took
+58 % of the CPU time of generating a QCD event (docs/data.md). A jet with N or fewer constituents has tau_N = 0. tau_N decreases with N for these
 axes in practice, and tau_{N}/tau_{N-1} small means the jet has N prongs (e.g. tau21 = tau_2/tau_1 small for two prongs).
 """
 
@@ -31,6 +33,8 @@ AXES = ("kt", "onepass_kt")
 # FastJet contrib Nsubjettiness' defaults for the one-pass minimisation: accuracy and iteration limit.
 ONEPASS_TOLERANCE = 1.0e-4
 ONEPASS_MAX_ITERATIONS = 100
+# Largest N whose axes are minimised with axes="onepass_kt" (the LHCO features' tau1..tau3).
+ONEPASS_MAX_N = 3
 # Distances below this count as this (a Weiszfeld step is undefined on an axis sitting on a particle).
 ONEPASS_MIN_DR = 1.0e-6
 
@@ -194,7 +198,7 @@ def nsubjettiness(jet_offsets, px, py, pz, e, n_max: int = 9, betas=DEFAULT_BETA
     """tau_N^beta for N = 1..n_max and every beta, of many jets given flat constituent four-momenta.
 
     ``jet_offsets`` (n_jets + 1) delimit the jets in the flat arrays; ``axes`` is "kt" (exclusive-kT
-    axes) or "onepass_kt" (those axes minimised for each beta). Returns an array of shape
+    axes) or "onepass_kt" (those axes minimised for each beta, for N <= ``ONEPASS_MAX_N``). Returns an array of shape
     (n_jets, n_max, len(betas)); ``[:, N - 1, b]`` is tau_N for ``betas[b]``.
     """
     if axes not in AXES:
@@ -218,7 +222,7 @@ def nsubjettiness(jet_offsets, px, py, pz, e, n_max: int = 9, betas=DEFAULT_BETA
     phi_rel = delta_phi(phi, phi_ref[owner])
     for n, (ay, aphi) in enumerate(kt_axes):
         aphi_rel = delta_phi(aphi, phi_ref[:, None])
-        if axes == "kt":
+        if axes == "kt" or n + 1 > ONEPASS_MAX_N:
             taus[:, n] = tau_from_axes(pt, y, phi_rel, counts, ay, aphi_rel, betas, r0, wrap=False)
             continue
         for b, beta in enumerate(betas):
