@@ -25,6 +25,8 @@ def main(argv=None):
     sb = defaultdict(dict)
     for path in sorted(Path(args.folder).glob("nsig*_seed*/evaluate/*.json")):
         rec = json.loads(path.read_text())
+        if "method" not in rec:  # template_fidelity_<family>.json lies beside the metrics
+            continue
         mode, _, family = rec["method"].partition("_")
         if family and family != args.family:
             continue
