@@ -64,8 +64,9 @@ def main(argv=None):
         variants = {"iad": training_set("iad", prep)}
         counts["iad"] = len(load_split(prep, "extra_bkg_train"))
         for n in args.sizes + [len(s_train)]:
-            variants[f"cathode, {n} samples"] = _make(sr_train, subsample(s_train, n, rng), sr_val,
-                                                      subsample(s_val, min(n, len(s_val)), rng))
+            name = f"cathode, {n} samples" if n in args.sizes else "cathode, all samples (as in the main job)"
+            variants[name] = _make(sr_train, subsample(s_train, n, rng), sr_val,
+                                   subsample(s_val, min(n, len(s_val)), rng))
         for name, data in variants.items():
             for run in range(args.runs):
                 params = dict(HGB, seed=1000 * seed + run, threads=args.threads)
