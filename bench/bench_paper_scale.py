@@ -67,7 +67,8 @@ def read_benchmarks(work: Path) -> dict:
         with tsv.open() as handle:
             row = next(csv.DictReader(handle, delimiter="\t"))
         rss = row.get("max_rss", "0")
-        out[rule].append((float(row["s"]), float(row.get("cpu_time", 0) or 0), float(rss) if rss not in ("", "-") else 0.0))
+        rss_mb = float(rss) if rss not in ("", "-") else 0.0
+        out[rule].append((float(row["s"]), float(row.get("cpu_time", 0) or 0), rss_mb))
     return out
 
 
@@ -102,9 +103,10 @@ def main(argv=None):
     lines = [f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, `python bench/bench_paper_scale.py WORKDIR --cores "
              f"{args.cores}" + (f" --flow-epochs {args.flow_epochs}" if args.flow_epochs else "")
              + (f" --classifier-epochs {args.classifier_epochs}" if args.classifier_epochs else "")
-             + f"`: data written in {t_data:.0f} s, one seed's chain in {t_chain / 60:.1f} min wall on {args.cores} "
-             "cores.", "",
-             "| rule | jobs | wall per job [s], measured | peak RSS [MB] | core-seconds, projected to the published epochs |",
+             + f"`: data written in {t_data:.0f} s, one seed's chain in {t_chain / 60:.1f} min wall on "
+             f"{args.cores} cores.", "",
+             "| rule | jobs | wall per job [s], measured | peak RSS [MB] | "
+             "core-seconds, projected to the published epochs |",
              "| --- | ---: | ---: | ---: | ---: |"]
     core_seconds, longest = 0.0, {}
     for rule, jobs in sorted(bench.items()):

@@ -14,8 +14,9 @@ pT_i * Delta R_i^(beta - 2) (a Lloyd step for beta = 2, a Weiszfeld step of the 
 until no axis of the jet moves by more than ``ONEPASS_TOLERANCE`` or after ``ONEPASS_MAX_ITERATIONS``; every beta
 gets its own axes. The minimisation is done for N <= ``ONEPASS_MAX_N`` (3: tau1, tau2, tau3 of the LHCO features and
 their ratios); larger N keep the exclusive-kT axes, because minimising every N up to 9 for three betas took
-58 % of the CPU time of generating a QCD event (docs/data.md). A jet with N or fewer constituents has tau_N = 0. tau_N decreases with N for these
-axes in practice, and tau_{N}/tau_{N-1} small means the jet has N prongs (e.g. tau21 = tau_2/tau_1 small for two prongs).
+58 % of the CPU time of generating a QCD event (docs/data.md). A jet with N or fewer constituents has
+tau_N = 0. tau_N decreases with N for these axes in practice, and tau_{N}/tau_{N-1} small means the jet has
+N prongs (e.g. tau21 = tau_2/tau_1 small for two prongs).
 """
 
 from __future__ import annotations

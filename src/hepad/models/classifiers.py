@@ -6,8 +6,9 @@ Both have one interface (:class:`Classifier`), so a script trains either the sam
     clf.fit(x, y, x_val, y_val, sample_weight=w)
     scores = clf.predict_proba(x_test)   # 1-d, probability of class 1
 
-- :class:`~hepad.models.mlp_classifier.MLPClassifier` (CATHODE, its own module: torch): 3 x 64 ReLU, sigmoid output, weighted binary cross-entropy, Adam;
-  predictions averaged over the ``n_average`` epochs with the lowest validation loss.
+- :class:`~hepad.models.mlp_classifier.MLPClassifier` (CATHODE, its own module: torch): 3 x 64 ReLU,
+  sigmoid output, weighted binary cross-entropy, Adam; predictions averaged over the ``n_average`` epochs
+  with the lowest validation loss.
 - :class:`HGBEnsemble` (Finke et al., arXiv:2309.13111): ``n_models`` scikit-learn
   HistGradientBoostingClassifier members, each fitted on all the training data with Poisson(1)
   bootstrap weights of its own and stopped early on the loss of the given validation data (the MLP
