@@ -1,11 +1,12 @@
 #!/usr/bin/env python
 """Prepare one window of the bump hunt (docs/search.md): inject --nsig signal events with --seed (the same
-pseudo-data for every window), then split it into the window's SR events and its sidebands (everything
-outside the window, or within --sideband-margin of its edges), the sidebands into the flow's training and
-validation parts, and give every SR event and every event outside the window its k-fold number.
+pseudo-data for every window), then take the window's SR events and the events outside it, and give each
+of them its k-fold number. Stops if the window or its sidebands (everything outside the window, or within
+--sideband-margin of its edges) are empty; the SB flow (search_train_flow) takes its sidebands from the
+events outside.
 
-Writes one HDF5 file: datasets sr, sb_train, sb_val, outside (rows of hepad.cathode.prepared.COLUMNS),
-sr_fold, outside_fold, sr_index, outside_index (rows of the injected data), attrs window, k, seed.
+Writes one HDF5 file: datasets sr, outside (rows of hepad.cathode.prepared.COLUMNS), sr_fold, outside_fold,
+sr_index, outside_index (rows of the injected data), attrs window, k, seed, nsig, index.
 """
 
 import argparse
@@ -30,7 +31,6 @@ def parse_args(argv=None):
     p.add_argument("--window", type=float, nargs=2, required=True, metavar=("LOW", "HIGH"), help="[TeV]")
     p.add_argument("--index", type=int, default=0, help="the window's place in the scan (seeds its folds)")
     p.add_argument("--sideband-margin", type=float, default=None, help="[TeV]; default: all outside")
-    p.add_argument("--sb-val-fraction", type=float, required=True, help="share of the SB validating the flow")
     p.add_argument("--k", type=int, required=True, help="folds")
     p.add_argument("--output", required=True, help="window file (.h5)")
     return p.parse_args(argv)
@@ -43,21 +43,20 @@ def main(argv=None):
     features = cathode_features(read_lhco_features(args.features))
     data = inject(features, args.nsig, args.seed)
     split = window_split(data, window, args.sideband_margin)
-    sr, sb = data[split["sr"]], data[split["sb"]]
-    n_val = int(round(len(sb) * args.sb_val_fraction))
+    sr = data[split["sr"]]
     outside_index = np.flatnonzero(~np.isin(np.arange(len(data)), split["sr"]))
     seed = 1000 * args.seed + args.index
     with atomic_output(args.output) as tmp, h5py.File(tmp, "w", track_order=True) as out:
         out.attrs["window"] = [window.low, window.high]
         out.attrs.update(k=args.k, seed=args.seed, nsig=args.nsig, index=args.index)
-        for name, rows in (("sr", sr), ("sb_train", sb[n_val:]), ("sb_val", sb[:n_val]), ("outside", data[outside_index])):
+        for name, rows in (("sr", sr), ("outside", data[outside_index])):
             out.create_dataset(name, data=rows, track_times=False)
         out.create_dataset("sr_index", data=split["sr"], track_times=False)
         out.create_dataset("outside_index", data=outside_index, track_times=False)
         out.create_dataset("sr_fold", data=fold_ids(len(sr), args.k, seed), track_times=False)
         out.create_dataset("outside_fold", data=fold_ids(len(outside_index), args.k, seed + 500), track_times=False)
-    log.info("window %s: %d SR events (%d signal), %d sideband events (%d validate the flow), %d outside",
-             window.label, len(sr), int(sr[:, 5].sum()), len(sb), n_val, len(outside_index))
+    log.info("window %s: %d SR events (%d signal), %d sideband events, %d outside", window.label, len(sr),
+             int(sr[:, 5].sum()), len(split["sb"]), len(outside_index))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from hepad.search.kfold import check_out_of_fold, fold_classifier, fold_ids, fol
 from hepad.search.significance import (background_toys, global_significance, local_significance, measure_delta_sys,
                                        p_value, toy_max_significance)
 from hepad.search.tables import CSV_COLUMNS, summary_rows, write_hepdata
-from hepad.search.windows import DEFAULT_WINDOWS, Window, inject, window_split
+from hepad.search.windows import DEFAULT_WINDOWS, Window, flow_groups, group_sidebands, inject, window_split
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -168,6 +168,40 @@ def test_default_windows_and_split():
     assert ((mjj[split["sr"]] > 3.3) & (mjj[split["sr"]] < 3.7)).all()
     assert ((mjj[split["sb"]] > 3.0) & (mjj[split["sb"]] < 4.0)).all()
     assert not np.intersect1d(split["sr"], split["sb"]).size
+
+
+def test_flow_groups_share_a_flow_only_between_windows_apart(tmp_path):
+    groups = flow_groups(DEFAULT_WINDOWS, 3)
+    assert [[w.index for w in g] for g in groups] == [[0, 3, 6], [1, 4, 7], [2, 5, 8]]
+    assert [[w.index for w in g] for g in flow_groups(DEFAULT_WINDOWS, 9)] == [[i] for i in range(9)]
+    # neighbours of the default scan overlap by half: they can never share a flow
+    with pytest.raises(ConfigError, match=r"windows 0 \(2.70-3.10 TeV\) and 1 \(2.90-3.30 TeV\) share a flow"):
+        flow_groups(DEFAULT_WINDOWS, 1)
+    # every other window touches the next: one hole twice as wide, which the flow would have to bridge
+    with pytest.raises(ConfigError, match="windows 0 .* and 2 .* share a flow but are not apart"):
+        flow_groups(DEFAULT_WINDOWS, 2)
+    # the group's sidebands: outside every window of the group; one window alone gives its own sidebands
+    rng = np.random.default_rng(3)
+    mjj = rng.uniform(2.5, 5.0, 20000)
+    sb = group_sidebands(mjj, groups[0])
+    assert not any(((mjj[sb] > w.low) & (mjj[sb] < w.high)).any() for w in groups[0])
+    assert sb.sum() == sum(not any(w.low < m < w.high for w in groups[0]) for m in mjj)
+    data = np.column_stack([mjj, np.zeros((len(mjj), 5))])
+    for margin in (None, 0.3):
+        alone = group_sidebands(mjj, [DEFAULT_WINDOWS[3]], margin)
+        assert np.array_equal(np.flatnonzero(alone), window_split(data, DEFAULT_WINDOWS[3], margin)["sb"])
+    near = group_sidebands(mjj, groups[0], margin=0.1)
+    assert (near <= sb).all() and (np.abs(mjj[near] - 3.5) > 0.2).all()
+    assert (np.min([np.minimum(np.abs(mjj[near] - w.low), np.abs(mjj[near] - w.high)) for w in groups[0]], axis=0)
+            < 0.1).all()
+    # the workflow checks the config's groups when it reads the config: a dry run stops, naming the windows
+    config = tmp_path / "groups.yaml"
+    config.write_text(yaml.safe_dump({"search": {"flow_groups": 2}}))
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "-n",
+           "results/search/significance_vs_injection.pdf", "--cores", "1", "--configfile", str(config)]
+    dry = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert dry.returncode != 0
+    assert "search.flow_groups 2: windows 0 (2.70-3.10 TeV) and 2 (3.10-3.50 TeV)" in dry.stdout + dry.stderr
 
 
 def test_kfold_never_scores_an_event_with_its_own_model():
@@ -337,8 +371,9 @@ SEARCH_CONFIG = {
     "injection": {"nsig": 150, "seeds": [1], "scan_nsig": [150, 0], "scan_seeds": [1]},
     "prepare": {"n_test_signal": 100},
     "cathode": {"flow": {"max_epochs": 2, "n_ensemble": 1}, "classifier": {"hgb": {"n_models": 1, "max_iter": 20}}},
-    "search": {"windows": [{"low": 3.1, "high": 3.5}, {"low": 3.3, "high": 3.7}], "n_toys": 100, "null_seeds": [1],
-               "delta_sys": None},
+    # three windows, two flows per data set: windows 0 and 2 lie apart and share one (search.flow_groups 2)
+    "search": {"windows": [{"low": 3.1, "high": 3.5}, {"low": 3.3, "high": 3.7}, {"low": 3.7, "high": 4.1}],
+               "flow_groups": 2, "n_toys": 100, "null_seeds": [1], "delta_sys": None},
 }
 
 
@@ -374,7 +409,7 @@ def test_search_runs_and_makes_both_plots(search_run):
     for path in sets:
         record = json.loads(path.read_text())
         # the idealized AD searches only the window inside regions.sr, where its true background exists
-        assert [w["low"] for w in record["windows"]] == ([3.3] if record["technique"] == "iad" else [3.1, 3.3])
+        assert [w["low"] for w in record["windows"]] == ([3.3] if record["technique"] == "iad" else [3.1, 3.3, 3.7])
         assert record["efficiencies"] == [0.2, 0.05]
         for window in record["windows"]:
             for row in window["thresholds"]:
@@ -397,6 +432,25 @@ def test_search_runs_and_makes_both_plots(search_run):
     assert len(table) == 1 + 6 and table[0].split(",")[:3] == ["method", "classifier", "nsig"]
     with tarfile.open(search_run / "results/search/hepdata.tar.gz") as tar:
         assert "submission.yaml" in tar.getnames() and len(tar.getnames()) == 1 + 3 + 6
+
+
+@pytest.mark.workflow
+def test_windows_apart_share_one_flow_trained_outside_both(search_run):
+    data_set = search_run / "results/search/lhco/nsig150_seed1"
+    assert sorted(p.name for p in data_set.glob("flowgroup*")) == ["flowgroup0", "flowgroup1"]
+    history = json.loads((data_set / "flowgroup0/search_train_flow/history.json").read_text())
+    assert history["windows"] == [[3.1, 3.5], [3.7, 4.1]]
+    with h5py.File(data_set / "window0/search_prepare/window.h5", "r") as f:
+        outside = f["outside"][()]
+    mjj = outside[:, 0]
+    assert history["n_train"] + history["n_val"] == ((mjj < 3.1) | ((mjj > 3.5) & (mjj < 3.7)) | (mjj > 4.1)).sum()
+    # each window's template is sampled in its own window, from its group's flow
+    for window, (low, high) in enumerate([(3.1, 3.5), (3.3, 3.7), (3.7, 4.1)]):
+        with h5py.File(data_set / f"window{window}/search_template/template.h5", "r") as f:
+            template = f["template"][()]
+        assert ((template[:, 0] > low) & (template[:, 0] < high)).all() and len(template) > 100
+    log = (search_run / "results/logs/search_template/lhco/nsig150_seed1_window2.log").read_text()
+    assert "flowgroup0" in log
 
 
 @pytest.mark.workflow

@@ -5,10 +5,11 @@
 # lies under results/search/{dataset}/:
 #
 #   nsig{nsig}_seed{seed}/window{window}/           one window of one injection:
-#     search_prepare/window.h5                      SR, sidebands, events outside, fold numbers
-#     search_train_flow/                            SB flow (flow.pt, ...) and template.h5
+#     search_prepare/window.h5                      SR, events outside, fold numbers
+#     search_template/template.h5                   CATHODE's template, from the window's flow group's SB flow
 #     search_iad_template/template.h5               the idealized AD's template (windows inside regions.sr)
 #     search_kfold_scores/{technique}_fold{fold}.h5 out-of-fold scores of one fold
+#   nsig{nsig}_seed{seed}/flowgroup{group}/search_train_flow/   the SB flow of one flow group (flow.pt, ...)
 #   nsig{nsig}_seed{seed}/search_counts/{technique}.json         thresholds, N and b per window
 #   nsig{nsig}_seed{seed}/search_significance/{technique}.json   local and global significance
 #   search_null/{technique}.json                    δ_sys and the max local Z of the nsig = 0 runs
@@ -23,6 +24,7 @@ include: "search_helpers.smk"
 
 wildcard_constraints:
     window=r"\d+",
+    group=r"\d+",
     fold=r"\d+",
     technique="|".join(METHODS),
 
@@ -47,25 +49,23 @@ rule search_prepare:
         script=script("search_prepare"),
         window=search_window,
         margin=search_margin,
-        sb_val_fraction=config["prepare"]["sb_val_fraction"],
         k=SEARCH["k"],
     shell:
         "python {params.script} --features {input.features} --nsig {wildcards.nsig} --seed {wildcards.seed}"
         " --window {params.window} --index {wildcards.window} {params.margin}"
-        " --sb-val-fraction {params.sb_val_fraction} --k {params.k} --output {output} > {log} 2>&1"
+        " --k {params.k} --output {output} > {log} 2>&1"
 
 
 rule search_train_flow:
-    """The SB flow of one window (CATHODE's settings) and its background template in the window."""
+    """The SB flow of one flow group (config search.flow_groups; CATHODE's settings): trained outside all its windows."""
     input:
-        data=f"{SEARCH_WINDOW}/search_prepare/window.h5",
+        search_group_windows,
     output:
-        flow=f"{SEARCH_WINDOW}/search_train_flow/flow.pt",
-        template=f"{SEARCH_WINDOW}/search_train_flow/template.h5",
+        flow=f"{SEARCH_GROUP}/search_train_flow/flow.pt",
     log:
-        log_file("search_train_flow", f"{SEARCH_LOG}_window{{window}}"),
+        log_file("search_train_flow", f"{SEARCH_LOG}_flowgroup{{group}}"),
     benchmark:
-        bench_file("search_train_flow", f"{SEARCH_LOG}_window{{window}}")
+        bench_file("search_train_flow", f"{SEARCH_LOG}_flowgroup{{group}}")
     priority: 10
     conda:
         "../../envs/torch.yaml"
@@ -79,13 +79,44 @@ rule search_train_flow:
         upstream=settings_digest(search_keys("flow")),
         script=script("search_train_flow"),
         options=param_options(CATHODE["flow"]),
-        oversampling=CATHODE["sampling"]["oversampling"],
-        bandwidth=CATHODE["sampling"]["kde_bandwidth"],
+        margin=search_margin,
+        sb_val_fraction=config["prepare"]["sb_val_fraction"],
         folder=output_folder("flow"),
     shell:
-        "python {params.script} --data {input.data} {params.options} --oversampling {params.oversampling}"
-        " --kde-bandwidth {params.bandwidth} --seed {wildcards.seed} --threads {threads}"
-        " --output {params.folder} --template {output.template} > {log} 2>&1"
+        "python {params.script} --data {input} {params.options} {params.margin}"
+        " --sb-val-fraction {params.sb_val_fraction} --seed {wildcards.seed} --threads {threads}"
+        " --output {params.folder} > {log} 2>&1"
+
+
+rule search_template:
+    """CATHODE's background template in one window: samples of its flow group's SB flow."""
+    input:
+        data=f"{SEARCH_WINDOW}/search_prepare/window.h5",
+        flow=search_window_flow,
+    output:
+        f"{SEARCH_WINDOW}/search_template/template.h5",
+    log:
+        log_file("search_template", f"{SEARCH_LOG}_window{{window}}"),
+    benchmark:
+        bench_file("search_template", f"{SEARCH_LOG}_window{{window}}")
+    conda:
+        "../../envs/torch.yaml"
+    threads: CATHODE["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=30,
+        gpu=gpu_request("cathode"),
+    params:
+        missing=missing_inputs("search_template"),
+        upstream=settings_digest(search_keys("flow")),
+        script=script("search_template"),
+        folder=search_flow_folder,
+        oversampling=CATHODE["sampling"]["oversampling"],
+        bandwidth=CATHODE["sampling"]["kde_bandwidth"],
+    shell:
+        "python {params.script} --data {input.data} --flow {params.folder} --oversampling {params.oversampling}"
+        " --kde-bandwidth {params.bandwidth} --seed {wildcards.seed} --threads {threads} --output {output}"
+        " > {log} 2>&1"
 
 
 rule search_iad_template:

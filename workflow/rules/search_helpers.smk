@@ -1,18 +1,23 @@
 # Helpers of workflow/rules/search.smk: paths, settings digests, input and params functions.
 # Kept apart from the rules (`snakemake --lint` wants functions and rules in separate files).
+from pathlib import Path
 from types import SimpleNamespace
 
 from hepad.search.methods import METHODS, iad_windows
+from hepad.search.windows import flow_groups, windows_from_config
 
 SEARCH = config["search"]
 SEARCH_DIR = "results/search/{dataset}"
 SEARCH_SET = f"{SEARCH_DIR}/nsig{{nsig}}_seed{{seed}}"
 SEARCH_WINDOW = f"{SEARCH_SET}/window{{window}}"
+SEARCH_GROUP = f"{SEARCH_SET}/flowgroup{{group}}"
+# the windows of each flow group (config search.flow_groups; apart, checked with the config)
+SEARCH_FLOW_GROUPS = flow_groups(windows_from_config(SEARCH["windows"]), SEARCH["flow_groups"])
 SEARCH_LOG = "{dataset}/nsig{nsig}_seed{seed}"
 SEARCH_FAMILY = SEARCH["classifier"]
 # the template of each template method (hepad.search.methods), per window
 SEARCH_TEMPLATES = {
-    "cathode": f"{SEARCH_WINDOW}/search_train_flow/template.h5",
+    "cathode": f"{SEARCH_WINDOW}/search_template/template.h5",
     "iad": f"{SEARCH_WINDOW}/search_iad_template/template.h5",
 }
 
@@ -22,14 +27,13 @@ def search_keys(stage, technique=None):
     keys = [
         "generation",
         "regions.sr",
-        "prepare.sb_val_fraction",
         "search.windows",
         "search.sideband_margin",
         "search.k",
     ]
     if stage == "prepare":
         return keys
-    keys += ["cathode.flow", "cathode.sampling"]
+    keys += ["search.flow_groups", "prepare.sb_val_fraction", "cathode.flow", "cathode.sampling"]
     if stage == "flow":
         return keys
     keys += ["search.classifier", f"cathode.classifier.{SEARCH_FAMILY}", "search.cwola_band", "prepare.sr_val_fraction"]
@@ -59,6 +63,30 @@ def search_window(wildcards):
         raise ValueError(f"window{index}: config search.windows has {len(SEARCH['windows'])} windows")
     window = SEARCH["windows"][index]
     return f"{window['low']} {window['high']}"
+
+
+def search_group_windows(wildcards):
+    """The window files of a flow group's windows: its flow trains outside all of them."""
+    group = int(wildcards.group)
+    if group >= len(SEARCH_FLOW_GROUPS):
+        raise ValueError(
+            f"flowgroup{group}: the config's {len(SEARCH['windows'])} windows form "
+            f"{len(SEARCH_FLOW_GROUPS)} flow groups (search.flow_groups)"
+        )
+    return [
+        f"{SEARCH_WINDOW}/search_prepare/window.h5".format(**wildcards, window=w.index)
+        for w in SEARCH_FLOW_GROUPS[group]
+    ]
+
+
+def search_window_flow(wildcards):
+    """The SB flow of a window's flow group: window i is in group i mod search.flow_groups."""
+    group = int(wildcards.window) % SEARCH["flow_groups"]
+    return f"{SEARCH_GROUP}/search_train_flow/flow.pt".format(**wildcards, group=group)
+
+
+def search_flow_folder(wildcards, input):
+    return str(Path(input.flow).parent)
 
 
 def search_margin(wildcards):

@@ -3,6 +3,10 @@
 A window is an mjj interval (TeV); its sidebands are every event outside it, or, with a margin m, only
 the events within m of its edges. The injection is done once per (nsig, seed), identically for every
 window, so that all windows see the same pseudo-data, as in a real search.
+
+Windows that do not overlap can share one SB flow (config ``search.flow_groups``, docs/search.md): window
+i belongs to flow group i mod G, and the group's flow trains on the events outside every window of the
+group, so no window's template comes from a flow that saw the window's events.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import numpy as np
 from hepad.cathode.prepare import in_window
 from hepad.io import InputError
 
-__all__ = ["Window", "DEFAULT_WINDOWS", "sliding_windows", "windows_from_config", "inject", "window_split"]
+__all__ = ["Window", "DEFAULT_WINDOWS", "sliding_windows", "windows_from_config", "inject", "window_split",
+           "flow_groups", "group_sidebands"]
 
 
 @dataclass(frozen=True)
@@ -73,11 +78,44 @@ def window_split(data: np.ndarray, window: Window, margin: float | None = None) 
     within ``margin`` TeV of its edges if a margin is given)."""
     mjj = data[:, 0]
     sr = in_window(mjj, window.low, window.high)
-    sb = ~sr
-    if margin is not None:
-        sb &= (mjj > window.low - margin) & (mjj < window.high + margin)
+    sb = group_sidebands(mjj, [window], margin)
     if not sr.any():
         raise InputError(f"window {window.label} holds no events (data mjj {mjj.min():.3f}-{mjj.max():.3f} TeV)")
     if sb.sum() < 2:
         raise InputError(f"the sidebands of window {window.label} hold {int(sb.sum())} events; at least 2 are needed")
     return {"sr": np.flatnonzero(sr), "sb": np.flatnonzero(sb)}
+
+
+def flow_groups(windows, n_groups: int) -> list[list[Window]]:
+    """The windows of each flow group: window i is in group i mod ``n_groups`` (config ``search.flow_groups``).
+
+    The windows of one group must lie apart, with sidebands between them: the group's flow is trained
+    outside all of them, and two windows that touch or overlap would make one hole twice as wide that the
+    flow has to bridge (an event inside two of them would be in both SRs and neither's sidebands).
+    Raises ConfigError (the Snakefile checks the config's groups when it is read)."""
+    windows = list(windows)
+    from hepad.config import ConfigError
+
+    if n_groups < 1:
+        raise ConfigError(f"config error: search.flow_groups must be at least 1, got {n_groups}")
+    groups = [windows[g::n_groups] for g in range(min(n_groups, len(windows)))]
+    for members in groups:
+        ordered = sorted(members, key=lambda w: w.low)
+        for a, b in zip(ordered, ordered[1:]):
+            if b.low <= a.high:
+                raise ConfigError(f"config error: search.flow_groups {n_groups}: windows {a.index} ({a.label}) and {b.index} "
+                                 f"({b.label}) share a flow but are not apart; raise search.flow_groups so that "
+                                 "windows sharing a flow have sidebands between them")
+    return groups
+
+
+def group_sidebands(mjj: np.ndarray, windows, margin: float | None = None) -> np.ndarray:
+    """Events of a flow group's sidebands: outside every window of the group and, with a margin, within
+    ``margin`` TeV of the edges of one of them. For a single window, its sidebands (:func:`window_split`)."""
+    outside = np.ones(len(mjj), dtype=bool)
+    near = np.zeros(len(mjj), dtype=bool) if margin is not None else outside
+    for window in windows:
+        outside &= ~in_window(mjj, window.low, window.high)
+        if margin is not None:
+            near = near | ((mjj > window.low - margin) & (mjj < window.high + margin))
+    return outside & near
