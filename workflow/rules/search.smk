@@ -37,6 +37,8 @@ rule search_prepare:
         f"{SEARCH_WINDOW}/search_prepare/window.h5",
     log:
         log_file("search_prepare", f"{SEARCH_LOG}_window{{window}}"),
+    benchmark:
+        bench_file("search_prepare", f"{SEARCH_LOG}_window{{window}}")
     conda:
         "../../envs/data.yaml"
     threads: 1
@@ -69,7 +71,7 @@ rule search_train_flow:
     priority: 10
     conda:
         "../../envs/torch.yaml"
-    threads: CATHODE["threads"]
+    threads: SEARCH["threads"]
     resources:
         mem_mb=8000,
         runtime=240,
@@ -101,7 +103,7 @@ rule search_template:
         bench_file("search_template", f"{SEARCH_LOG}_window{{window}}")
     conda:
         "../../envs/torch.yaml"
-    threads: CATHODE["threads"]
+    threads: SEARCH["threads"]
     resources:
         mem_mb=4000,
         runtime=30,
@@ -150,9 +152,11 @@ rule search_kfold_scores:
         f"{SEARCH_WINDOW}/search_kfold_scores/{{technique}}_fold{{fold}}.h5",
     log:
         log_file("search_kfold_scores", f"{SEARCH_LOG}_window{{window}}_{{technique}}_fold{{fold}}"),
+    benchmark:
+        bench_file("search_kfold_scores", f"{SEARCH_LOG}_window{{window}}_{{technique}}_fold{{fold}}")
     conda:
         "../../envs/torch.yaml"
-    threads: CATHODE["threads"]
+    threads: SEARCH["threads"]
     resources:
         mem_mb=4000,
         runtime=60,
