@@ -18,7 +18,6 @@ import numpy as np
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.cathode.modes import FEATURE_INDEX, MJJ
-from hepad.config import ConfigError
 from hepad.io import InputError, parse_param, run_main, setup_logging, write_json
 from hepad.search.windows import Window, flow_groups, group_sidebands
 
@@ -51,7 +50,7 @@ def group_sideband_rows(paths, margin):
         raise InputError(f"the window files of one flow group come from different injections {sorted(injections)}")
     try:
         flow_groups(windows, 1)  # the windows sharing this flow must lie apart
-    except ConfigError as err:
+    except ValueError as err:  # hepad.config.ConfigError
         raise InputError(f"{' '.join(paths)}: {err}") from None
     sb = outside[group_sidebands(outside[:, MJJ], windows, margin)]
     if len(sb) < 2:

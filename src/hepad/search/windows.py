@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hepad.cathode.prepare import in_window
 from hepad.io import InputError
 
 __all__ = ["Window", "DEFAULT_WINDOWS", "sliding_windows", "windows_from_config", "inject", "window_split",
@@ -37,6 +36,11 @@ class Window:
     @property
     def center(self) -> float:
         return 0.5 * (self.low + self.high)
+
+    def contains(self, mjj: np.ndarray) -> np.ndarray:
+        """Events with low < mjj < high: the convention of hepad.cathode.prepare.in_window, written here
+        because the Snakefile imports this module and must not need pandas (hepad.cathode.prepare)."""
+        return (mjj > self.low) & (mjj < self.high)
 
 
 def sliding_windows(start: float = 2.7, width: float = 0.4, step: float = 0.2, count: int = 9) -> list[Window]:
@@ -77,7 +81,7 @@ def window_split(data: np.ndarray, window: Window, margin: float | None = None) 
     """Row indices of ``data`` in the window (``sr``) and in its sidebands (``sb``: outside the window,
     within ``margin`` TeV of its edges if a margin is given)."""
     mjj = data[:, 0]
-    sr = in_window(mjj, window.low, window.high)
+    sr = window.contains(mjj)
     sb = group_sidebands(mjj, [window], margin)
     if not sr.any():
         raise InputError(f"window {window.label} holds no events (data mjj {mjj.min():.3f}-{mjj.max():.3f} TeV)")
@@ -115,7 +119,7 @@ def group_sidebands(mjj: np.ndarray, windows, margin: float | None = None) -> np
     outside = np.ones(len(mjj), dtype=bool)
     near = np.zeros(len(mjj), dtype=bool) if margin is not None else outside
     for window in windows:
-        outside &= ~in_window(mjj, window.low, window.high)
+        outside &= ~window.contains(mjj)
         if margin is not None:
             near = near | ((mjj > window.low - margin) & (mjj < window.high + margin))
     return outside & near
