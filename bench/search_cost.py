@@ -64,7 +64,8 @@ def main(argv=None):
               f"({total / 60 / args.wall_minutes:.2f} jobs at a time on average)", end="")
     print(f"\ndefault scan: {default_sets} data sets ({scan} injections x seeds + {len(null)} background-only), "
           f"{default_sets * per_set / 60:.0f} job-minutes, about {default_sets * per_set / 60 / at_once:.0f} min "
-          f"on {args.cores} cores with {args.threads} thread(s) per job; methods {yaml.safe_dump(config['search']['methods'], default_flow_style=True).strip()}")
+          f"on {args.cores} cores with {args.threads} thread(s) per job; methods "
+          f"{', '.join(config['search']['methods'])}")
 
 
 if __name__ == "__main__":

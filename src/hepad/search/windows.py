@@ -107,9 +107,9 @@ def flow_groups(windows, n_groups: int) -> list[list[Window]]:
         ordered = sorted(members, key=lambda w: w.low)
         for a, b in zip(ordered, ordered[1:]):
             if b.low <= a.high:
-                raise ConfigError(f"config error: search.flow_groups {n_groups}: windows {a.index} ({a.label}) and {b.index} "
-                                 f"({b.label}) share a flow but are not apart; raise search.flow_groups so that "
-                                 "windows sharing a flow have sidebands between them")
+                raise ConfigError(f"config error: search.flow_groups {n_groups}: windows {a.index} ({a.label}) "
+                                  f"and {b.index} ({b.label}) share a flow but are not apart; raise "
+                                  "search.flow_groups so that windows sharing a flow have sidebands between them")
     return groups
 
 
