@@ -13,6 +13,7 @@ SEARCH_WINDOW = f"{SEARCH_SET}/window{{window}}"
 SEARCH_GROUP = f"{SEARCH_SET}/flowgroup{{group}}"
 # the windows of each flow group (config search.flow_groups; apart, checked with the config)
 SEARCH_FLOW_GROUPS = flow_groups(windows_from_config(SEARCH["windows"]), SEARCH["flow_groups"])
+SEARCH_FLOW_GROUP_OF = {w.index: g for g, members in enumerate(SEARCH_FLOW_GROUPS) for w in members}
 SEARCH_LOG = "{dataset}/nsig{nsig}_seed{seed}"
 SEARCH_FAMILY = SEARCH["classifier"]
 # the template of each template method (hepad.search.methods), per window
@@ -80,8 +81,8 @@ def search_group_windows(wildcards):
 
 
 def search_window_flow(wildcards):
-    """The SB flow of a window's flow group: window i is in group i mod search.flow_groups."""
-    group = int(wildcards.window) % SEARCH["flow_groups"]
+    """The SB flow of a window's flow group (hepad.search.windows.flow_groups)."""
+    group = SEARCH_FLOW_GROUP_OF[int(wildcards.window)]
     return f"{SEARCH_GROUP}/search_train_flow/flow.pt".format(**wildcards, group=group)
 
 
