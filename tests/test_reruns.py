@@ -193,14 +193,21 @@ def _run_killing(workdir, rule, configfile, *args):
                       start_new_session=True)
     deadline = time.monotonic() + 300
     killed = False
+    # The python, not the bash that Snakemake starts it from: killing the bash alone before its python had
+    # started left an orphan python that wrote the outputs after Snakemake had given up (seen in CI).
+    job = f"^python .*scripts/{rule}\\.py"
     while not killed and proc.poll() is None and time.monotonic() < deadline:
-        found = subprocess.run(["pgrep", "-f", f"scripts/{rule}.py"], capture_output=True, text=True).stdout.split()
+        found = subprocess.run(["pgrep", "-f", job], capture_output=True, text=True).stdout.split()
         for pid in found:
-            os.kill(int(pid), signal.SIGKILL)
-            killed = True
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+                killed = True
+            except ProcessLookupError:  # it ended between pgrep and the kill
+                pass
         time.sleep(0.02)
     proc.wait(timeout=300)
     assert killed, f"{rule} never ran"
+    assert proc.returncode != 0, f"Snakemake did not see {rule}'s job fail"
 
 
 def test_changed_setting_reaches_every_result_after_a_killed_job(done, tmp_path):
