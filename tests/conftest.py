@@ -52,3 +52,13 @@ def copy_run(source: Path, target: Path) -> Path:
 
     shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
     return target
+
+
+def pytest_collection_modifyitems(items):
+    """Groups for pytest-xdist's ``--dist loadgroup`` (the README's test command runs two workers): a test
+    module stays on one worker, so its module fixtures (the finished runs most workflow tests read) are
+    made once; the modules that read the session's `readme_run` share one group, so it is made once too."""
+    readme_modules = {item.module.__name__ for item in items if "readme_run" in getattr(item, "fixturenames", ())}
+    for item in items:
+        module = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group("readme_run" if module in readme_modules else module))

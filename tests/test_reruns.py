@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 
@@ -186,6 +187,26 @@ def _metrics(workdir):
     return {path.name: path.read_text() for path in sorted((workdir / METRICS).glob("*.json"))}
 
 
+def _jobs_of(snakemake, rule):
+    """The pythons of ``rule``'s jobs among the descendants of this Snakemake (not another test's runs, which
+    may go on beside it). The python, not the bash that Snakemake starts it from: killing the bash alone before
+    its python had started left an orphan python that wrote the outputs after Snakemake had given up (seen in
+    CI)."""
+    try:
+        children = snakemake.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    found = []
+    for child in children:
+        try:
+            cmdline = child.cmdline()
+        except psutil.Error:
+            continue
+        if cmdline[:1] == ["python"] and any(arg.endswith(f"scripts/{rule}.py") for arg in cmdline[1:2]):
+            found.append(child)
+    return found
+
+
 def _run_killing(workdir, rule, configfile, *args):
     """Run the targets and SIGKILL the python of ``rule``'s job as soon as it runs (what an OOM killer
     does); Snakemake itself sees the job fail and stops."""
@@ -193,16 +214,13 @@ def _run_killing(workdir, rule, configfile, *args):
                       start_new_session=True)
     deadline = time.monotonic() + 300
     killed = False
-    # The python, not the bash that Snakemake starts it from: killing the bash alone before its python had
-    # started left an orphan python that wrote the outputs after Snakemake had given up (seen in CI).
-    job = f"^python .*scripts/{rule}\\.py"
+    snakemake = psutil.Process(proc.pid)
     while not killed and proc.poll() is None and time.monotonic() < deadline:
-        found = subprocess.run(["pgrep", "-f", job], capture_output=True, text=True).stdout.split()
-        for pid in found:
+        for child in _jobs_of(snakemake, rule):
             try:
-                os.kill(int(pid), signal.SIGKILL)
+                child.kill()
                 killed = True
-            except ProcessLookupError:  # it ended between pgrep and the kill
+            except psutil.NoSuchProcess:  # it ended in between
                 pass
         time.sleep(0.02)
     proc.wait(timeout=300)
