@@ -29,8 +29,10 @@ def parse_args(argv=None):
 
 
 def _entries(record):
+    """Observed counts, expected backgrounds (None: no estimate) and their statistical errors of a run."""
     rows = [row for window in record["windows"] for row in window["thresholds"]]
-    return np.array([row.get("n_observed", 0) for row in rows], float), [row["b"] for row in rows]
+    return (np.array([row.get("n_observed", 0) for row in rows], float), [row["b"] for row in rows],
+            np.array([row.get("b_error") or 0.0 for row in rows], float))
 
 
 def main(argv=None):
@@ -48,8 +50,9 @@ def main(argv=None):
         raise InputError(f"--counts mixes methods {sorted(techniques)}")
     n = np.concatenate([_entries(r)[0] for r in records])
     b = np.array([np.nan if v is None else v for r in records for v in _entries(r)[1]], float)
+    b_error = np.concatenate([_entries(r)[2] for r in records])
     try:
-        measured = measure_delta_sys(n, b)
+        measured = measure_delta_sys(n, b, b_error)
     except ValueError as err:
         if args.delta_sys == "measured":
             raise InputError(f"search.delta_sys is null (measured), but {err} in {len(records)} background-only "
@@ -59,7 +62,10 @@ def main(argv=None):
         delta, source = measured["delta_sys"], "measured from the background-only runs (config search.delta_sys null)"
     else:
         delta, source = float(args.delta_sys), "configured (config search.delta_sys)"
-    runs = [{"seed": r["seed"], "max_local_z": max_local_significance(*_entries(r), delta)} for r in records]
+    runs = []
+    for r in records:
+        n_run, b_run, e_run = _entries(r)
+        runs.append({"seed": r["seed"], "max_local_z": max_local_significance(n_run, b_run, delta, e_run)})
     write_json({"technique": techniques.pop(), "delta_sys": delta, "delta_sys_source": source, "measured": measured,
                 "runs": runs}, args.output)
     log.info("δ_sys = %.4g (%s); measured %s from %d counts of %d runs; max local Z of the runs: %s",

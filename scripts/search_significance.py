@@ -2,7 +2,8 @@
 """Local and global significance of one method and data set of the bump hunt (docs/search.md), from the
 counts of search_counts.
 
-Per window and threshold: the local Z of N over b with σ = δ_sys · b and its p-value. δ_sys: the
+Per window and threshold: the local Z of N over b with σ² = (δ_sys · b)² + b_error² (the estimate's own
+statistical error) and its p-value. δ_sys: the
 configured --delta-sys, or `measured`: the value search_null measured from the background-only runs
 (--null). Global: the fraction of background-only pseudo-experiments whose maximum local Z over all
 windows and thresholds reaches the observed maximum, (1) from --n-toys count toys (key "global") and
@@ -51,17 +52,19 @@ def main(argv=None):
         delta, source = null["delta_sys"], null["delta_sys_source"]
     else:
         delta, source = float(args.delta_sys), "configured (config search.delta_sys)"
-    b_matrix, z_matrix = [], []
+    b_matrix, e_matrix, z_matrix = [], [], []
     for window in record["windows"]:
         for row in window["thresholds"]:
             if row["b"] is not None:
-                row["z"] = float(local_significance(row["n_observed"], row["b"], delta))
+                row["z"] = float(local_significance(row["n_observed"], row["b"], delta, row.get("b_error")))
                 row["p_value"] = float(p_value(row["z"]))
-                log.info("window %.2f-%.2f TeV, ε = %g: N = %d, b = %.2f, Z = %.2f", window["low"], window["high"],
-                         row["efficiency"], row["n_observed"], row["b"], row["z"])
+                log.info("window %.2f-%.2f TeV, ε = %g: N = %d, b = %.2f ± %.2f (stat), Z = %.2f", window["low"],
+                         window["high"], row["efficiency"], row["n_observed"], row["b"], row.get("b_error") or 0.0,
+                         row["z"])
         b_matrix.append([np.nan if r["b"] is None else r["b"] for r in window["thresholds"]])
+        e_matrix.append([r.get("b_error") or 0.0 for r in window["thresholds"]])
         z_matrix.append([r.get("z", 0.0) for r in window["thresholds"]])
-    b_matrix, z_matrix = np.array(b_matrix), np.array(z_matrix)
+    b_matrix, e_matrix, z_matrix = np.array(b_matrix), np.array(e_matrix, np.float64), np.array(z_matrix)
     w, e = np.unravel_index(np.argmax(z_matrix), z_matrix.shape)
     observed = float(z_matrix[w, e])
     windows = record["windows"]
@@ -69,7 +72,7 @@ def main(argv=None):
                   max_local={"z": observed, "window": [windows[w]["low"], windows[w]["high"]],
                              "efficiency": record["efficiencies"][e]},
                   **{"global": global_significance(observed, toy_max_significance(b_matrix, delta, args.n_toys,
-                                                                                  args.seed))})
+                                                                                  args.seed, e_matrix))})
     if null is not None:
         reruns = [r["max_local_z"] for r in null["runs"]]
         record["global_reruns"] = global_significance(observed, reruns, "background-only reruns")

@@ -54,10 +54,13 @@ def copy_run(source: Path, target: Path) -> Path:
     return target
 
 
-def pytest_collection_modifyitems(items):
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
+def pytest_collection_modifyitems(config, items):
     """Groups for pytest-xdist's ``--dist loadgroup`` (the README's test command runs two workers): a test
     module stays on one worker, so its module fixtures (the finished runs most workflow tests read) are
     made once; the modules that read the session's `readme_run` share one group, so it is made once too."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
     readme_modules = {item.module.__name__ for item in items if "readme_run" in getattr(item, "fixturenames", ())}
     for item in items:
         module = item.module.__name__

@@ -50,6 +50,19 @@ def test_significance_with_systematics_by_hand():
     assert local_significance(10, 5, 1e-6) == pytest.approx(local_significance(10, 5), rel=1e-6)
 
 
+def test_significance_with_the_estimates_statistical_error():
+    # sigma^2 = (delta_sys b)^2 + e^2: e alone is delta_sys = e / b; both add in quadrature
+    assert local_significance(10, 5, b_error=0.5) == pytest.approx(local_significance(10, 5, 0.1), rel=1e-12)
+    assert local_significance(10, 5, 0.3, b_error=2.0) == pytest.approx(local_significance(10, 5, 0.5), rel=1e-12)
+    # per entry, None where unknown (0), broadcast with n and b
+    z = local_significance(np.array([10, 10, 20]), np.array([5, 5, 10]), 0.0, [0.5, None, 2.0])
+    assert np.allclose(z, [local_significance(10, 5, 0.1), local_significance(10, 5), local_significance(20, 10, 0.2)])
+    # a template of 8 selected events at the tightest cut (b = 2, e = 0.71): 6 observed are 2.28 sigma without
+    # the error, 1.94 with it
+    assert local_significance(6, 2.0) == pytest.approx(2.2767, abs=1e-4)
+    assert local_significance(6, 2.0, b_error=2.0 / math.sqrt(8)) == pytest.approx(1.9396, abs=1e-4)
+
+
 def test_significance_deficit_and_large_b_limit():
     assert local_significance(4, 5) == 0.0 and local_significance(5, 5, 0.1) == 0.0
     b = 1e6
@@ -59,12 +72,31 @@ def test_significance_deficit_and_large_b_limit():
     assert np.allclose(local_significance(np.array([10, 4]), np.array([5, 5])), [local_significance(10, 5), 0])
 
 
+def test_toys_carry_the_estimates_statistical_error():
+    b = np.array([[1000.0, 100.0, 10.0]])
+    e = np.array([[0.0, 0.0, 5.0]])  # 50 % at the tightest threshold only
+    counts = background_toys(b, 0.0, 20000, seed=3, b_error=e)
+    # nested counts; the tightest spreads by Poisson and the 50 % error, the others by Poisson only
+    assert (np.diff(counts, axis=2) <= 0).all()
+    assert counts[:, 0, 2].std() == pytest.approx(np.sqrt(10 + 25), rel=0.05)
+    assert counts[:, 0, 1].std() == pytest.approx(np.sqrt(100), rel=0.05)
+    # with the error in both the toys and Z, Z stays calibrated at the tightest threshold: its toys exceed 1.5
+    # sigma no more often than a Poisson count of b = 10 alone would
+    calibrated = local_significance(counts[:, 0, 2], 10.0, 0.0, 5.0)
+    poisson_only = local_significance(background_toys(b, 0.0, 20000, seed=4)[:, 0, 2], 10.0)
+    assert (calibrated > 1.5).mean() <= (poisson_only > 1.5).mean() + 0.01
+    assert np.array_equal(background_toys(b, 0.0, 50, seed=1), background_toys(b, 0.0, 50, seed=1, b_error=0 * e))
+
+
 def test_global_significance_and_too_few_toys():
     b = np.array([[100.0, 10.0, 1.0], [80.0, 8.0, np.nan]])
     toys = toy_max_significance(b, 0.1, 2000, seed=1)
     assert np.array_equal(toys, toy_max_significance(b, 0.1, 2000, seed=1))
+
     result = global_significance(2.0, toys)
     assert 0 < result["p_value"] < 1 and result["z"] < 2.0  # the look-elsewhere effect lowers Z
+    low, median, high = result["toy_max_local_z_16_50_84"]
+    assert low < median < high and median == pytest.approx(np.median(toys))
     result = global_significance(50.0, toys)
     assert result["p_value"] is None and "too few toys to quote a global significance above Z=3.29" in result["message"]
     # three background-only reruns of the chain: the bound is Φ⁻¹(2/3) = 0.43; one rerun bounds nothing (Z > 0)
@@ -86,6 +118,13 @@ def test_delta_sys_measured_from_background_only_counts():
     # Poisson only: δ_sys compatible with 0; a background underestimated by half: δ_sys near 1
     assert measure_delta_sys(rng.poisson(b), b)["interval_68"][0] == 0.0
     assert measure_delta_sys(rng.poisson(2 * b), b)["delta_sys"] == pytest.approx(1.0, abs=0.1)
+    # the estimates' own statistical errors are not counted as systematic: counts around b with a 20 %
+    # error of b (half of the entries) and no further spread give δ_sys near 0 once e is given
+    truth = np.where(np.arange(len(b)) % 2, b, b * np.clip(1 + 0.2 * rng.standard_normal(len(b)), 0, None))
+    n_stat = rng.poisson(truth)
+    e = np.where(np.arange(len(b)) % 2, 0.0, 0.2 * b)
+    assert measure_delta_sys(n_stat, b)["delta_sys"] > 0.1
+    assert measure_delta_sys(n_stat, b, e)["delta_sys"] < 0.05
     # entries without an estimate are left out; fewer than two entries cannot measure anything
     assert measure_delta_sys(np.r_[n, 5], np.r_[b, np.nan])["n_entries"] == 600
     with pytest.raises(ValueError, match="at least two"):
@@ -234,7 +273,7 @@ def test_fold_classifier_of_either_family_separates(family, params):
 # -- the tables: CSV rows and the HEPData submission ---------------------------------------------------------
 
 def _record(technique, nsig, seed, z_global):
-    rows = [{"efficiency": 0.1, "n_observed": 30, "b": 20.0, "z": 2.0, "p_value": 0.02},
+    rows = [{"efficiency": 0.1, "n_observed": 30, "b": 20.0, "b_error": 4.5, "z": 2.0, "p_value": 0.02},
             {"efficiency": 0.01, "n_observed": 4, "b": None, "note": "too few events"}]
     return {"technique": technique, "classifier": ["hgb"], "nsig": nsig, "seed": seed, "efficiencies": [0.1, 0.01],
             "delta_sys": 0.1, "windows": [{"low": 3.3, "high": 3.7, "thresholds": rows}],
@@ -270,7 +309,8 @@ def test_tables_and_hepdata_submission(tmp_path):
                            .read_text())
     window = local["independent_variables"][0]
     assert window["header"]["units"] == "TeV" and window["values"][0] == {"low": 3.3, "high": 3.7}
-    assert [x["value"] for x in local["dependent_variables"][2]["values"]] == [2.0, "-"]
+    columns = {v["header"]["name"]: [x["value"] for x in v["values"]] for v in local["dependent_variables"]}
+    assert columns["local Z"] == [2.0, "-"] and columns["statistical error of b"] == [4.5, "-"]
     # the archive is what HEPData takes: hepdata-validator's full check of the submission
     from hepdata_validator.full_submission_validator import FullSubmissionValidator
 

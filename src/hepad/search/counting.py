@@ -2,7 +2,8 @@
 N above each and its expected background b, from a background template or from the dijet fit.
 
 The rows returned are the per-threshold records of the search JSON; a threshold that gets no estimate
-has ``b = None`` and a ``note`` saying why. Significances are added later (hepad.search.significance),
+has ``b = None`` and a ``note`` saying why. ``b_error`` is the estimate's own statistical error (the
+template's finite number of selected events; the dijet fit's error), which enters σ with δ_sys. Significances are added later (hepad.search.significance),
 once the background uncertainty δ_sys is known.
 """
 
@@ -35,7 +36,7 @@ def template_counts(window, sr: np.ndarray, sr_scores: np.ndarray, template: np.
             sel, tsel = sr_scores > thr, tpl_scores > thr
             tpl_hist = np.histogram(template[tsel, MJJ], edges)[0]
             row.update(threshold=thr, n_observed=int(sel.sum()), b=float(tsel.sum() * scale),
-                       b_stat_error=float(np.sqrt(tsel.sum()) * scale), selected_signal=int(sr[sel, LABEL].sum()),
+                       b_error=float(np.sqrt(tsel.sum()) * scale), selected_signal=int(sr[sel, LABEL].sum()),
                        hist={"edges": edges.tolist(), "data": np.histogram(sr[sel, MJJ], edges)[0].tolist(),
                              "background": (tpl_hist * scale).tolist(), "error": (np.sqrt(tpl_hist) * scale).tolist()})
         rows.append(row)
@@ -64,7 +65,7 @@ def fit_counts(window, sr: np.ndarray, sr_scores: np.ndarray, outside: np.ndarra
         _, _, b, b_err = fit.expected_with_error([window.low, window.high], seed=seed)
         mean, err = fit.expected(edges), fit.expected_with_error(edges, seed=seed)[1]
         data_hist = np.histogram(np.r_[selected_out, sr[sel, MJJ]], edges)[0]
-        row.update(b=b, b_fit_error=b_err, fit_params=fit.params.tolist(),
+        row.update(b=b, b_error=b_err, fit_params=fit.params.tolist(),
                    hist={"edges": edges.tolist(), "data": data_hist.tolist(), "background": mean.tolist(),
                          "error": err.tolist()})
         rows.append(row)

@@ -1,11 +1,14 @@
 """Local and global significance of a cut-and-count bump hunt (Das et al.; docs/search.md).
 
-For N observed events over an expected background b with a Gaussian-constrained uncertainty σ
-(σ = δ_sys · b), the local significance is
+For N observed events over an expected background b with a Gaussian-constrained uncertainty σ, the local
+significance is
 
     Z² = 2 [ N ln( N (b + σ²) / (b² + N σ²) ) − (b² / σ²) ln( 1 + σ² (N − b) / (b (b + σ²)) ) ],
 
-which goes to 2 [N ln(N/b) − (N − b)] as σ → 0; Z = 0 when N ≤ b (a deficit is no discovery).
+which goes to 2 [N ln(N/b) − (N − b)] as σ → 0; Z = 0 when N ≤ b (a deficit is no discovery). σ adds in
+quadrature the systematic uncertainty δ_sys · b and the estimate's own statistical error e (b_error: the
+template's finite number of events, or the dijet fit's error): σ² = (δ_sys b)² + e². Without e a template
+of a few selected events at the tightest thresholds passed for an exact background.
 
 The global significance accounts for the look-elsewhere effect of scanning windows and thresholds: in
 background-only pseudo-experiments the counts of every window and threshold are drawn around their
@@ -15,8 +18,9 @@ of the whole chain (signal-free data sets, every classifier retrained) is the lo
 keeps the correlations of the windows and thresholds; with a few reruns it only bounds the global Z.
 
 δ_sys is measured from background-only runs: every (run, window, threshold) gives an observed N and an
-expected b; N is taken as Gaussian with variance b + (δ_sys b)² (Poisson plus the relative uncertainty
-of the estimate), and δ_sys maximises that likelihood (:func:`measure_delta_sys`).
+expected b with its error e; N is taken as Gaussian with variance b + e² + (δ_sys b)² (Poisson, the
+estimate's statistical error and the relative uncertainty of the method), and δ_sys maximises that
+likelihood (:func:`measure_delta_sys`).
 """
 
 from __future__ import annotations
@@ -29,21 +33,34 @@ __all__ = ["local_significance", "p_value", "z_value", "background_toys", "toy_m
            "global_significance", "measure_delta_sys", "max_local_significance"]
 
 
-def local_significance(n, b, delta_sys: float = 0.0) -> np.ndarray:
-    """Z of ``n`` observed over ``b`` expected events with σ = ``delta_sys`` · b (arrays broadcast).
+def _b_error(b_error, shape) -> np.ndarray:
+    """The estimate's statistical error as an array of ``shape`` (None or NaN: 0, no error known)."""
+    if b_error is None:
+        return np.zeros(shape)
+    if isinstance(b_error, np.ndarray) and b_error.dtype.kind == "f":
+        return np.broadcast_to(np.nan_to_num(b_error, nan=0.0), shape)
+    e = np.array([np.nan if v is None else v for v in np.ravel(b_error)], np.float64).reshape(np.shape(b_error))
+    return np.broadcast_to(np.nan_to_num(e, nan=0.0), shape)
+
+
+def local_significance(n, b, delta_sys: float = 0.0, b_error=None) -> np.ndarray:
+    """Z of ``n`` observed over ``b`` expected events with σ² = (``delta_sys`` · b)² + ``b_error``² (arrays
+    broadcast; ``b_error`` None: 0).
 
     Z = 0 where n ≤ b, where b is not positive or not finite."""
     n, b = np.broadcast_arrays(np.asarray(n, np.float64), np.asarray(b, np.float64))
+    e = _b_error(b_error, n.shape)
     z2 = np.zeros(n.shape)
     ok = np.isfinite(b) & (b > 0) & (n > b)
     nn, bb = n[ok], b[ok]
-    s2 = (delta_sys * bb) ** 2
-    if delta_sys > 0:
-        term1 = nn * np.log(nn * (bb + s2) / (bb**2 + nn * s2))
-        term2 = (bb**2 / s2) * np.log1p(s2 * (nn - bb) / (bb * (bb + s2)))
-        z2[ok] = 2.0 * (term1 - term2)
-    else:
-        z2[ok] = 2.0 * (nn * np.log(nn / bb) - (nn - bb))
+    s2 = (delta_sys * bb) ** 2 + e[ok] ** 2
+    # σ² relative to b below 1e-12: the σ → 0 formula (the other loses its precision there)
+    syst = s2 > 1e-12 * bb**2
+    ns, bs, ss = nn[syst], bb[syst], s2[syst]
+    z2_ok = 2.0 * (nn * np.log(nn / bb) - (nn - bb))
+    z2_ok[syst] = 2.0 * (ns * np.log(ns * (bs + ss) / (bs**2 + ns * ss))
+                         - (bs**2 / ss) * np.log1p(ss * (ns - bs) / (bs * (bs + ss))))
+    z2[ok] = z2_ok
     z = np.sqrt(np.clip(z2, 0.0, None))
     return z if z.ndim else float(z)
 
@@ -58,36 +75,44 @@ def z_value(p):
     return norm.isf(p)
 
 
-def background_toys(b: np.ndarray, delta_sys: float, n_toys: int, seed: int) -> np.ndarray:
+def background_toys(b: np.ndarray, delta_sys: float, n_toys: int, seed: int, b_error=None) -> np.ndarray:
     """Background-only counts, shape (n_toys, windows, thresholds), for expected backgrounds ``b``
     (windows × thresholds, thresholds ordered from the loosest to the tightest selection; NaN where a
-    threshold has no estimate).
+    threshold has no estimate) with statistical errors ``b_error`` (same shape; None: 0).
 
-    Per toy and window the true background is b · (1 + δ_sys g) with one Gaussian g (clipped at 0) shared
-    by the thresholds; the counts are nested as the selections are: the tightest is Poisson, each looser
-    one adds a Poisson count of the difference of the backgrounds."""
+    Per toy and window the true background of each threshold is b · (1 + r g), r² = δ_sys² + (e / b)²,
+    with one Gaussian g shared by the thresholds (clipped where it makes the truth negative); the counts
+    are nested as the selections are: the tightest is Poisson, each looser one adds a Poisson count of the
+    difference of the true backgrounds (0 where the truths are out of order)."""
     b = np.asarray(b, np.float64)
-    rng = np.random.default_rng(seed)
-    scale = np.clip(1.0 + delta_sys * rng.standard_normal((n_toys, b.shape[0], 1)), 0.0, None)
     filled = np.nan_to_num(b, nan=0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        relative = np.where(filled > 0, _b_error(b_error, b.shape) / np.where(filled > 0, filled, 1.0), 0.0)
+    r = np.sqrt(delta_sys**2 + relative**2)
+    rng = np.random.default_rng(seed)
+    g = rng.standard_normal((n_toys, b.shape[0], 1))
+    truth = np.clip(filled[None] * (1.0 + r[None] * g), 0.0, None)
     # Increments from the tightest threshold outwards (a looser cut keeps every event of a tighter one).
-    tight_first = filled[:, ::-1]
-    increments = np.diff(tight_first, axis=1, prepend=0.0).clip(min=0.0)
-    counts = rng.poisson(scale * increments[None]).cumsum(axis=2)[:, :, ::-1].astype(np.float64)
+    tight_first = truth[:, :, ::-1]
+    increments = np.diff(tight_first, axis=2, prepend=0.0).clip(min=0.0)
+    counts = rng.poisson(increments).cumsum(axis=2)[:, :, ::-1].astype(np.float64)
     counts[:, np.isnan(b)] = np.nan
     return counts
 
 
-def toy_max_significance(b: np.ndarray, delta_sys: float, n_toys: int, seed: int) -> np.ndarray:
+def toy_max_significance(b: np.ndarray, delta_sys: float, n_toys: int, seed: int, b_error=None) -> np.ndarray:
     """The maximum local Z over all windows and thresholds in each of ``n_toys`` background-only toys."""
-    counts = background_toys(b, delta_sys, n_toys, seed)
-    z = local_significance(np.nan_to_num(counts, nan=0.0), np.broadcast_to(np.asarray(b, np.float64), counts.shape),
-                           delta_sys)
+    counts = background_toys(b, delta_sys, n_toys, seed, b_error)
+    shape = counts.shape
+    error = None if b_error is None else np.broadcast_to(_b_error(b_error, np.shape(b)), shape)
+    z = local_significance(np.nan_to_num(counts, nan=0.0), np.broadcast_to(np.asarray(b, np.float64), shape),
+                           delta_sys, error)
     return z.reshape(n_toys, -1).max(axis=1)
 
 
 def global_significance(observed_max: float, toy_max: np.ndarray, what: str = "toys") -> dict:
-    """Global p-value and Z: the fraction of toys whose maximum local Z reaches the observed maximum.
+    """Global p-value and Z: the fraction of toys whose maximum local Z reaches the observed maximum; the
+    toys' own maximum local Z (16, 50, 84 % quantiles) is the look-elsewhere expectation without signal.
 
     With no toy at or above it, the p-value is only bounded by 1 / n_toys: the result then says so
     ("too few toys to quote a global significance above Z=...") and gives that bound. ``what`` names
@@ -97,7 +122,9 @@ def global_significance(observed_max: float, toy_max: np.ndarray, what: str = "t
     above = int((toy_max >= observed_max).sum())
     limit = max(float(z_value(1.0 / n)), 0.0) if n else 0.0  # a single toy bounds nothing: Z > 0
     out = {"n_toys": n, "toys_at_or_above": above, "observed_max_local_z": float(observed_max),
-           "resolvable_z": limit}
+           "resolvable_z": limit,
+           # what the look-elsewhere effect alone gives without signal: the toys' max local Z, 16/50/84 %
+           "toy_max_local_z_16_50_84": np.quantile(toy_max, [0.16, 0.5, 0.84]).tolist() if n else None}
     if n == 0 or above == 0:
         out.update(p_value=None, z=None, p_value_upper_bound=1.0 / n if n else 1.0,
                    message=f"too few {what} to quote a global significance above Z={limit:.2f} "
@@ -108,17 +135,20 @@ def global_significance(observed_max: float, toy_max: np.ndarray, what: str = "t
     return out
 
 
-def max_local_significance(n, b, delta_sys: float) -> float:
-    """The largest local Z over entries with an estimate (``b`` NaN or None where there is none)."""
+def max_local_significance(n, b, delta_sys: float, b_error=None) -> float:
+    """The largest local Z over entries with an estimate (``b`` NaN or None where there is none; ``b_error``
+    None, or None where unknown: 0)."""
     b = np.array([np.nan if v is None else v for v in np.ravel(b)], np.float64)
     n = np.asarray(np.ravel(n), np.float64)
+    e = _b_error(b_error, b.shape) if b_error is not None else np.zeros(b.shape)
     ok = np.isfinite(b)
-    return float(np.max(local_significance(n[ok], b[ok], delta_sys), initial=0.0))
+    return float(np.max(local_significance(n[ok], b[ok], delta_sys, e[ok]), initial=0.0))
 
 
-def measure_delta_sys(n, b, upper: float = 10.0) -> dict:
-    """δ_sys from background-only counts: the maximum of the likelihood of N ~ Gauss(b, b + (δ b)²) over
-    all entries (arrays ``n``, ``b``; entries with b ≤ 0 or not finite are left out).
+def measure_delta_sys(n, b, b_error=None, upper: float = 10.0) -> dict:
+    """δ_sys from background-only counts: the maximum of the likelihood of N ~ Gauss(b, b + e² + (δ b)²)
+    over all entries (arrays ``n``, ``b`` and the estimates' errors ``b_error``, None: 0; entries with b ≤ 0
+    or not finite are left out).
 
     Returns the estimate with its 68 % interval from Δ(−2 ln L) = 1 (its lower end 0 when the spread is
     Poisson only), the mean relative excess (N − b) / b and the number of entries. The entries of one run
@@ -126,13 +156,14 @@ def measure_delta_sys(n, b, upper: float = 10.0) -> dict:
     from scipy.optimize import brentq, minimize_scalar
 
     n, b = np.asarray(n, np.float64).ravel(), np.asarray(b, np.float64).ravel()
+    e2 = _b_error(b_error, b.shape).ravel() ** 2
     ok = np.isfinite(b) & (b > 0)
-    n, b = n[ok], b[ok]
+    n, b, e2 = n[ok], b[ok], e2[ok]
     if len(n) < 2:
         raise ValueError(f"δ_sys needs at least two background-only counts with an estimate, got {len(n)}")
 
     def nll(delta):
-        var = b + (delta * b) ** 2
+        var = b + e2 + (delta * b) ** 2
         return float(((n - b) ** 2 / var + np.log(var)).sum())
 
     best = minimize_scalar(nll, bounds=(0.0, upper), method="bounded", options={"xatol": 1e-6})

@@ -98,13 +98,15 @@ def _tables(records: list[dict]):
             table = Table(f"Local significance per window, {method}, nsig {rec['nsig']}, seed {rec['seed']}")
             table.description = (f"Cut and count with {method} per mjj window and background efficiency, "
                                  f"{rec['nsig']} injected signal events, seed {rec['seed']}, δ_sys = "
-                                 f"{rec['delta_sys']:.3g}: observed N, expected background b, local Z "
+                                 f"{rec['delta_sys']:.3g}: observed N, expected background b with its statistical error, local Z "
                                  "('-': no estimate at that threshold).")
             table.keywords["observables"] = ["SIG", "N"]
             for v in (variable("$m_{jj}$ window", [(w["low"], w["high"]) for w, _ in entries], True, "TeV", True),
                       variable("background efficiency", [row["efficiency"] for _, row in entries], True),
                       variable("observed events N", [_value(row.get("n_observed")) for _, row in entries]),
                       variable("expected background b", [_value(row["b"]) for _, row in entries]),
+                      variable("statistical error of b",
+                               [_value(row.get("b_error") if row["b"] is not None else None) for _, row in entries]),
                       variable("local Z", [_value(row.get("z")) for _, row in entries])):
                 table.add_variable(v)
             yield table
