@@ -454,6 +454,10 @@ def test_search_runs_and_makes_both_plots(search_run):
         for window in record["windows"]:
             for row in window["thresholds"]:
                 assert row["b"] is None and row["note"] or row["z"] >= 0 and 0 < row["p_value"] <= 0.5
+                if row["b"]:  # σ holds the estimate's statistical error (template events or the fit) with δ_sys
+                    assert row["b_error"] > 0
+                    assert row["z"] == pytest.approx(local_significance(row["n_observed"], row["b"],
+                                                                        record["delta_sys"], row["b_error"]))
         glob = record["global"]
         assert glob["n_toys"] == 100 and (glob["p_value"] is not None or "too few toys" in glob["message"])
         # δ_sys measured from the background-only run (config search.delta_sys null), the one in force

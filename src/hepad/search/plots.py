@@ -77,7 +77,11 @@ def plot_bumphunt(record: dict, title: str = ""):
         ax.set_title(f"window {window['low']:.2f}-{window['high']:.2f} TeV", fontsize="small")
         ax.legend(fontsize="xx-small", loc="upper right")
     plot_local_significance(axes[len(windows)], record)
-    text = f"max local Z = {record['max_local']['z']:.2f}, δ_sys = {record['delta_sys']:.3g}\n" + "\n".join(
+    text = f"max local Z = {record['max_local']['z']:.2f}, δ_sys = {record['delta_sys']:.3g}\n"
+    expected = record["global"].get("toy_max_local_z_16_50_84")
+    if expected:  # what the look-elsewhere effect alone gives (count toys without signal)
+        text += f"background only: max local Z {expected[1]:.2f} [{expected[0]:.2f}-{expected[2]:.2f}]\n"
+    text += "\n".join(
         global_statement(record[key], what) for key, what in (("global", "count toys"),
                                                               ("global_reruns", "reruns"))
         if key in record)
@@ -93,7 +97,7 @@ def plot_bumphunt(record: dict, title: str = ""):
 def plot_significance_vs_injection(records: list[dict], title: str = ""):
     """Max local Z (solid) and global Z (dashed, where the toys resolve it; open triangles: the bound it
     lies above where they do not) against the injected S/B [%]: median over seeds with the 16–84 % band,
-    one colour per method."""
+    one colour per method; dotted: the max local Z the count toys give without signal (look-elsewhere)."""
     use_style()
     import matplotlib.pyplot as plt
 
@@ -123,6 +127,14 @@ def plot_significance_vs_injection(records: list[dict], title: str = ""):
         if np.isfinite(bound).any():
             ax.plot(xs, bound, "^", color=color, mfc="none",
                     label=f"{MODE_LABELS.get(method, method)}: global Z >, too few toys")
+    # The look-elsewhere expectation: the median over records of the count toys' median max local Z
+    # without signal, per method (records written before it was stored have none).
+    for method in sorted(by_method):
+        expected = [rec["global"]["toy_max_local_z_16_50_84"][1] for rec in records
+                    if rec["technique"] == method and rec["global"].get("toy_max_local_z_16_50_84")]
+        if expected:
+            ax.axhline(np.median(expected), color=MODE_COLORS.get(method, None), ls=":", lw=1.2,
+                       label=f"{MODE_LABELS.get(method, method)}: max local Z expected without signal")
     ax.set_xlabel(r"injected S/B in the signal window [%]")
     ax.set_ylabel("significance Z")
     ax.axhline(0, color="grey", lw=0.8)
