@@ -3,8 +3,8 @@ N above each and its expected background b, from a background template or from t
 
 The rows returned are the per-threshold records of the search JSON; a threshold that gets no estimate
 has ``b = None`` and a ``note`` saying why. ``b_error`` is the estimate's own statistical error (the
-template's finite number of selected events; the dijet fit's error), which enters σ with δ_sys. Significances are added later (hepad.search.significance),
-once the background uncertainty δ_sys is known.
+template's finite number of selected events; the dijet fit's error), which enters σ with δ_sys.
+Significances are added later (hepad.search.significance), once the background uncertainty δ_sys is known.
 """
 
 from __future__ import annotations
