@@ -192,3 +192,44 @@ def test_one_pass_agrees_with_fastjet_contrib_onepass_kt_axes():
         pytest.skip(f"fastjet's binding has no OnePass_KT_Axes: {err}")
     theirs = np.asarray(theirs).reshape(len(counts), 3)
     assert np.allclose(ours[:, :, 0], theirs, rtol=2e-3, atol=1e-6)
+
+
+def test_wta_axes_follow_the_hardest_particle():
+    """Winner-take-all recombination: a particle carrying more pT than all the others together wins every
+    merge, so the one-subjet axis is exactly that particle and tau1 is the pT-weighted distance to it."""
+    rng = np.random.default_rng(7)
+    pt = np.r_[500.0, rng.uniform(1, 10, 20)]
+    y = np.r_[0.3, 0.3 + rng.normal(0, 0.3, 20)]
+    phi = np.r_[1.0, 1.0 + rng.normal(0, 0.3, 20)]
+    tau = nsubjettiness([0, 21], *massless(pt, y, phi), n_max=2, betas=(1.0, 2.0), axes="wta_kt")
+    dr = np.hypot(y - 0.3, phi - 1.0)
+    assert tau[0, 0, 0] == pytest.approx((pt * dr).sum() / pt.sum(), rel=1e-9)
+    assert tau[0, 0, 1] == pytest.approx((pt * dr**2).sum() / pt.sum(), rel=1e-9)
+    # the E-scheme axis is the pT-weighted centre instead, off the hard particle: another tau1
+    kt = nsubjettiness([0, 21], *massless(pt, y, phi), n_max=1, betas=(1.0,), axes="kt")
+    assert abs(kt[0, 0, 0] - tau[0, 0, 0]) > 1e-4
+
+
+def test_wta_agrees_with_fastjet_contrib_wta_kt_axes():
+    """FastJet contrib's WTA_KT_Axes, where the python binding offers it."""
+    fastjet = pytest.importorskip("fastjet")
+    from hepad.events.jets import _jagged
+
+    rng = np.random.default_rng(13)
+    counts = rng.integers(3, 60, size=30)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    n = offsets[-1]
+    owner = np.repeat(np.arange(len(counts)), counts)
+    pt = rng.exponential(30.0, n) + 0.5
+    y = rng.normal(0, 1, len(counts))[owner] + rng.normal(0, 0.25, n)
+    phi = delta_phi(rng.uniform(-np.pi, np.pi, len(counts))[owner] + rng.normal(0, 0.25, n), 0.0)
+    four = massless(pt, y, phi)
+    ours = nsubjettiness(offsets, *four, n_max=3, betas=(1.0,), axes="wta_kt")
+    seq = fastjet.ClusterSequence(_jagged(offsets, *four), fastjet.JetDefinition(fastjet.antikt_algorithm, 10.0))
+    try:
+        theirs = seq.njettiness(measure_definition="NormalizedMeasure", axes_definition="WTA_KT_Axes",
+                                njets=[1, 2, 3], beta=1.0, R0=1.0)
+    except Exception as err:  # noqa: BLE001  (the binding names what it offers)
+        pytest.skip(f"fastjet's binding has no WTA_KT_Axes: {err}")
+    theirs = np.asarray(theirs).reshape(len(counts), 3)
+    assert np.allclose(ours[:, :, 0], theirs, rtol=1e-6, atol=1e-9)

@@ -1,4 +1,5 @@
-"""N-subjettiness with exclusive-kT axes, optionally minimised (one pass), vectorised over many jets.
+"""N-subjettiness with exclusive-kT axes (E-scheme, optionally minimised in one pass, or winner-take-all),
+vectorised over many jets.
 
 For a jet with constituents i (transverse momentum pT_i, rapidity y_i, azimuth phi_i) and N axes k,
 
@@ -12,7 +13,11 @@ contrib's OnePass_KT_Axes) these axes are then moved to the local minimum of tau
 assigned to their nearest axis and each axis moves to the weighted mean of its particles with weights
 pT_i * Delta R_i^(beta - 2) (a Lloyd step for beta = 2, a Weiszfeld step of the geometric median for beta = 1),
 until no axis of the jet moves by more than ``ONEPASS_TOLERANCE`` or after ``ONEPASS_MAX_ITERATIONS``; every beta
-gets its own axes. The minimisation is done for N <= ``ONEPASS_MAX_N`` (3: tau1, tau2, tau3 of the LHCO features and
+gets its own axes. With ``axes="wta_kt"`` (FastJet contrib's WTA_KT_Axes, the default of Delphes' FastJetFinder,
+``AxisMode 1``) the kT reclustering uses the winner-take-all recombination: a merged pair takes the direction
+of its harder member, so each axis points along a hard particle of its subjet; for beta = 1 these axes sit
+near the minimum already (their tau agrees with the one-pass minimised wta axes on generated QCD, docs/data.md),
+and they need no minimisation. The minimisation is done for N <= ``ONEPASS_MAX_N`` (3: tau1, tau2, tau3 of the LHCO features and
 their ratios); larger N keep the exclusive-kT axes, because minimising every N up to 9 for three betas took
 58 % of the CPU time of generating a QCD event (docs/data.md). A jet with N or fewer constituents has
 tau_N = 0. tau_N decreases with N for these axes in practice, and tau_{N}/tau_{N-1} small means the jet has
@@ -30,7 +35,7 @@ import numpy as np
 KT_RECLUSTER_R = 10.0
 DEFAULT_BETAS = (0.5, 1.0, 2.0)
 MISSING_AXIS_Y = 1.0e3
-AXES = ("kt", "onepass_kt")
+AXES = ("kt", "onepass_kt", "wta_kt")
 # FastJet contrib Nsubjettiness' defaults for the one-pass minimisation: accuracy and iteration limit.
 ONEPASS_TOLERANCE = 1.0e-4
 ONEPASS_MAX_ITERATIONS = 100
@@ -165,8 +170,10 @@ def one_pass_axes(pt, y, phi, counts, axes_y, axes_phi, beta: float,
     return ay, aphi
 
 
-def exclusive_kt_axes(jet_offsets, px, py, pz, e, n_max: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Exclusive-kT axes of every jet for N = 1..n_max, each as (y, phi) arrays of shape (n_jets, N).
+def exclusive_kt_axes(jet_offsets, px, py, pz, e, n_max: int,
+                      winner_take_all: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Exclusive-kT axes of every jet for N = 1..n_max, each as (y, phi) arrays of shape (n_jets, N), with
+    the E-scheme recombination or (``winner_take_all``) FastJet's WTA_pt_scheme.
 
     All jets go to FastJet's multi-event interface at once (one C++ call per N); a missing axis (jet with
     fewer than N constituents) has y = MISSING_AXIS_Y, far from every constituent.
@@ -176,7 +183,8 @@ def exclusive_kt_axes(jet_offsets, px, py, pz, e, n_max: int) -> list[tuple[np.n
     from hepad.events.jets import _flat_four, _jagged
 
     n_jets = len(jet_offsets) - 1
-    jetdef = fastjet.JetDefinition(fastjet.kt_algorithm, KT_RECLUSTER_R)
+    scheme = fastjet.WTA_pt_scheme if winner_take_all else fastjet.E_scheme
+    jetdef = fastjet.JetDefinition(fastjet.kt_algorithm, KT_RECLUSTER_R, scheme)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         seq = fastjet.ClusterSequence(_jagged(jet_offsets, px, py, pz, e), jetdef)
@@ -199,7 +207,8 @@ def nsubjettiness(jet_offsets, px, py, pz, e, n_max: int = 9, betas=DEFAULT_BETA
     """tau_N^beta for N = 1..n_max and every beta, of many jets given flat constituent four-momenta.
 
     ``jet_offsets`` (n_jets + 1) delimit the jets in the flat arrays; ``axes`` is "kt" (exclusive-kT
-    axes) or "onepass_kt" (those axes minimised for each beta, for N <= ``ONEPASS_MAX_N``). Returns an array of shape
+    axes), "onepass_kt" (those axes minimised for each beta, for N <= ``ONEPASS_MAX_N``) or "wta_kt" (the
+    winner-take-all exclusive-kT axes). Returns an array of shape
     (n_jets, n_max, len(betas)); ``[:, N - 1, b]`` is tau_N for ``betas[b]``.
     """
     if axes not in AXES:
@@ -216,14 +225,14 @@ def nsubjettiness(jet_offsets, px, py, pz, e, n_max: int = 9, betas=DEFAULT_BETA
     taus = np.zeros((n_jets, n_max, len(betas)))
     if n_jets == 0:
         return taus
-    kt_axes = exclusive_kt_axes(jet_offsets - jet_offsets[0], px, py, pz, e, n_max)
+    kt_axes = exclusive_kt_axes(jet_offsets - jet_offsets[0], px, py, pz, e, n_max, axes == "wta_kt")
     # Azimuths relative to each jet's one-subjet axis (the jet direction): then no difference between a
     # constituent and an axis of its jet exceeds pi (for jet radii up to 1.5), so no wrapping per pair.
     phi_ref = kt_axes[0][1][:, 0]
     phi_rel = delta_phi(phi, phi_ref[owner])
     for n, (ay, aphi) in enumerate(kt_axes):
         aphi_rel = delta_phi(aphi, phi_ref[:, None])
-        if axes == "kt" or n + 1 > ONEPASS_MAX_N:
+        if axes != "onepass_kt" or n + 1 > ONEPASS_MAX_N:
             taus[:, n] = tau_from_axes(pt, y, phi_rel, counts, ay, aphi_rel, betas, r0, wrap=False)
             continue
         for b, beta in enumerate(betas):

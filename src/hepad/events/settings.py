@@ -23,7 +23,7 @@ class ChunkSettings:
     pthat_min: float = 1100.0
     trigger_pt: float = 1200.0
     jet_radius: float = 1.0
-    nsubjettiness_axes: str = "onepass_kt"
+    nsubjettiness_axes: str = "wta_kt"
     mpi: bool = False
     qcd_sr_mhat: tuple[float, float] = (0.0, 13000.0)
     sr: tuple[float, float] = (3.3, 3.7)  # TeV, regions.sr

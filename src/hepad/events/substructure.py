@@ -71,7 +71,7 @@ def dijet_substructure(jets: LeadingJets, sel, px, py, pz, e, pt, radius: float,
     radius : float
         Jet radius: R0 of the N-subjettiness normalisation.
     axes : str
-        N-subjettiness axes, "kt" or "onepass_kt" (:func:`hepad.events.nsubjettiness.nsubjettiness`).
+        N-subjettiness axes, "kt", "onepass_kt" or "wta_kt" (:func:`hepad.events.nsubjettiness.nsubjettiness`).
     """
     sel = np.asarray(sel, dtype=np.int64)
     n = len(sel)
