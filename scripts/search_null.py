@@ -1,12 +1,17 @@
 #!/usr/bin/env python
-"""The background-only runs of one method of the bump hunt (docs/search.md): δ_sys measured from their
-counts, and their maximum local significances, the look-elsewhere pseudo-experiments that rerun the whole
-chain (every flow and classifier retrained on a signal-free data set: nsig = 0, one seed per run).
+"""The background-only runs of one method of the bump hunt (docs/search.md): the bias of the background
+estimate and δ_sys measured from their counts, and their maximum local significances, the look-elsewhere
+pseudo-experiments that rerun the whole chain (every flow and classifier retrained on a signal-free data
+set: nsig = 0, one seed per run).
 
+Bias: per threshold the factor Σ N / Σ b over the runs' windows (hepad.search.significance.measure_bias);
+every significance of this method scales b by it. δ_sys is then measured around the corrected b.
 --delta-sys: the configured value, or `measured` (config search.delta_sys null): then the measured δ_sys
-is the one in force, here and in every search_significance of this method. Writes one JSON: the
-measurement (hepad.search.significance.measure_delta_sys), the δ_sys in force and where it comes from,
-and per run the maximum local Z over all windows and thresholds under that δ_sys.
+is the one in force, here and in every search_significance of this method. Each run's own maximum local Z
+uses the bias and δ_sys measured on the other runs (leave one out, so that a run does not correct itself;
+with a single run its own, said in the JSON). Writes one JSON: the measurements, the δ_sys in force and
+where it comes from, per run the maximum local Z, and per seed the leave-one-out bias and δ_sys that a
+significance of that background-only data set uses.
 """
 
 import argparse
@@ -17,7 +22,7 @@ import numpy as np
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.io import InputError, run_main, setup_logging, write_json
-from hepad.search.significance import max_local_significance, measure_delta_sys
+from hepad.search.significance import correct_background, max_local_significance, measure_bias, measure_delta_sys
 
 
 def parse_args(argv=None):
@@ -28,11 +33,29 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def _entries(record):
-    """Observed counts, expected backgrounds (None: no estimate) and their statistical errors of a run."""
-    rows = [row for window in record["windows"] for row in window["thresholds"]]
-    return (np.array([row.get("n_observed", 0) for row in rows], float), [row["b"] for row in rows],
-            np.array([row.get("b_error") or 0.0 for row in rows], float))
+def entries(record):
+    """Observed counts, expected backgrounds (None: no estimate), their statistical errors and the threshold
+    index of every (window, threshold) of a run."""
+    rows = [(j, row) for window in record["windows"] for j, row in enumerate(window["thresholds"])]
+    return (np.array([row.get("n_observed", 0) for _, row in rows], float), [row["b"] for _, row in rows],
+            [row.get("b_error") for _, row in rows], np.array([j for j, _ in rows]))
+
+
+def measure(records) -> dict:
+    """Bias per threshold and δ_sys around the corrected b, from the counts of ``records``."""
+    n, b, e, j = (np.concatenate([np.asarray(entries(r)[k], object if k in (1, 2) else float) for r in records])
+                  for k in range(4))
+    b_num = np.array([np.nan if v is None else v for v in b], float)
+    e_num = np.array([0.0 if v is None else v for v in e], float)
+    bias = measure_bias(n, b_num, e_num, j)
+    b_corr, e_corr = correct_background(b, e, j, bias)
+    b_corr = np.array([np.nan if v is None else v for v in b_corr], float)
+    e_corr = np.array([0.0 if v is None else v for v in e_corr], float)
+    try:
+        delta = measure_delta_sys(n.astype(float), b_corr, e_corr)
+    except ValueError as err:  # too few entries with an estimate
+        delta = {"delta_sys": None, "note": str(err)}
+    return {"bias": bias, "delta_sys": delta}
 
 
 def main(argv=None):
@@ -48,29 +71,40 @@ def main(argv=None):
     techniques = {r["technique"] for r in records}
     if len(techniques) != 1:
         raise InputError(f"--counts mixes methods {sorted(techniques)}")
-    n = np.concatenate([_entries(r)[0] for r in records])
-    b = np.array([np.nan if v is None else v for r in records for v in _entries(r)[1]], float)
-    b_error = np.concatenate([_entries(r)[2] for r in records])
-    try:
-        measured = measure_delta_sys(n, b, b_error)
-    except ValueError as err:
-        if args.delta_sys == "measured":
-            raise InputError(f"search.delta_sys is null (measured), but {err} in {len(records)} background-only "
-                             "runs (config search.null_seeds); add seeds or set search.delta_sys")
-        measured = {"delta_sys": None, "note": str(err)}
+    efficiencies = records[0]["efficiencies"]
+
+    measured = measure(records)
     if args.delta_sys == "measured":
-        delta, source = measured["delta_sys"], "measured from the background-only runs (config search.delta_sys null)"
+        if measured["delta_sys"]["delta_sys"] is None:
+            raise InputError(f"search.delta_sys is null (measured), but {measured['delta_sys']['note']} in "
+                             f"{len(records)} background-only runs (config search.null_seeds); add seeds or set "
+                             "search.delta_sys")
+        delta = measured["delta_sys"]["delta_sys"]
+        source = "measured from the background-only runs (config search.delta_sys null)"
     else:
         delta, source = float(args.delta_sys), "configured (config search.delta_sys)"
-    runs = []
-    for r in records:
-        n_run, b_run, e_run = _entries(r)
-        runs.append({"seed": r["seed"], "max_local_z": max_local_significance(n_run, b_run, delta, e_run)})
-    write_json({"technique": techniques.pop(), "delta_sys": delta, "delta_sys_source": source, "measured": measured,
-                "runs": runs}, args.output)
-    log.info("δ_sys = %.4g (%s); measured %s from %d counts of %d runs; max local Z of the runs: %s",
-             delta, source, measured.get("delta_sys"), measured.get("n_entries", 0), len(records),
-             ", ".join(f"{r['max_local_z']:.2f}" for r in runs))
+    # Each run's max local Z with the bias and δ_sys of the other runs (its own with a single run).
+    runs, leave_one_out = [], {}
+    for k, r in enumerate(records):
+        others = [o for i, o in enumerate(records) if i != k]
+        m = measure(others) if others else measured
+        d = delta if args.delta_sys != "measured" else m["delta_sys"]["delta_sys"]
+        if d is None:  # too few entries in the other runs to measure δ_sys: that of all runs
+            d = delta
+        n_run, b_run, e_run, j_run = entries(r)
+        b_corr, e_corr = correct_background(b_run, e_run, j_run, m["bias"])
+        runs.append({"seed": r["seed"], "max_local_z": max_local_significance(n_run, b_corr, d, e_corr),
+                     "max_local_z_uncorrected": max_local_significance(n_run, b_run, delta, e_run)})
+        leave_one_out[str(r["seed"])] = {"bias": m["bias"], "delta_sys": d,
+                                         "from": "the other background-only runs" if others else "this run itself"}
+    write_json({"technique": techniques.pop(), "efficiencies": efficiencies, "delta_sys": delta,
+                "delta_sys_source": source, "bias": measured["bias"], "measured": measured["delta_sys"],
+                "runs": runs, "leave_one_out": leave_one_out}, args.output)
+    log.info("bias N/b per threshold (ε %s): %s; δ_sys = %.4g (%s); measured %s from %d counts of %d runs; max local "
+             "Z of the runs: %s", ", ".join(f"{e:g}" for e in efficiencies),
+             ", ".join(f"{f:.3f} ± {df:.3f}" for f, df in zip(measured["bias"]["factor"], measured["bias"]["error"])),
+             delta, source, measured["delta_sys"].get("delta_sys"), measured["delta_sys"].get("n_entries", 0),
+             len(records), ", ".join(f"{r['max_local_z']:.2f}" for r in runs))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 counts of search_counts.
 
 Per window and threshold: the local Z of N over b with σ² = (δ_sys · b)² + b_error² (the estimate's own
-statistical error) and its p-value. δ_sys: the
+statistical error) and its p-value. With background-only runs (--null), b is first scaled by their bias
+factor of its threshold (Σ N / Σ b without signal; the factor's error joins b_error; the uncorrected b is
+kept as b_uncorrected); a background-only data set that is itself one of those runs gets the factor and
+δ_sys measured on the other runs. δ_sys: the
 configured --delta-sys, or `measured`: the value search_null measured from the background-only runs
 (--null). Global: the fraction of background-only pseudo-experiments whose maximum local Z over all
 windows and thresholds reaches the observed maximum, (1) from --n-toys count toys (key "global") and
@@ -20,7 +23,8 @@ import numpy as np
 import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.io import InputError, run_main, setup_logging, write_json
-from hepad.search.significance import global_significance, local_significance, p_value, toy_max_significance
+from hepad.search.significance import (correct_background, global_significance, local_significance, p_value,
+                                      toy_max_significance)
 
 
 def parse_args(argv=None):
@@ -52,6 +56,29 @@ def main(argv=None):
         delta, source = null["delta_sys"], null["delta_sys_source"]
     else:
         delta, source = float(args.delta_sys), "configured (config search.delta_sys)"
+    bias = None
+    if null is not None:
+        if null["efficiencies"] != record["efficiencies"]:
+            raise InputError(f"{args.null} was measured at efficiencies {null['efficiencies']}, the counts use "
+                             f"{record['efficiencies']}")
+        own = null["leave_one_out"].get(str(record["seed"])) if record["nsig"] == 0 else None
+        bias, bias_source = (own["bias"], own["from"]) if own else (null["bias"], "the background-only runs")
+        if own and args.delta_sys == "measured":
+            delta, source = own["delta_sys"], f"measured from {own['from']} (config search.delta_sys null)"
+        record["bias_correction"] = {**bias, "source": bias_source}
+        for window in record["windows"]:
+            rows = window["thresholds"]
+            b, b_error = correct_background([r["b"] for r in rows], [r.get("b_error") for r in rows],
+                                            range(len(rows)), bias)
+            for j, row in enumerate(rows):
+                if row["b"] is None:
+                    continue
+                row["b_uncorrected"], row["b_error_uncorrected"] = row["b"], row.get("b_error")
+                row["b"], row["b_error"] = b[j], b_error[j]
+                if row.get("hist"):  # the drawn estimate, scaled alike
+                    f = bias["factor"][j]
+                    row["hist"]["background"] = [f * v for v in row["hist"]["background"]]
+                    row["hist"]["error"] = [f * v for v in row["hist"]["error"]]
     b_matrix, e_matrix, z_matrix = [], [], []
     for window in record["windows"]:
         for row in window["thresholds"]:

@@ -20,8 +20,8 @@ from hepad.config import ConfigError, validate_config
 from hepad.search.counting import template_counts
 from hepad.search.fit import FitError, TooFewEvents, _bin_integrals, dijet_function, fit_dijet
 from hepad.search.kfold import check_out_of_fold, fold_classifier, fold_ids, fold_split
-from hepad.search.significance import (background_toys, global_significance, local_significance, measure_delta_sys,
-                                       p_value, toy_max_significance)
+from hepad.search.significance import (background_toys, correct_background, global_significance, local_significance,
+                                       measure_bias, measure_delta_sys, p_value, toy_max_significance)
 from hepad.search.tables import CSV_COLUMNS, summary_rows, write_hepdata
 from hepad.search.windows import DEFAULT_WINDOWS, Window, flow_groups, group_sidebands, inject, window_split
 
@@ -129,6 +129,25 @@ def test_delta_sys_measured_from_background_only_counts():
     assert measure_delta_sys(np.r_[n, 5], np.r_[b, np.nan])["n_entries"] == 600
     with pytest.raises(ValueError, match="at least two"):
         measure_delta_sys([3], [2.0])
+
+
+def test_bias_per_threshold_from_background_only_counts():
+    rng = np.random.default_rng(9)
+    b = rng.uniform(50, 500, (300, 2))  # entries x thresholds
+    threshold = np.broadcast_to([0, 1], b.shape)
+    n = rng.poisson(b * [1.2, 1.0])  # the estimate 20 % low at the first threshold, right at the second
+    bias = measure_bias(n, b, 0.05 * b, threshold)
+    assert bias["factor"][0] == pytest.approx(1.2, abs=3 * bias["error"][0]) and bias["error"][0] < 0.01
+    assert bias["factor"][1] == pytest.approx(1.0, abs=3 * bias["error"][1])
+    # the error: Poisson on the sum of N and the estimates' errors on the sum of b
+    expected = np.hypot(np.sqrt(n[:, 1].sum()) / b[:, 1].sum(),
+                        bias["factor"][1] * np.sqrt(((0.05 * b[:, 1]) ** 2).sum()) / b[:, 1].sum())
+    assert bias["error"][1] == pytest.approx(expected)
+    # applied: b scaled, the factor's error added to b's in quadrature, None (no estimate) kept
+    corrected, errors = correct_background([100.0, None, 10.0], [5.0, None, None], [0, 1, 1],
+                                           {"factor": [1.2, 1.0], "error": [0.1, 0.0]})
+    assert corrected == [pytest.approx(120.0), None, pytest.approx(10.0)]
+    assert errors == [pytest.approx(np.hypot(6.0, 10.0)), None, pytest.approx(0.0)]
 
 
 def test_config_cross_checks_of_the_search(repo_root):
@@ -458,6 +477,15 @@ def test_search_runs_and_makes_both_plots(search_run):
                     assert row["b_error"] > 0
                     assert row["z"] == pytest.approx(local_significance(row["n_observed"], row["b"],
                                                                         record["delta_sys"], row["b_error"]))
+        # b corrected by the background-only run's bias of its threshold (here the one run is this data set's
+        # own for nsig 0: nothing else to measure it on, as the JSON says)
+        bias = record["bias_correction"]
+        assert len(bias["factor"]) == len(record["efficiencies"]) and all(f > 0 for f in bias["factor"])
+        assert bias["source"] == ("this run itself" if record["nsig"] == 0 else "the background-only runs")
+        for window in record["windows"]:
+            for j, row in enumerate(window["thresholds"]):
+                if row["b"] is not None:
+                    assert row["b"] == pytest.approx(row["b_uncorrected"] * bias["factor"][j])
         glob = record["global"]
         assert glob["n_toys"] == 100 and (glob["p_value"] is not None or "too few toys" in glob["message"])
         # δ_sys measured from the background-only run (config search.delta_sys null), the one in force

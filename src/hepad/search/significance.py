@@ -30,7 +30,7 @@ import numpy as np
 from scipy.stats import norm
 
 __all__ = ["local_significance", "p_value", "z_value", "background_toys", "toy_max_significance",
-           "global_significance", "measure_delta_sys", "max_local_significance"]
+           "global_significance", "measure_delta_sys", "measure_bias", "correct_background", "max_local_significance"]
 
 
 def _b_error(b_error, shape) -> np.ndarray:
@@ -133,6 +133,44 @@ def global_significance(observed_max: float, toy_max: np.ndarray, what: str = "t
         p = above / n
         out.update(p_value=p, z=float(max(z_value(p), 0.0)), message="")
     return out
+
+
+def measure_bias(n, b, b_error, threshold) -> dict:
+    """The background estimate's non-closure per threshold, from background-only counts: the factor
+    f_j = Σ N / Σ b over the entries of threshold j (arrays ``n``, ``b``, ``b_error`` and ``threshold``,
+    the threshold index of each entry; entries without an estimate are left out), with its statistical
+    error (Poisson on Σ N, the estimates' errors on Σ b). Scaling b by f_j removes the bias that the
+    template (or the fit) shows on data without signal; the spread around it is left to δ_sys."""
+    n, b, threshold = (np.asarray(a, np.float64).ravel() for a in (n, b, threshold))
+    e = np.zeros(len(b)) if b_error is None else _b_error(b_error, np.shape(b_error)).ravel()
+    ok = np.isfinite(b) & (b > 0)
+    factors, errors = [], []
+    for j in range(int(np.nanmax(threshold)) + 1 if len(threshold) else 0):
+        sel = ok & (threshold == j)
+        total_n, total_b = n[sel].sum(), b[sel].sum()
+        if total_b <= 0:
+            factors.append(1.0)
+            errors.append(0.0)
+            continue
+        f = total_n / total_b
+        factors.append(float(f))
+        errors.append(float(np.hypot(np.sqrt(total_n) / total_b, f * np.sqrt((e[sel] ** 2).sum()) / total_b)))
+    return {"factor": factors, "error": errors}
+
+
+def correct_background(b, b_error, threshold, bias: dict):
+    """``b`` and ``b_error`` scaled by the bias factor of each entry's threshold (:func:`measure_bias`),
+    the factor's error added to b's in quadrature; None where b is None."""
+    out_b, out_e = [], []
+    for value, err, j in zip(np.ravel(np.asarray(b, object)), np.ravel(np.asarray(b_error, object)), np.ravel(threshold)):
+        if value is None or not np.isfinite(value):
+            out_b.append(None)
+            out_e.append(None)
+            continue
+        f, df = bias["factor"][int(j)], bias["error"][int(j)]
+        out_b.append(float(value * f))
+        out_e.append(float(np.hypot((err or 0.0) * f, value * df)))
+    return out_b, out_e
 
 
 def max_local_significance(n, b, delta_sys: float, b_error=None) -> float:
