@@ -111,7 +111,8 @@ def main(argv=None):
              glob["message"] or f"p = {glob['p_value']:.3g}, Z = {glob['z']:.2f}")
     if null is not None:
         rr = record["global_reruns"]
-        log.info("global from %d reruns: %s", rr["n_toys"], rr["message"] or f"p = {rr['p_value']:.3g}, Z = {rr['z']:.2f}")
+        log.info("global from %d reruns: %s", rr["n_toys"],
+                 rr["message"] or f"p = {rr['p_value']:.3g}, Z = {rr['z']:.2f}")
 
 
 if __name__ == "__main__":

@@ -162,7 +162,8 @@ def correct_background(b, b_error, threshold, bias: dict):
     """``b`` and ``b_error`` scaled by the bias factor of each entry's threshold (:func:`measure_bias`),
     the factor's error added to b's in quadrature; None where b is None."""
     out_b, out_e = [], []
-    for value, err, j in zip(np.ravel(np.asarray(b, object)), np.ravel(np.asarray(b_error, object)), np.ravel(threshold)):
+    values, errs = np.ravel(np.asarray(b, object)), np.ravel(np.asarray(b_error, object))
+    for value, err, j in zip(values, errs, np.ravel(threshold)):
         if value is None or not np.isfinite(value):
             out_b.append(None)
             out_e.append(None)
