@@ -20,7 +20,9 @@ keeps the correlations of the windows and thresholds; with a few reruns it only 
 δ_sys is measured from background-only runs: every (run, window, threshold) gives an observed N and an
 expected b with its error e; N is taken as Gaussian with variance b + e² + (δ_sys b)² (Poisson, the
 estimate's statistical error and the relative uncertainty of the method), and δ_sys maximises that
-likelihood (:func:`measure_delta_sys`).
+likelihood (:func:`measure_delta_sys`). A one-sided bias of the estimate is not a spread: the background-only
+runs measure it per threshold (:func:`measure_bias`, Σ N / Σ b) and b is scaled by it
+(:func:`correct_background`) before δ_sys is measured around the corrected b.
 """
 
 from __future__ import annotations
