@@ -34,25 +34,20 @@ def parse_args(argv=None):
 
 
 def entries(record):
-    """Observed counts, expected backgrounds (None: no estimate), their statistical errors and the threshold
-    index of every (window, threshold) of a run."""
+    """Observed counts, expected backgrounds (NaN: no estimate), their statistical errors (0: none known) and
+    the threshold index of every (window, threshold) of a run."""
     rows = [(j, row) for window in record["windows"] for j, row in enumerate(window["thresholds"])]
-    return (np.array([row.get("n_observed", 0) for _, row in rows], float), [row["b"] for _, row in rows],
-            [row.get("b_error") for _, row in rows], np.array([j for j, _ in rows]))
+    return (np.array([row.get("n_observed", 0) for _, row in rows], float),
+            np.array([np.nan if row["b"] is None else row["b"] for _, row in rows], float),
+            np.array([row.get("b_error") or 0.0 for _, row in rows], float), np.array([j for j, _ in rows]))
 
 
 def measure(records) -> dict:
     """Bias per threshold and δ_sys around the corrected b, from the counts of ``records``."""
-    n, b, e, j = (np.concatenate([np.asarray(entries(r)[k], object if k in (1, 2) else float) for r in records])
-                  for k in range(4))
-    b_num = np.array([np.nan if v is None else v for v in b], float)
-    e_num = np.array([0.0 if v is None else v for v in e], float)
-    bias = measure_bias(n, b_num, e_num, j)
-    b_corr, e_corr = correct_background(b, e, j, bias)
-    b_corr = np.array([np.nan if v is None else v for v in b_corr], float)
-    e_corr = np.array([0.0 if v is None else v for v in e_corr], float)
+    n, b, e, j = (np.concatenate(parts) for parts in zip(*(entries(r) for r in records)))
+    bias = measure_bias(n, b, e, j)
     try:
-        delta = measure_delta_sys(n.astype(float), b_corr, e_corr)
+        delta = measure_delta_sys(n, *correct_background(b, e, j, bias))
     except ValueError as err:  # too few entries with an estimate
         delta = {"delta_sys": None, "note": str(err)}
     return {"bias": bias, "delta_sys": delta}

@@ -74,7 +74,7 @@ def main(argv=None):
                 if row["b"] is None:
                     continue
                 row["b_uncorrected"], row["b_error_uncorrected"] = row["b"], row.get("b_error")
-                row["b"], row["b_error"] = b[j], b_error[j]
+                row["b"], row["b_error"] = float(b[j]), float(b_error[j])
                 if row.get("hist"):  # the drawn estimate, scaled alike
                     f = bias["factor"][j]
                     row["hist"]["background"] = [f * v for v in row["hist"]["background"]]

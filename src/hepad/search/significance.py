@@ -35,14 +35,18 @@ __all__ = ["local_significance", "p_value", "z_value", "background_toys", "toy_m
            "global_significance", "measure_delta_sys", "measure_bias", "correct_background", "max_local_significance"]
 
 
+def _as_float(values) -> np.ndarray:
+    """Expected backgrounds as a float array, NaN where there is no estimate (None)."""
+    return np.array([np.nan if v is None else v for v in np.ravel(values)], np.float64).reshape(np.shape(values))
+
+
 def _b_error(b_error, shape) -> np.ndarray:
     """The estimate's statistical error as an array of ``shape`` (None or NaN: 0, no error known)."""
     if b_error is None:
         return np.zeros(shape)
     if isinstance(b_error, np.ndarray) and b_error.dtype.kind == "f":
         return np.broadcast_to(np.nan_to_num(b_error, nan=0.0), shape)
-    e = np.array([np.nan if v is None else v for v in np.ravel(b_error)], np.float64).reshape(np.shape(b_error))
-    return np.broadcast_to(np.nan_to_num(e, nan=0.0), shape)
+    return np.broadcast_to(np.nan_to_num(_as_float(b_error), nan=0.0), shape)
 
 
 def local_significance(n, b, delta_sys: float = 0.0, b_error=None) -> np.ndarray:
@@ -160,26 +164,20 @@ def measure_bias(n, b, b_error, threshold) -> dict:
     return {"factor": factors, "error": errors}
 
 
-def correct_background(b, b_error, threshold, bias: dict):
-    """``b`` and ``b_error`` scaled by the bias factor of each entry's threshold (:func:`measure_bias`),
-    the factor's error added to b's in quadrature; None where b is None."""
-    out_b, out_e = [], []
-    values, errs = np.ravel(np.asarray(b, object)), np.ravel(np.asarray(b_error, object))
-    for value, err, j in zip(values, errs, np.ravel(threshold)):
-        if value is None or not np.isfinite(value):
-            out_b.append(None)
-            out_e.append(None)
-            continue
-        f, df = bias["factor"][int(j)], bias["error"][int(j)]
-        out_b.append(float(value * f))
-        out_e.append(float(np.hypot((err or 0.0) * f, value * df)))
-    return out_b, out_e
+def correct_background(b, b_error, threshold, bias: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``b`` and ``b_error`` (None: no estimate, no error known) scaled by the bias factor of each entry's
+    threshold (:func:`measure_bias`), the factor's error added to b's in quadrature; float arrays, NaN where
+    b has no estimate."""
+    b = _as_float(b)
+    j = np.asarray(threshold, np.int64).reshape(b.shape)
+    f, df = np.asarray(bias["factor"], np.float64)[j], np.asarray(bias["error"], np.float64)[j]
+    return b * f, np.hypot(_b_error(b_error, b.shape) * f, b * df)
 
 
 def max_local_significance(n, b, delta_sys: float, b_error=None) -> float:
     """The largest local Z over entries with an estimate (``b`` NaN or None where there is none; ``b_error``
     None, or None where unknown: 0)."""
-    b = np.array([np.nan if v is None else v for v in np.ravel(b)], np.float64)
+    b = _as_float(b).ravel()
     n = np.asarray(np.ravel(n), np.float64)
     e = _b_error(b_error, b.shape) if b_error is not None else np.zeros(b.shape)
     ok = np.isfinite(b)
