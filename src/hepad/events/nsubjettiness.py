@@ -17,8 +17,8 @@ gets its own axes. With ``axes="wta_kt"`` (FastJet contrib's WTA_KT_Axes, the de
 ``AxisMode 1``) the kT reclustering uses the winner-take-all recombination: a merged pair takes the direction
 of its harder member, so each axis points along a hard particle of its subjet; for beta = 1 these axes sit
 near the minimum already (their tau agrees with the one-pass minimised wta axes on generated QCD, docs/data.md),
-and they need no minimisation. The minimisation is done for N <= ``ONEPASS_MAX_N`` (3: tau1, tau2, tau3 of the LHCO features and
-their ratios); larger N keep the exclusive-kT axes, because minimising every N up to 9 for three betas took
+and they need no minimisation. The minimisation is done for N <= ``ONEPASS_MAX_N`` (3: tau1, tau2, tau3 of the
+LHCO features and their ratios); larger N keep the exclusive-kT axes, because minimising every N up to 9 for three betas took
 58 % of the CPU time of generating a QCD event (docs/data.md). A jet with N or fewer constituents has
 tau_N = 0. tau_N decreases with N for these axes in practice, and tau_{N}/tau_{N-1} small means the jet has
 N prongs (e.g. tau21 = tau_2/tau_1 small for two prongs).

@@ -98,8 +98,8 @@ def _tables(records: list[dict]):
             table = Table(f"Local significance per window, {method}, nsig {rec['nsig']}, seed {rec['seed']}")
             table.description = (f"Cut and count with {method} per mjj window and background efficiency, "
                                  f"{rec['nsig']} injected signal events, seed {rec['seed']}, δ_sys = "
-                                 f"{rec['delta_sys']:.3g}: observed N, expected background b with its statistical error, local Z "
-                                 "('-': no estimate at that threshold).")
+                                 f"{rec['delta_sys']:.3g}: observed N, expected background b with its statistical "
+                                 "error, local Z ('-': no estimate at that threshold).")
             table.keywords["observables"] = ["SIG", "N"]
             for v in (variable("$m_{jj}$ window", [(w["low"], w["high"]) for w, _ in entries], True, "TeV", True),
                       variable("background efficiency", [row["efficiency"] for _, row in entries], True),
