@@ -75,10 +75,11 @@ def main(argv=None):
                     continue
                 row["b_uncorrected"], row["b_error_uncorrected"] = row["b"], row.get("b_error")
                 row["b"], row["b_error"] = float(b[j]), float(b_error[j])
-                if row.get("hist"):  # the drawn estimate, scaled alike
-                    f = bias["factor"][j]
-                    row["hist"]["background"] = [f * v for v in row["hist"]["background"]]
-                    row["hist"]["error"] = [f * v for v in row["hist"]["error"]]
+                hist = row.get("hist")
+                if hist:  # the drawn estimate corrected alike, the factor's error in its band
+                    h_b, h_e = correct_background(hist["background"], hist["error"],
+                                                  [j] * len(hist["background"]), bias)
+                    hist["background"], hist["error"] = h_b.tolist(), h_e.tolist()
     b_matrix, e_matrix, z_matrix = [], [], []
     for window in record["windows"]:
         for row in window["thresholds"]:

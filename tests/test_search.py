@@ -496,6 +496,15 @@ def test_search_runs_and_makes_both_plots(search_run):
                              / f"{record['technique']}.json").read_text())
         assert null["measured"]["n_entries"] == sum(r["b"] is not None for w in counts["windows"]
                                                     for r in w["thresholds"])
+        # the drawn estimate is corrected alike; its band holds the factor's error too
+        own_counts = json.loads((path.parents[1] / "search_counts" / path.name).read_text())
+        for window, raw_window in zip(record["windows"], own_counts["windows"]):
+            for j, (row, raw) in enumerate(zip(window["thresholds"], raw_window["thresholds"])):
+                if row["b"] is not None and row.get("hist"):
+                    f, df = bias["factor"][j], bias["error"][j]
+                    raw_b, raw_e = (np.array(raw["hist"][k], float) for k in ("background", "error"))
+                    assert np.allclose(row["hist"]["background"], f * raw_b)
+                    assert np.allclose(row["hist"]["error"], np.hypot(f * raw_e, df * raw_b))
         # one background-only rerun of the whole chain: far too few to quote a global significance
         reruns = record["global_reruns"]
         assert reruns["n_toys"] == 1 and reruns["seeds"] == [1]
