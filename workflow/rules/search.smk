@@ -258,7 +258,8 @@ rule search_significance:
 
 
 rule search_table:
-    """The significance table of every method, scan point and seed: CSV for the report, HEPData YAML."""
+    """The significance table of every method, scan point and seed (and the background-only runs): CSV for
+    the report, HEPData YAML."""
     input:
         search_injection_records,
     output:
@@ -314,7 +315,8 @@ rule plot_bumphunt:
 
 
 rule plot_significance_vs_injection:
-    """Max local and global Z against the injected S/B (scan points and seeds of config injection)."""
+    """Max local and global Z against the injected S/B (scan points and seeds of config injection; at S/B 0
+    the background-only runs of config search.null_seeds)."""
     input:
         search_injection_records,
     output:

@@ -165,14 +165,15 @@ def search_null_option(wildcards, input):
 
 
 def search_injection_records(wildcards):
-    """Significance JSONs of every method, scan point and seed (config injection.scan_nsig, scan_seeds)."""
-    return expand(
-        f"{SEARCH_SET}/search_significance/{{technique}}.json",
-        dataset=wildcards.dataset,
-        nsig=config["injection"]["scan_nsig"],
-        seed=config["injection"]["scan_seeds"],
-        technique=SEARCH["methods"],
-    )
+    """Significance JSONs of every method, scan point and seed (config injection.scan_nsig, scan_seeds), and
+    of the background-only runs (nsig 0, config search.null_seeds): the scan's point without signal."""
+    runs = [(nsig, seed) for nsig in config["injection"]["scan_nsig"] for seed in config["injection"]["scan_seeds"]]
+    runs += [(0, seed) for seed in SEARCH["null_seeds"] if (0, seed) not in runs]
+    return [
+        f"{SEARCH_SET}/search_significance/{technique}.json".format(dataset=wildcards.dataset, nsig=nsig, seed=seed)
+        for technique in SEARCH["methods"]
+        for nsig, seed in runs
+    ]
 
 
 def search_published(wildcards, stem=None):
