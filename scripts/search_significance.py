@@ -98,7 +98,12 @@ def main(argv=None):
     windows = record["windows"]
     record.update(delta_sys=delta, delta_sys_source=source,
                   max_local={"z": observed, "window": [windows[w]["low"], windows[w]["high"]],
-                             "efficiency": record["efficiencies"][e]},
+                             "efficiency": record["efficiencies"][e],
+                             # each threshold as its own analysis: the largest Z over the windows
+                             "per_threshold": [{"efficiency": eff, "z": float(z_matrix[i, j]),
+                                                "window": [windows[i]["low"], windows[i]["high"]]}
+                                               for j, eff in enumerate(record["efficiencies"])
+                                               for i in [int(np.argmax(z_matrix[:, j]))]]},
                   **{"global": global_significance(observed, toy_max_significance(b_matrix, delta, args.n_toys,
                                                                                   args.seed, e_matrix))})
     if null is not None:

@@ -496,6 +496,12 @@ def test_search_runs_and_makes_both_plots(search_run):
                              / f"{record['technique']}.json").read_text())
         assert null["measured"]["n_entries"] == sum(r["b"] is not None for w in counts["windows"]
                                                     for r in w["thresholds"])
+        # the largest Z overall, and per threshold over the windows
+        z = np.array([[row.get("z", 0.0) for row in w["thresholds"]] for w in record["windows"]])
+        per = record["max_local"]["per_threshold"]
+        assert [p["efficiency"] for p in per] == record["efficiencies"]
+        assert [p["z"] for p in per] == pytest.approx(z.max(axis=0).tolist())
+        assert record["max_local"]["z"] == pytest.approx(z.max())
         # the drawn estimate is corrected alike; its band holds the factor's error too
         own_counts = json.loads((path.parents[1] / "search_counts" / path.name).read_text())
         for window, raw_window in zip(record["windows"], own_counts["windows"]):
