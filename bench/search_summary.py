@@ -55,7 +55,7 @@ def main(argv=None):
         for nsig in sorted(by_nsig, reverse=True):
             recs = sorted(by_nsig[nsig], key=lambda r: r["seed"])
             s_b = np.median([100 * r["injected"]["s_over_b"] for r in recs])
-            print(f"nsig {nsig} (S/B {s_b:.2f} %), {len(recs)} seeds:")
+            print(f"nsig {nsig} (S/B {s_b:.2f} %), {len(recs)} seed{'s' if len(recs) > 1 else ''}:")
             for rec in recs:
                 print(describe(rec))
             if nsig:
