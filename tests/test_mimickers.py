@@ -161,6 +161,45 @@ def test_image_ae_architectures_and_files_without_the_setting(tmp_path):
         ImageAutoEncoder(architecture="vgg")
 
 
+def jet_like_images(n, side, seed):
+    """Unit-sum images of one to three Gaussian prongs at random places, mostly empty like jet images."""
+    rng = np.random.default_rng(seed)
+    grid = np.arange(side) - side / 2
+    images = np.zeros((n, side, side), np.float32)
+    for image in images:
+        for _ in range(rng.integers(1, 4)):
+            cy, cx = rng.normal(scale=side / 8, size=2)
+            image += rng.exponential() * np.exp(-((grid[:, None] - cy) ** 2 + (grid[None, :] - cx) ** 2) / 2)
+    return images / images.sum(axis=(1, 2), keepdims=True)
+
+
+def test_paper_ae_starts_with_a_latent_code_that_depends_on_the_image():
+    """With PyTorch's default initialisation the biases drowned the unit-sum input in the paper's six
+    convolutions (latent code 0.15 % apart across QCD jets) and training stalled on the mean image; the
+    Keras initialisation (Glorot weights, zero biases) of the published code keeps it apart (66 %)."""
+    import torch
+    from torch import nn
+
+    from hepad.mimic.image_ae import ARCHITECTURES
+
+    x = torch.tensor(jet_like_images(256, 40, seed=3))[:, None]
+    for seed in range(3):
+        torch.manual_seed(seed)
+        net = ARCHITECTURES["paper"](40, 32)
+        assert all(not layer.bias.any() for layer in net.modules()
+                   if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)))
+        with torch.no_grad():
+            z = net.encoder(x)
+        assert (z.std(dim=0).mean() / z.abs().mean()).item() > 0.1
+        # PyTorch's own default on the same network: the code hardly depends on the image
+        for layer in net.modules():
+            if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                layer.reset_parameters()
+        with torch.no_grad():
+            z = net.encoder(x)
+        assert (z.std(dim=0).mean() / z.abs().mean()).item() < 0.02
+
+
 def test_hln_rank_target_keeps_only_the_ordering():
     x, score = toy_observables(1200, 9)
     t = HighLevelNetwork.rank_target(score)

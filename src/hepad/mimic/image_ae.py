@@ -63,8 +63,21 @@ class _ConvAE(nn.Module):
         return torch.softmax(logits, dim=1).view_as(x)
 
 
+def keras_init(module: nn.Module) -> None:
+    """Initialise as Keras, the published code's framework, does: Glorot-uniform weights, zero biases.
+
+    PyTorch's default (weights uniform within 1/√fan_in, biases as well) lets the biases drown the
+    unit-sum input in the paper's six stacked 5-channel convolutions: at initialisation the latent code
+    varied by 0.15 % across QCD jets (66 % with this), and training stalled on the mean image
+    (docs/mimic.md)."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+
 class _PaperAE(nn.Module):
-    """The published auto-encoder (module docstring, ``paper``)."""
+    """The published auto-encoder (module docstring, ``paper``), initialised as Keras does (:func:`keras_init`)."""
 
     def __init__(self, n_pixels: int, bottleneck: int, channels: int = 5, dense: int = 100):
         super().__init__()
@@ -82,6 +95,7 @@ class _PaperAE(nn.Module):
                                            nn.ELU())
         self.decoder_conv = nn.Sequential(*conv(1, c), *conv(c, c), nn.ConvTranspose2d(c, c, 2, stride=2),
                                           *conv(c, c), *conv(c, 1))
+        keras_init(self)
 
     def forward(self, x):  # x: (batch, 1, n, n), unit sum
         h = self.decoder_dense(self.encoder(x)).view(-1, 1, self.half, self.half)
