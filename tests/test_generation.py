@@ -105,9 +105,10 @@ def test_signal_physics(generated):
     assert np.median(heavy_s) < 0.8 * np.median(t21_q[:, 0])
     assert np.median(t21_s) < np.median(t21_q)
     # N-subjettiness is ordered on average as it should be. Without the underlying event (generation.mpi
-    # off) a jet can be one massless object (one hard cell or track): its mass and tau1 are both zero.
+    # off) a jet can be one massless object (one hard cell or track): its tau1 is zero and its mass zero up
+    # to rounding (E² − p² of a TeV object: 4e-5 GeV was seen).
     for j in ("j1", "j2"):
-        assert ((frame[f"tau1{j}"] > 0) | (frame[f"m{j}"] == 0)).all()
+        assert ((frame[f"tau1{j}"] > 0) | (frame[f"m{j}"] < 1e-3)).all()
         assert (frame[f"tau1{j}"] > 0).mean() > 0.98 and frame[f"tau2{j}"].mean() < frame[f"tau1{j}"].mean()
 
 
