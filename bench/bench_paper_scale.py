@@ -88,10 +88,10 @@ def main(argv=None):
     t0 = time.time()
     write_data(work, args.seed)
     t_data = time.time() - t0
+    # The target goes before --configfile, which takes every path after it as a config file.
     cmd = ["snakemake", "--cores", str(args.cores), "-s", str(ROOT / "Snakefile"), "--directory", str(work),
-           "--configfile", str(ROOT / "config" / "lhco.yaml"), str(override(work, args.flow_epochs,
-                                                                          args.classifier_epochs)),
-           "results/sic_comparison.pdf"]
+           "results/sic_comparison.pdf", "--configfile", str(ROOT / "config" / "lhco.yaml"),
+           str(override(work, args.flow_epochs, args.classifier_epochs))]
     print(" ".join(cmd), flush=True)
     t1 = time.time()
     subprocess.run(cmd, check=True)
