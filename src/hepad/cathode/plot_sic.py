@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import defaultdict
 
 import numpy as np
@@ -96,6 +97,7 @@ def plot_sic(records: list[dict], title: str = ""):
     ax.legend(title=injection_text(records) + "\nmedian, band 16-84 %", fontsize="x-small",
               title_fontsize="x-small", loc="best")
     if title:
-        ax.set_title(title, fontsize="small", loc="left")
+        # wrapped: the shifted set's title ran past the right edge on one line
+        ax.set_title(textwrap.fill(title, 60), fontsize="small", loc="left")
     fig.tight_layout()
     return fig
