@@ -2,7 +2,8 @@
 """Score the common test set (QCD test split + each signal's test split) with every CoDAE score.
 
 Writes label, mass, number of tracks and the scores bce, mse, dice, energy_diff, zm1, zm2, zm_dist and
-(codvae, gaussian_vae) kl, each prefixed 'codae_'; see hepad.codae.model and hepad.codae.data.
+(codvae, gaussian_vae) kl, each prefixed with the model's variant ('codae_bce', 'codvae_kl'); see
+hepad.codae.model and hepad.codae.data.
 """
 
 import argparse
@@ -43,7 +44,7 @@ def main(argv=None):
     model.device = args.device
     masks, events = evaluation_set(args.qcd, args.signals, splits,
                                    loader=partial(load_masks, threshold=args.mask_threshold))
-    scores = {f"codae_{k}": v for k, v in model.score_samples(masks).items()}
+    scores = {f"{model.variant}_{k}": v for k, v in model.score_samples(masks).items()}
     write_scores(args.output, scores, events, meta={"model": str(args.model)})
     log.info("scored %d test events (%d signal) with %s", len(masks), int(events["label"].sum()), sorted(scores))
 

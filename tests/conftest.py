@@ -23,7 +23,7 @@ def repo_root() -> Path:
 README_TARGETS = ["results/data_overview.pdf", "results/sic_cathode.pdf", "results/sic_comparison.pdf",
                   "results/sb_scan.pdf", "results/cathode/leaderboard.pdf", "results/roc_quak.pdf",
                   "results/quak_space.pdf", "results/quak_digits.pdf", "results/codae_roc.pdf", "results/codae_metrics.csv",
-                  "results/codae/export_onnx/f_m.onnx", "results/mimic_ado.pdf", "results/mimic_auc.pdf",
+                  "results/codae/export_onnx/codae/f_m.onnx", "results/mimic_ado.pdf", "results/mimic_auc.pdf",
                   "results/mimic_efps.pdf", "results/dag.pdf"]
 
 

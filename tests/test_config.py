@@ -37,6 +37,7 @@ BAD_CONFIGS = [
     ({"zenodo": {"retries": 0}}, r"^config error: zenodo\.retries = 0 is not allowed; allowed: integer >= 1 and <= 20$"),
     ({"plots": {"formats": ["jpg"]}}, r"^config error: plots\.formats\[0\] = 'jpg' is not allowed; allowed: one of 'png', 'svg'$"),
     ({"plots": {"colour": 1}}, r"^config error: unknown key plots\.colour; allowed keys under plots: formats"),
+    ({"codae": {"model": {"variant": "codvae"}}}, r"^config error: unknown key codae\.model\.variant; .* codae\.model\.variant is now codae\.variants"),
 ]
 
 

@@ -277,14 +277,20 @@ def _describe_allowed(schema: dict, root: dict) -> str:
     return text or "anything"
 
 
+# Keys of earlier versions and where their setting lives now (named in the unknown-key error).
+MOVED_KEYS = {"codae.model.variant": "codae.variants, a list of the auto-encoders to train (e.g. [codae, codvae])"}
+
+
 def _format_error(error: jsonschema.ValidationError, root: dict) -> str:
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
     if error.validator == "additionalProperties":
         known = list(resolve_ref(error.schema, root).get("properties", {}))
         unknown = sorted(set(error.instance) - set(known))
         where = f"{path}." if path else ""
+        moved = "".join(f"; {where + k} is now {MOVED_KEYS[where + k]}"
+                        for k in unknown if where + k in MOVED_KEYS)
         return (f"config error: unknown key {', '.join(where + k for k in unknown)}; "
-                f"allowed keys{' under ' + path if path else ''}: {', '.join(known)}")
+                f"allowed keys{' under ' + path if path else ''}: {', '.join(known)}{moved}")
     if error.validator == "required":
         return f"config error: {path or 'config'} is missing a key: {error.message}"
     if error.validator == "uniqueItems":

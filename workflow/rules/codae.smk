@@ -1,7 +1,8 @@
 # Dark showers and conditional dual auto-encoders (CoDAE, docs/codae.md):
-#   generate_dark_showers (QCD, SUEP per scalar mass, SVJ per Z' mass; chunks) -> make_images (per process) -> train_codae,
-#   train_image_baselines -> score_codae -> evaluate_codae (results/codae_metrics.csv), plot_codae
-#   (results/codae_roc.pdf); export_onnx (f_m for the trigger; bench/bench_codae_latency.py times it).
+#   generate_dark_showers (QCD, SUEP per scalar mass, SVJ per Z' mass; chunks) -> make_images (per process) ->
+#   train_codae and score_codae (per auto-encoder of codae.variants), train_image_baselines -> evaluate_codae
+#   (results/codae_metrics.csv), plot_codae (results/codae_roc.pdf); export_onnx (each f_m for the trigger,
+#   results/codae/export_onnx/<variant>/f_m.onnx; bench/bench_codae_latency.py times it).
 #   With codae.dataset: external, convert_external (the paper's published .npz images, one image file per
 #   process) replaces generate_dark_showers and make_images; the rest is shared.
 include: "codae_helpers.smk"
@@ -112,16 +113,18 @@ else:
 
 
 rule train_codae:
-    """The CoDAE on QCD track masks (training split), best validation epoch."""
+    """One auto-encoder of codae.variants (CoDAE, CoDVAE) on QCD track masks (training split), best validation epoch."""
     input:
         qcd=f"{CODAE_OUT}/make_images/qcd.h5",
     output:
-        model=f"{CODAE_OUT}/train_codae/codae.pt",
-        card=f"{CODAE_OUT}/train_codae/codae.json",
+        model=f"{CODAE_OUT}/train_codae/{{codae_variant}}.pt",
+        card=f"{CODAE_OUT}/train_codae/{{codae_variant}}.json",
     log:
-        log_file("train_codae"),
+        log_file("train_codae", "{codae_variant}"),
     benchmark:
-        bench_file("train_codae")
+        bench_file("train_codae", "{codae_variant}")
+    wildcard_constraints:
+        codae_variant=CODAE_VARIANT_REGEX,
     conda:
         "../../envs/codae.yaml"
     threads: CODAE["threads"]
@@ -138,20 +141,23 @@ rule train_codae:
         mask=CODAE["mask_threshold"],
         seed=CODAE["generation"]["seed"],
     shell:
-        "python {params.script} --qcd {input.qcd} {params.options} {params.split} --mask-threshold {params.mask}"
-        " --seed {params.seed} --threads {threads} --output {output.model} --card {output.card} > {log} 2>&1"
+        "python {params.script} --qcd {input.qcd} {params.options} --param variant={wildcards.codae_variant}"
+        " {params.split} --mask-threshold {params.mask} --seed {params.seed} --threads {threads}"
+        " --output {output.model} --card {output.card} > {log} 2>&1"
 
 
 rule score_codae:
-    """Every CoDAE score on the common test set (QCD test split and each signal's test split)."""
+    """Every score of one auto-encoder (<variant>_<score>) on the common test set (QCD and signal test splits)."""
     input:
-        model=f"{CODAE_OUT}/train_codae/codae.pt",
+        model=f"{CODAE_OUT}/train_codae/{{codae_variant}}.pt",
         qcd=f"{CODAE_OUT}/make_images/qcd.h5",
         signals=codae_images(CODAE_SIGNALS),
     output:
-        f"{CODAE_OUT}/score_codae/scores.h5",
+        f"{CODAE_OUT}/score_codae/{{codae_variant}}.h5",
     log:
-        log_file("score_codae"),
+        log_file("score_codae", "{codae_variant}"),
+    wildcard_constraints:
+        codae_variant=CODAE_VARIANT_REGEX,
     conda:
         "../../envs/codae.yaml"
     threads: CODAE["threads"]
@@ -205,7 +211,7 @@ rule train_image_baselines:
 rule evaluate_codae:
     """AUC and FPR at the configured signal efficiency of every score per SVJ mass."""
     input:
-        f"{CODAE_OUT}/score_codae/scores.h5",
+        codae_score_files(),
         f"{CODAE_OUT}/train_image_baselines/scores.h5",
     output:
         report("results/codae_metrics.csv", caption="../report/codae_metrics.rst", category="CoDAE"),
@@ -229,7 +235,7 @@ rule evaluate_codae:
 rule plot_codae:
     """ROC curves of every CoDAE score and the baselines per SUEP and SVJ mass."""
     input:
-        f"{CODAE_OUT}/score_codae/scores.h5",
+        codae_score_files(),
         f"{CODAE_OUT}/train_image_baselines/scores.h5",
     output:
         pdf=report("results/codae_roc.pdf", caption="../report/codae_roc.rst", category="CoDAE"),
@@ -252,15 +258,17 @@ rule plot_codae:
 
 
 rule export_onnx:
-    """f_m (image -> Z_m, the trigger-time model) to ONNX, checked against torch to 1e-5 on QCD test images."""
+    """One auto-encoder's f_m (image -> Z_m, the trigger-time model) to ONNX, checked against torch to 1e-5."""
     input:
-        model=f"{CODAE_OUT}/train_codae/codae.pt",
+        model=f"{CODAE_OUT}/train_codae/{{codae_variant}}.pt",
         qcd=f"{CODAE_OUT}/make_images/qcd.h5",
     output:
-        onnx=f"{CODAE_OUT}/export_onnx/f_m.onnx",
-        check=f"{CODAE_OUT}/export_onnx/check.json",
+        onnx=f"{CODAE_OUT}/export_onnx/{{codae_variant}}/f_m.onnx",
+        check=f"{CODAE_OUT}/export_onnx/{{codae_variant}}/check.json",
     log:
-        log_file("export_onnx"),
+        log_file("export_onnx", "{codae_variant}"),
+    wildcard_constraints:
+        codae_variant=CODAE_VARIANT_REGEX,
     conda:
         "../../envs/codae.yaml"
     threads: 1

@@ -11,6 +11,9 @@ CODAE = config["codae"]
 DARK = "resources/dark_showers"
 CODAE_OUT = "results/codae"
 CODAE_EXTERNAL = CODAE["dataset"] == "external"
+CODAE_VARIANTS = list(CODAE["variants"])
+# hepad.codae.model.VARIANTS (not imported: it would load torch into every Snakemake run).
+CODAE_VARIANT_REGEX = "codae|codvae|gaussian_vae"
 if CODAE_EXTERNAL:
     CODAE_SIGNALS = list(CODAE["external"]["signals"])
 else:
@@ -75,6 +78,11 @@ def codae_split_options(signal=True):
     if signal:
         opts = f"{opts} --signal-train-fraction {s['signal_train_fraction']}"
     return opts
+
+
+def codae_score_files():
+    """The score file of each auto-encoder in codae.variants."""
+    return [f"{CODAE_OUT}/score_codae/{v}.h5" for v in CODAE_VARIANTS]
 
 
 def codae_images(processes):

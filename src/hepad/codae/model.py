@@ -397,7 +397,7 @@ class CoDAE(_ImageModel):
     variant : str
         The latent (module docstring): ``codae`` (deterministic Z), ``codvae`` (the paper's categorical,
         relaxed one-hot latent with a uniform mixture prior) or ``gaussian_vae`` (ours: Gaussian q(Z|x), KL
-        to N(0, 1)); the last two add the ``kl`` score (default ``gaussian_vae``, the measured default).
+        to N(0, 1)); the last two add the ``kl`` score (default ``codae``).
     tau : float
         Temperature of the CoDVAE's Gumbel-softmax (default 1).
     beta : float
@@ -438,7 +438,7 @@ class CoDAE(_ImageModel):
         self.latent_dim = int(latent_dim)
         self.decoder_channels = tuple(decoder_channels)
         if variant is None:
-            variant = "codae" if variational is False else "gaussian_vae"
+            variant = "gaussian_vae" if variational else "codae"
         if variant not in VARIANTS:
             raise InputError(f"CoDAE variant {variant!r}: use one of {list(VARIANTS)}")
         self.variant = str(variant)
