@@ -209,7 +209,7 @@ rule train_image_baselines:
 
 
 rule evaluate_codae:
-    """AUC and FPR at the configured signal efficiency of every score per SVJ mass."""
+    """AUC and FPR at the configured signal efficiency of every score per SUEP and SVJ mass."""
     input:
         codae_score_files(),
         f"{CODAE_OUT}/train_image_baselines/scores.h5",
@@ -233,7 +233,7 @@ rule evaluate_codae:
 
 
 rule plot_codae:
-    """ROC curves of every CoDAE score and the baselines per SUEP and SVJ mass."""
+    """ROC curves of each auto-encoder's main scores and the baselines per SUEP and SVJ mass."""
     input:
         codae_score_files(),
         f"{CODAE_OUT}/train_image_baselines/scores.h5",
