@@ -35,14 +35,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from hepad.metrics.ado import ado  # noqa: E402
-from hepad.mimic.features import background_splits, log_floor, mimicker_inputs, read_features  # noqa: E402
+from hepad.mimic.features import (IMAGE_OBSERVABLES, background_splits, image_observables, log_floor,  # noqa: E402
+                                  mimicker_inputs, read_features)
 from hepad.mimic.mimickers import make_mimicker  # noqa: E402
 from hepad.mimic.selection import signal_aucs  # noqa: E402
 
 
 def image_quantities(images):
-    flat = images.reshape(len(images), -1).astype(np.float64)
-    return {"sum_p2": (flat ** 2).sum(axis=1), "n_pixels": (flat > 0).sum(axis=1).astype(np.float64)}
+    return dict(zip(IMAGE_OBSERVABLES, image_observables(images).T))
 
 
 def best_single(x_bkg, x_sig, names):

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from hepad.metrics.ado import ado
-from hepad.mimic.features import background_splits, hardest_constituents, log_floor, mimicker_inputs
+from hepad.mimic.features import (background_splits, hardest_constituents, image_observables, log_floor,
+                                  mimicker_inputs)
 from hepad.mimic.selection import SelectionData, iterative_selection
 from hepad.mimic.image_ae import ImageAutoEncoder
 from hepad.mimic.mimickers import HighLevelNetwork, PairedNeuralNetwork, make_mimicker, pair_indices
@@ -231,3 +232,49 @@ def test_selection_stops_when_the_selection_ado_stops_rising():
     assert stop["ado_select"] < rounds[1]["ado_select"] + 0.005
     assert "stopped" not in iterative_selection(data, lambda: make_mimicker("hln", hidden=(8,), epochs=2, threads=1),
                                                 n_rounds=1)
+
+
+def test_image_observables_of_unit_sum_images():
+    images = np.zeros((2, 4, 4))
+    images[0, 1, 1] = 1.0  # one pixel: sum p^2 = 1, one non-empty pixel
+    images[1, :2, :2] = 0.25  # four equal pixels: sum p^2 = 4 / 16
+    assert np.allclose(image_observables(images), [[1.0, 1.0], [0.25, 4.0]])
+
+
+def test_select_mimicker_can_choose_an_image_observable(tmp_path, repo_root):
+    # The AE score is the image's pT dispersion, which no column of the feature file carries: with
+    # --image-observables the first round adds sum_p2; without it, it cannot.
+    import h5py
+    import json
+    import subprocess
+    import sys
+
+    from hepad.events.efps import feature_names
+    from hepad.mimic.features import write_features
+
+    rng = np.random.default_rng(3)
+    n_names = len(feature_names())
+
+    def sample(n, path):
+        images = rng.random((n, 8, 8)) * (rng.random((n, 1, 1)) > rng.random((n, 8, 8)))
+        images[:, 0, 0] += 1e-3  # no empty image
+        images /= images.sum(axis=(1, 2), keepdims=True)
+        write_features(path, images.astype(np.float32), rng.lognormal(size=(n, n_names)))
+        return image_observables(images.astype(np.float32))[:, 0]
+
+    with h5py.File(tmp_path / "scores.h5", "w") as f:
+        f["background"] = sample(900, tmp_path / "qcd.h5")
+        f["toy"] = sample(100, tmp_path / "toy.h5") * 1.5
+    records = {}
+    for flag in ([], ["--image-observables"]):
+        out = tmp_path / f"sel{len(flag)}.json"
+        cmd = [sys.executable, str(repo_root / "scripts/select_mimicker.py"), "--kind", "hln",
+               "--background", str(tmp_path / "qcd.h5"), "--signals", f"toy={tmp_path / 'toy.h5'}",
+               "--ae-scores", str(tmp_path / "scores.h5"), "--rounds", "1", "--min-gain", "0",
+               "--train-fraction", "0.6667", "--select-fraction", "0.5", "--param", "hidden=[8]",
+               "--param", "epochs=3", *flag, "--output", str(out)]
+        subprocess.run(cmd, check=True, capture_output=True, text=True)
+        records[bool(flag)] = json.loads(out.read_text())
+    assert records[True]["image_observables"] and not records[False]["image_observables"]
+    assert records[True]["rounds"][0]["added"] == "sum_p2"
+    assert records[False]["rounds"][0]["added"] not in ("sum_p2", "n_pixels")

@@ -29,6 +29,7 @@ MIMIC_SELECTION_KEYS = MIMIC_AE_KEYS + [
     "mimickers.rounds",
     "mimickers.min_ado_gain",
     "mimickers.select_fraction",
+    "mimickers.image_observables",
 ]
 
 

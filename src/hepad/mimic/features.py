@@ -71,6 +71,27 @@ def read_features(path, images: bool = True) -> tuple[np.ndarray | None, np.ndar
         raise InputError(f"{path}: not a feature file of jet_features ({err}); delete it and rerun")
 
 
+# Observables of the jet image that no EFP carries (docs/mimic.md, "What the EFPs cannot carry"): the sum
+# of squared pixel values (the image's pT dispersion, like a one-vertex EFP with kappa = 2) and the number
+# of non-empty pixels (a multiplicity, kappa = 0). Both are infrared- or collinear-unsafe.
+IMAGE_OBSERVABLES = ("sum_p2", "n_pixels")
+
+
+def image_observables(images) -> np.ndarray:
+    """(n, 2) array of :data:`IMAGE_OBSERVABLES` of unit-sum images (n, side, side); both are positive for any
+    jet with a constituent, so :func:`mimicker_inputs` takes their log like the EFPs'."""
+    flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+    return np.column_stack([(flat ** 2).sum(axis=1), (flat > 0).sum(axis=1).astype(np.float64)])
+
+
+def with_image_observables(path, images: bool) -> tuple[np.ndarray, list[str]]:
+    """(features, names) of a feature file, with the :data:`IMAGE_OBSERVABLES` appended when ``images``."""
+    imgs, feats, names = read_features(path, images=images)
+    if not images:
+        return feats, names
+    return np.column_stack([feats, image_observables(imgs)]), names + list(IMAGE_OBSERVABLES)
+
+
 @dataclass(frozen=True)
 class Splits:
     train: slice

@@ -12,11 +12,10 @@ PAPER_ADO = 0.83
 
 
 def short_name(name: str) -> str:
-    """'efp_n3_d4_k2' -> 'EFP(3,4,2)' (vertices, edges, index); m and pT as symbols."""
-    if name == "m":
-        return "$m$"
-    if name == "pt":
-        return r"$p_T$"
+    """'efp_n3_d4_k2' -> 'EFP(3,4,2)' (vertices, edges, index); m, pT and the image observables as symbols."""
+    symbols = {"m": "$m$", "pt": r"$p_T$", "sum_p2": r"$\sum_i p_i^2$", "n_pixels": r"$N_\mathrm{pix}$"}
+    if name in symbols:
+        return symbols[name]
     if name.startswith("efp_"):
         parts = name[4:].split("_")
         n, d, k = (p[1:] for p in parts[:3])
