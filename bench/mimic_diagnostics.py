@@ -122,9 +122,12 @@ def main(argv=None):
         if args.image_quantities:
             variants["hln_rank_plus_image"] = ("hln", {"target": "rank"}, True)
             variants["pnn_plus_image"] = ("pnn", {"n_pairs": 50000}, True)
-        # the image sums are positive (n_pixels >= 1 for any jet) and span decades: log, as the EFPs
-        x_img = np.column_stack([x, np.log(img_q["sum_p2"]), np.log(img_q["n_pixels"])])
-        sig_img = {k: np.column_stack([v["x"], np.log(v["sum_p2"]), np.log(v["n_pixels"])]) for k, v in sig.items()}
+        # the image sums as the selection's inputs: log, with the floor of the background training jets
+        raw_img = np.column_stack([img_q[q] for q in IMAGE_OBSERVABLES])
+        floor_img = log_floor(raw_img[sp.train])
+        x_img = np.column_stack([x, mimicker_inputs(raw_img, floor_img)])
+        sig_img = {k: np.column_stack([v["x"], mimicker_inputs(np.column_stack([v[q] for q in IMAGE_OBSERVABLES]),
+                                                               floor_img)]) for k, v in sig.items()}
         out["all_observables"] = {}
         for label, (kind, extra, with_image) in variants.items():
             xs, xsig = (x_img, sig_img) if with_image else (x, {k: v["x"] for k, v in sig.items()})

@@ -66,7 +66,8 @@ def main(argv=None):
     params.pop("n_pairs" if args.kind == "hln" else "target", None)  # the setting of the other mimicker
     result = iterative_selection(data, lambda: make_mimicker(args.kind, **params), n_rounds=args.rounds,
                                  min_gain=args.min_gain)
-    result.update(kind=args.kind, image_observables=args.image_observables, params={k: v for k, v in params.items() if k != "device"})
+    result.update(kind=args.kind, image_observables=args.image_observables,
+                  params={k: v for k, v in params.items() if k != "device"})
     write_json(result, args.output)
 
 

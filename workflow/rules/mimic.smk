@@ -176,7 +176,8 @@ rule select_mimicker:
         "python {params.script} --kind {wildcards.mimic_kind} --background {input.background}"
         " --signals {params.signals} --ae-scores {input.scores} --rounds {params.rounds} --min-gain {params.min_gain}"
         " --train-fraction {params.train_fraction} --select-fraction {params.select_fraction}"
-        " {params.image_observables} {params.options} --seed {params.seed} --threads {threads} --output {output} > {log} 2>&1"
+        " {params.image_observables} {params.options} --seed {params.seed} --threads {threads}"
+        " --output {output} > {log} 2>&1"
 
 
 rule plot_mimickers:
