@@ -46,3 +46,9 @@ def test_lhco_config_runs_the_papers_protocol(repo_root):
     assert config["cathode"]["flow"]["lr"] == 1e-4 and config["cathode"]["flow"]["max_epochs"] == 100
     assert config["cathode"]["sic_min_fpr"] == pytest.approx(1.84e-5)
     assert validate_config({})["cathode"]["sic_min_fpr"] is None
+
+
+def test_ranode_w_mode_true_stays_the_word_the_script_takes():
+    # YAML reads an unquoted `true` in the schema's enum as a boolean; the rule then passed "--w-mode True"
+    for given in ("true", True):
+        assert validate_config({"cathode": {"ranode": {"w_mode": given}}})["cathode"]["ranode"]["w_mode"] == "true"

@@ -226,6 +226,8 @@ def coerce_strings(config, schema: dict, root: dict | None = None):
             config[i] = coerce_strings(value, schema["items"], root)
     elif isinstance(config, str):
         return _coerce_scalar(config, schema)
+    elif isinstance(config, bool) and str(config).lower() in schema.get("enum", []):
+        return str(config).lower()  # YAML reads an unquoted `w_mode: true` as a boolean; the enum means the word
     return config
 
 
