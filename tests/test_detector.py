@@ -28,8 +28,10 @@ def respond(det, *args, seed=1, **kwargs):
 
 PERFECT = Detector(
     tracker=Tracker(efficiency=1.0, resolution_const=0.0, resolution_slope=0.0),
-    ecal=Calorimeter(eta_max=3.0, cell_eta=0.0174, cell_phi=0.0174, stochastic=0, constant=0, noise=0, threshold=0.5),
-    hcal=Calorimeter(eta_max=5.0, cell_eta=0.087, cell_phi=0.087, stochastic=0, constant=0, noise=0, threshold=1.0),
+    ecal=Calorimeter(eta_max=3.0, cell_eta=0.0174, cell_phi=0.0174, stochastic=0, constant=0, noise=0, threshold=0.5,
+                     significance_min=0),
+    hcal=Calorimeter(eta_max=5.0, cell_eta=0.087, cell_phi=0.087, stochastic=0, constant=0, noise=0, threshold=1.0,
+                     significance_min=0),
 )
 
 
@@ -81,7 +83,7 @@ def test_track_resolution_grows_with_pt():
 
 def test_calorimeter_energy_resolution_and_no_negative_energy():
     det = Detector(ecal=Calorimeter(eta_max=3.0, cell_eta=0.0174, cell_phi=0.0174, stochastic=0.10, constant=0.01,
-                                    noise=0.0, threshold=0.0))
+                                    noise=0.0, threshold=0.0, significance_min=0.0))
     n = 20000
     energy = 100.0
     # One photon per event, same cell: the spread is the cell-energy resolution.
@@ -92,9 +94,27 @@ def test_calorimeter_energy_resolution_and_no_negative_energy():
     assert e.mean() == pytest.approx(energy, abs=5 * sigma / np.sqrt(n))
     assert e.std() == pytest.approx(sigma, rel=0.05)
     wide = Detector(hcal=Calorimeter(eta_max=5.0, cell_eta=0.087, cell_phi=0.087, stochastic=3.0, constant=0.5,
-                                     noise=2.0, threshold=0.0))
+                                     noise=2.0, threshold=0.0, significance_min=0.0))
     obj = respond(wide, np.full(n, 2.0), np.zeros(n), np.zeros(n), "n", event=np.arange(n))
     assert (obj.pt > 0).all()
+
+
+def test_significance_cut_drops_cells_below_two_sigma_of_their_smeared_energy():
+    # HCAL with the default resolution (100 %/sqrt(E) (+) 5 %): 2 sigma(E) < E holds above about 4.04 GeV.
+    hcal = dict(eta_max=5.0, cell_eta=0.087, cell_phi=0.087, stochastic=1.0, constant=0.05, noise=0.0, threshold=1.0)
+    n = 20000
+    energies = np.where(np.arange(n) % 2 == 0, 3.0, 30.0)  # one neutron per event, half soft and half hard
+    cut, kept = (Detector(hcal=Calorimeter(**hcal, significance_min=s)) for s in (2.0, 0.0))
+    obj_cut, obj_all = (respond(d, energies, np.zeros(n), np.zeros(n), "n", event=np.arange(n)) for d in (cut, kept))
+    e_cut, e_all = (o.pt * np.cosh(o.eta) for o in (obj_cut, obj_all))
+    sigma = np.sqrt(e_cut + (0.05 * e_cut) ** 2)
+    assert (e_cut >= 2.0 * sigma).all() and e_cut.min() > 4.0
+    # The same random numbers: the cut only removes cells, it changes none of the others.
+    assert np.allclose(np.sort(e_cut), np.sort(e_all[e_all >= 2.0 * np.sqrt(e_all + (0.05 * e_all) ** 2)]))
+    # Almost every 30 GeV cell passes (2 sigma there is about 11 GeV); most 3 GeV cells do not.
+    assert (e_cut > 15).sum() == pytest.approx(n / 2, rel=0.01)
+    assert 0 < (e_all < 15).sum() - (e_cut < 15).sum()
+    assert (e_cut < 15).sum() < 0.2 * (n / 2)
 
 
 def test_cells_merge_particles_and_sit_at_cell_centres():
@@ -145,8 +165,9 @@ def test_same_seed_same_response():
 @pytest.mark.parametrize("kwargs,match", [
     ({"tracker": Tracker(efficiency=1.2)}, "efficiency"),
     ({"tracker": Tracker(resolution_const=-0.01)}, "resolution_const"),
-    ({"ecal": Calorimeter(3.0, 0.0174, 0.0174, -0.1, 0.01, 0.0, 0.5)}, "stochastic"),
-    ({"hcal": Calorimeter(5.0, 0.0, 0.087, 1.0, 0.05, 0.0, 1.0)}, "cell_eta"),
+    ({"ecal": Calorimeter(3.0, 0.0174, 0.0174, -0.1, 0.01, 0.0, 0.5, 2.0)}, "stochastic"),
+    ({"hcal": Calorimeter(5.0, 0.0, 0.087, 1.0, 0.05, 0.0, 1.0, 2.0)}, "cell_eta"),
+    ({"hcal": Calorimeter(5.0, 0.087, 0.087, 1.0, 0.05, 0.0, 1.0, -1.0)}, "significance_min"),
 ])
 def test_impossible_parameters_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):

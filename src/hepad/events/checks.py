@@ -17,7 +17,7 @@ def detector_problem(tracker: dict, ecal: dict, hcal: dict) -> str | None:
         for name in ("eta_max", "cell_eta", "cell_phi"):
             if calo[name] <= 0:
                 return f"{label}.{name} = {calo[name]} must be positive"
-        for name in ("stochastic", "constant", "noise", "threshold"):
+        for name in ("stochastic", "constant", "noise", "threshold", "significance_min"):
             if calo[name] < 0:
                 return f"{label}.{name} = {calo[name]} must not be negative"
         if calo["cell_phi"] > math.pi:

@@ -10,8 +10,9 @@ Model (every number is a constructor argument, documented in config/README.md):
   a track (neutral hadrons, and charged hadrons the tracker missed) the HCAL. Beyond the ECAL acceptance
   the (forward) HCAL takes electromagnetic particles too. Energies are summed in cells of
   ``cell_eta x cell_phi``; a cell's energy is smeared with ``sigma(E)^2 = stochastic^2 E + constant^2 E^2
-  + noise^2`` (log-normal with that mean and width, so never negative); cells below ``threshold`` are
-  dropped. A cell becomes a massless object at the cell centre.
+  + noise^2`` (log-normal with that mean and width, so never negative); cells below ``threshold`` or
+  below ``significance_min`` times sigma (evaluated at the smeared energy, as Delphes'
+  ``EnergySignificanceMin``) are dropped. A cell becomes a massless object at the cell centre.
 - Charged particles that have a track deposit nothing in the calorimeters: an ideal particle-flow
   subtraction, so no energy is counted twice. Magnetic bending and pile-up are not modelled.
 
@@ -72,6 +73,9 @@ class Calorimeter:
         Noise term c [GeV] (applied to cells with a deposit only).
     threshold : float
         Cells with a smeared energy below this are dropped [GeV].
+    significance_min : float
+        Cells whose smeared energy E is below ``significance_min * sigma(E)`` are dropped too (Delphes'
+        ``EnergySignificanceMin``, 2 in its CMS and ATLAS cards; 0 keeps every cell above ``threshold``).
     """
 
     eta_max: float
@@ -81,6 +85,11 @@ class Calorimeter:
     constant: float
     noise: float
     threshold: float
+    significance_min: float
+
+    def sigma(self, energy: np.ndarray) -> np.ndarray:
+        """Energy resolution sigma(E) [GeV] of a cell with energy E [GeV]."""
+        return np.sqrt(self.stochastic ** 2 * energy + (self.constant * energy) ** 2 + self.noise ** 2)
 
     @property
     def n_eta(self) -> int:
@@ -92,9 +101,9 @@ class Calorimeter:
 
 
 DEFAULT_ECAL = Calorimeter(eta_max=3.0, cell_eta=0.0174, cell_phi=0.0174, stochastic=0.10, constant=0.01,
-                           noise=0.0, threshold=0.5)
+                           noise=0.0, threshold=0.5, significance_min=2.0)
 DEFAULT_HCAL = Calorimeter(eta_max=5.0, cell_eta=0.087, cell_phi=0.087, stochastic=1.0, constant=0.05,
-                           noise=0.0, threshold=1.0)
+                           noise=0.0, threshold=1.0, significance_min=2.0)
 
 
 @dataclass
@@ -132,9 +141,11 @@ class Detector:
     ----------
     tracker : Tracker
     ecal : Calorimeter
-        Default: |eta| < 3.0, cells 0.0174 x 0.0174, sigma(E)/E = 10 %/sqrt(E) (+) 1 %, threshold 0.5 GeV.
+        Default: |eta| < 3.0, cells 0.0174 x 0.0174, sigma(E)/E = 10 %/sqrt(E) (+) 1 %, threshold 0.5 GeV
+        and 2 sigma.
     hcal : Calorimeter
-        Default: |eta| < 5.0, cells 0.087 x 0.087, sigma(E)/E = 100 %/sqrt(E) (+) 5 %, threshold 1 GeV.
+        Default: |eta| < 5.0, cells 0.087 x 0.087, sigma(E)/E = 100 %/sqrt(E) (+) 5 %, threshold 1 GeV
+        and 2 sigma (so about 4 GeV).
     """
 
     tracker: Tracker = field(default_factory=Tracker)
@@ -198,16 +209,16 @@ class Detector:
 
     @staticmethod
     def _cells(calo: Calorimeter, event, energy, eta, phi, n_events, rng):
-        """Sum energies into cells, smear, apply the threshold; return (event, pT, eta, phi) of the cells."""
+        """Sum energies into cells, smear, apply the thresholds; return (event, pT, eta, phi) of the cells."""
         n_eta, n_phi = calo.n_eta, calo.n_phi
         i_eta = np.clip(((eta + calo.eta_max) / (2 * calo.eta_max) * n_eta).astype(np.int64), 0, n_eta - 1)
         i_phi = (((phi + np.pi) / (2 * np.pi) * n_phi).astype(np.int64)) % n_phi
         key = (event.astype(np.int64) * n_eta + i_eta) * n_phi + i_phi
         cells, inverse = np.unique(key, return_inverse=True)
         e_true = np.bincount(inverse, weights=energy, minlength=len(cells))
-        sigma = np.sqrt(calo.stochastic ** 2 * e_true + (calo.constant * e_true) ** 2 + calo.noise ** 2)
-        e_meas = lognormal_smear(e_true, sigma, rng)
-        keep = e_meas > calo.threshold
+        e_meas = lognormal_smear(e_true, calo.sigma(e_true), rng)
+        # Delphes compares the smeared energy with the resolution at that energy.
+        keep = (e_meas > calo.threshold) & (e_meas >= calo.significance_min * calo.sigma(e_meas))
         cells, e_meas = cells[keep], e_meas[keep]
         c_phi_idx = cells % n_phi
         c_eta_idx = (cells // n_phi) % n_eta
