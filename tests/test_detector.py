@@ -29,9 +29,9 @@ def respond(det, *args, seed=1, **kwargs):
 PERFECT = Detector(
     tracker=Tracker(efficiency=1.0, resolution_const=0.0, resolution_slope=0.0),
     ecal=Calorimeter(eta_max=3.0, cell_eta=0.0174, cell_phi=0.0174, stochastic=0, constant=0, noise=0, threshold=0.5,
-                     significance_min=0),
+                     significance_min=0, smear_position=False),
     hcal=Calorimeter(eta_max=5.0, cell_eta=0.087, cell_phi=0.087, stochastic=0, constant=0, noise=0, threshold=1.0,
-                     significance_min=0),
+                     significance_min=0, smear_position=False),
 )
 
 
@@ -83,7 +83,8 @@ def test_track_resolution_grows_with_pt():
 
 def test_calorimeter_energy_resolution_and_no_negative_energy():
     det = Detector(ecal=Calorimeter(eta_max=3.0, cell_eta=0.0174, cell_phi=0.0174, stochastic=0.10, constant=0.01,
-                                    noise=0.0, threshold=0.0, significance_min=0.0))
+                                    noise=0.0, threshold=0.0, significance_min=0.0,
+                                    smear_position=False))
     n = 20000
     energy = 100.0
     # One photon per event, same cell: the spread is the cell-energy resolution.
@@ -94,7 +95,8 @@ def test_calorimeter_energy_resolution_and_no_negative_energy():
     assert e.mean() == pytest.approx(energy, abs=5 * sigma / np.sqrt(n))
     assert e.std() == pytest.approx(sigma, rel=0.05)
     wide = Detector(hcal=Calorimeter(eta_max=5.0, cell_eta=0.087, cell_phi=0.087, stochastic=3.0, constant=0.5,
-                                     noise=2.0, threshold=0.0, significance_min=0.0))
+                                     noise=2.0, threshold=0.0, significance_min=0.0,
+                                    smear_position=False))
     obj = respond(wide, np.full(n, 2.0), np.zeros(n), np.zeros(n), "n", event=np.arange(n))
     assert (obj.pt > 0).all()
 
@@ -104,7 +106,7 @@ def test_significance_cut_drops_cells_below_two_sigma_of_their_smeared_energy():
     hcal = dict(eta_max=5.0, cell_eta=0.087, cell_phi=0.087, stochastic=1.0, constant=0.05, noise=0.0, threshold=1.0)
     n = 20000
     energies = np.where(np.arange(n) % 2 == 0, 3.0, 30.0)  # one neutron per event, half soft and half hard
-    cut, kept = (Detector(hcal=Calorimeter(**hcal, significance_min=s)) for s in (2.0, 0.0))
+    cut, kept = (Detector(hcal=Calorimeter(**hcal, significance_min=s, smear_position=True)) for s in (2.0, 0.0))
     obj_cut, obj_all = (respond(d, energies, np.zeros(n), np.zeros(n), "n", event=np.arange(n)) for d in (cut, kept))
     e_cut, e_all = (o.pt * np.cosh(o.eta) for o in (obj_cut, obj_all))
     sigma = np.sqrt(e_cut + (0.05 * e_cut) ** 2)
@@ -115,6 +117,21 @@ def test_significance_cut_drops_cells_below_two_sigma_of_their_smeared_energy():
     assert (e_cut > 15).sum() == pytest.approx(n / 2, rel=0.01)
     assert 0 < (e_all < 15).sum() - (e_cut < 15).sum()
     assert (e_cut < 15).sum() < 0.2 * (n / 2)
+
+
+def test_smeared_positions_fill_their_cell_uniformly():
+    # One neutron per event at the same point: every object lies in that point's HCAL cell, spread evenly.
+    n = 20000
+    hcal = Calorimeter(eta_max=5.0, cell_eta=0.087, cell_phi=0.087, stochastic=0, constant=0, noise=0, threshold=1.0,
+                       significance_min=0, smear_position=True)
+    obj = respond(Detector(hcal=hcal), np.full(n, 50.0), np.full(n, 0.3), np.full(n, 1.0), "n", event=np.arange(n))
+    w_eta, w_phi = 2 * 5.0 / hcal.n_eta, 2 * np.pi / hcal.n_phi
+    u_eta = (obj.eta + 5.0) / w_eta - np.floor((0.3 + 5.0) / w_eta)
+    u_phi = (obj.phi + np.pi) / w_phi - np.floor((1.0 + np.pi) / w_phi)
+    for u in (u_eta, u_phi):
+        assert u.min() >= 0 and u.max() < 1  # inside the cell of the deposit
+        assert u.mean() == pytest.approx(0.5, abs=0.01) and u.std() == pytest.approx(12 ** -0.5, abs=0.01)
+    assert np.allclose(obj.pt * np.cosh(obj.eta), 50.0 * np.cosh(0.3))  # the energy is kept, pT follows the drawn eta
 
 
 def test_cells_merge_particles_and_sit_at_cell_centres():
@@ -165,9 +182,9 @@ def test_same_seed_same_response():
 @pytest.mark.parametrize("kwargs,match", [
     ({"tracker": Tracker(efficiency=1.2)}, "efficiency"),
     ({"tracker": Tracker(resolution_const=-0.01)}, "resolution_const"),
-    ({"ecal": Calorimeter(3.0, 0.0174, 0.0174, -0.1, 0.01, 0.0, 0.5, 2.0)}, "stochastic"),
-    ({"hcal": Calorimeter(5.0, 0.0, 0.087, 1.0, 0.05, 0.0, 1.0, 2.0)}, "cell_eta"),
-    ({"hcal": Calorimeter(5.0, 0.087, 0.087, 1.0, 0.05, 0.0, 1.0, -1.0)}, "significance_min"),
+    ({"ecal": Calorimeter(3.0, 0.0174, 0.0174, -0.1, 0.01, 0.0, 0.5, 2.0, True)}, "stochastic"),
+    ({"hcal": Calorimeter(5.0, 0.0, 0.087, 1.0, 0.05, 0.0, 1.0, 2.0, True)}, "cell_eta"),
+    ({"hcal": Calorimeter(5.0, 0.087, 0.087, 1.0, 0.05, 0.0, 1.0, -1.0, True)}, "significance_min"),
 ])
 def test_impossible_parameters_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):

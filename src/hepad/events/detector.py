@@ -12,7 +12,8 @@ Model (every number is a constructor argument, documented in config/README.md):
   ``cell_eta x cell_phi``; a cell's energy is smeared with ``sigma(E)^2 = stochastic^2 E + constant^2 E^2
   + noise^2`` (log-normal with that mean and width, so never negative); cells below ``threshold`` or
   below ``significance_min`` times sigma (evaluated at the smeared energy, as Delphes'
-  ``EnergySignificanceMin``) are dropped. A cell becomes a massless object at the cell centre.
+  ``EnergySignificanceMin``) are dropped. A cell becomes a massless object at a point drawn uniformly
+  inside the cell (``smear_position``, Delphes' ``SmearTowerCenter``) or at its centre.
 - Charged particles that have a track deposit nothing in the calorimeters: an ideal particle-flow
   subtraction, so no energy is counted twice. Magnetic bending and pile-up are not modelled.
 
@@ -76,6 +77,9 @@ class Calorimeter:
     significance_min : float
         Cells whose smeared energy E is below ``significance_min * sigma(E)`` are dropped too (Delphes'
         ``EnergySignificanceMin``, 2 in its CMS and ATLAS cards; 0 keeps every cell above ``threshold``).
+    smear_position : bool
+        Place a cell's object at a uniformly drawn point inside the cell (Delphes' ``SmearTowerCenter``, on
+        in its CMS and ATLAS cards), not at the cell centre.
     """
 
     eta_max: float
@@ -86,6 +90,7 @@ class Calorimeter:
     noise: float
     threshold: float
     significance_min: float
+    smear_position: bool
 
     def sigma(self, energy: np.ndarray) -> np.ndarray:
         """Energy resolution sigma(E) [GeV] of a cell with energy E [GeV]."""
@@ -101,9 +106,11 @@ class Calorimeter:
 
 
 DEFAULT_ECAL = Calorimeter(eta_max=3.0, cell_eta=0.0174, cell_phi=0.0174, stochastic=0.10, constant=0.01,
-                           noise=0.0, threshold=0.5, significance_min=2.0)
+                           noise=0.0, threshold=0.5, significance_min=2.0,
+                           smear_position=True)
 DEFAULT_HCAL = Calorimeter(eta_max=5.0, cell_eta=0.087, cell_phi=0.087, stochastic=1.0, constant=0.05,
-                           noise=0.0, threshold=1.0, significance_min=2.0)
+                           noise=0.0, threshold=1.0, significance_min=2.0,
+                           smear_position=True)
 
 
 @dataclass
@@ -223,8 +230,10 @@ class Detector:
         c_phi_idx = cells % n_phi
         c_eta_idx = (cells // n_phi) % n_eta
         c_event = cells // (n_phi * n_eta)
-        c_eta = -calo.eta_max + (c_eta_idx + 0.5) * (2 * calo.eta_max / n_eta)
-        c_phi = -np.pi + (c_phi_idx + 0.5) * (2 * np.pi / n_phi)
+        # Where in the cell the object sits: drawn uniformly (Delphes' SmearTowerCenter) or the centre.
+        u_eta, u_phi = (rng.random((2, len(cells))) if calo.smear_position else np.full((2, len(cells)), 0.5))
+        c_eta = -calo.eta_max + (c_eta_idx + u_eta) * (2 * calo.eta_max / n_eta)
+        c_phi = -np.pi + (c_phi_idx + u_phi) * (2 * np.pi / n_phi)
         return c_event, e_meas / np.cosh(c_eta), c_eta, c_phi
 
 
