@@ -10,8 +10,6 @@ recomputation must give back the file's own tau columns: that checks the constit
 """
 
 import argparse
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -91,10 +89,9 @@ def main():
     cpu = ", ".join(f"{axes} {results[axes][2]:.1f} s" for axes in AXES)
     print(f"tau CPU time: {cpu}")
     if args.record:
-        from results_file import record
+        from results_file import heading, record
 
-        text = (f"### {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
-                f"{len(os.sched_getaffinity(0))} CPUs\n\n`python bench/bench_nsubjettiness_axes.py --process-prefix "
+        text = (f"{heading()}\n\n`python bench/bench_nsubjettiness_axes.py --process-prefix "
                 f"{args.process_prefix}`: {n_sr} signal-region QCD events, tau recomputed from the stored "
                 f"constituents with each axes choice (CPU: {cpu}). {check}.\n\n{table}")
         record(ROOT / "bench/RESULTS.md", "## N-subjettiness axes and the LHCO R&D features (bench/bench_nsubjettiness_axes.py)",

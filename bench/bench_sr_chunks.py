@@ -10,10 +10,7 @@ published LHCO R&D ones (the goal of docs/data.md: within 10 % in mass, 0.03 in 
 """
 
 import argparse
-import os
-import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -65,11 +62,10 @@ def main():
     table = "\n".join(lines)
     print(f"{len(names)} chunks; signal-region events: {counts}\n{table}")
     if args.record:
-        from results_file import record
+        from results_file import heading, record
 
         cmd = " ".join(f"{label}={folder}" for label, folder in variants)
-        text = (f"### {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
-                f"{len(os.sched_getaffinity(0))} CPUs\n\n`python bench/bench_sr_chunks.py {cmd}`: {len(names)} chunks "
+        text = (f"{heading()}\n\n`python bench/bench_sr_chunks.py {cmd}`: {len(names)} chunks "
                 f"with the same Pythia events; signal-region events {counts}.\n\n{table}")
         record(ROOT / "bench/RESULTS.md", "## The detector's Delphes features and the LHCO R&D percentiles (bench/bench_sr_chunks.py)",
                text)

@@ -12,7 +12,6 @@ the CPU seconds per training (user + system of the child, from os.wait4).
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -79,10 +78,9 @@ def main():
     load = os.getloadavg()[0]
     print(f"load average at the end: {load:.1f}")
     if args.record:
-        from results_file import record
+        from results_file import heading, record
 
-        machine = f"{platform.node()}, {len(os.sched_getaffinity(0))} CPUs"
-        text = (f"### {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine}, load average {load:.1f} at "
+        text = (f"{heading()}, load average {load:.1f} at "
                 f"the end\n\n`python bench/bench_threads.py --events {args.events} --epochs {args.epochs}` "
                 f"(flow 4 x 64, {args.epochs} epochs, 2 torch threads per training):\n\n" + "\n".join(lines))
         record(ROOT / "bench/RESULTS.md", "## Threads: one flow training alone and three at once (bench/bench_threads.py)",

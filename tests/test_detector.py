@@ -96,7 +96,7 @@ def test_calorimeter_energy_resolution_and_no_negative_energy():
     assert e.std() == pytest.approx(sigma, rel=0.05)
     wide = Detector(hcal=Calorimeter(eta_max=5.0, cell_eta=0.087, cell_phi=0.087, stochastic=3.0, constant=0.5,
                                      noise=2.0, threshold=0.0, significance_min=0.0,
-                                    smear_position=False))
+                                     smear_position=False))
     obj = respond(wide, np.full(n, 2.0), np.zeros(n), np.zeros(n), "n", event=np.arange(n))
     assert (obj.pt > 0).all()
 
