@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def heading() -> str:
-    """The date and machine that head a recorded entry: \"### YYYY-MM-DD HH:MM UTC, node, N CPUs\"."""
+    """The date and machine that head a recorded entry: '### YYYY-MM-DD HH:MM UTC, node, N CPUs'."""
     return (f"### {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
             f"{len(os.sched_getaffinity(0))} CPUs")
 
