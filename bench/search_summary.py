@@ -4,7 +4,9 @@ largest local Z (window, efficiency), the signal window's own largest Z and its 
 global Z of the count toys; then the median over seeds of every window's largest Z (goal: the signal window
 first where CATHODE's max SIC is at least 3) and, for the background-only runs (nsig 0), the median maximum
 local Z over all windows and thresholds and per threshold over the windows (goal: below 2), beside the count
-toys' own expectation without signal.
+toys' own expectation without signal, and the sculpting check at full size: per threshold whether the local
+p-values of all windows and runs are uniform (p_value_uniformity), and how many runs have a window above 3σ
+against what the count toys predict (toy_exceedance).
 
     python bench/search_summary.py results/search/generated [--method cathode ...]
 """
@@ -16,6 +18,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import poisson
+
+from hepad.search.significance import p_value_uniformity, toy_exceedance
 
 
 def window_max(record: dict) -> dict[tuple[float, float], float]:
@@ -36,6 +41,31 @@ def describe(record: dict) -> str:
             text += f"; signal window {own:.2f}, rank {rank} of {len(zs)}"
     g = f"{glob['z']:.2f}" if glob["z"] is not None else f"> {glob['resolvable_z']:.2f}"
     return text + f"; global Z {g}"
+
+
+def matrices(record: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """b, its error and the local Z of a record as windows x thresholds (NaN where there is no estimate)."""
+    rows = [w["thresholds"] for w in record["windows"]]
+    b = np.array([[np.nan if r["b"] is None else r["b"] for r in t] for t in rows], np.float64)
+    e = np.array([[r.get("b_error") or 0.0 for r in t] for t in rows], np.float64)
+    z = np.array([[r.get("z", np.nan) for r in t] for t in rows], np.float64)
+    return b, e, z
+
+
+def sculpting(recs: list[dict], n_toys: int = 20000) -> None:
+    """The sculpting check of tests/test_search.py on the background-only runs at full size."""
+    mats = [matrices(r) for r in recs]
+    for j, eff in enumerate(recs[0]["efficiencies"]):
+        z = np.concatenate([m[2][:, j] for m in mats])
+        z = z[np.isfinite(z)]
+        ks, binomial = p_value_uniformity(z)
+        print(f"  sculpting, ε {eff:g}: {len(z)} local p-values (windows x runs), {int((z > 0).sum())} above b; "
+              f"uniform below 1/2: KS p {ks:.3f}, half below 1/2: binomial p {binomial:.3f}")
+    expected = [toy_exceedance(b, r["delta_sys"], n_toys, 1000 + r["seed"], e) for r, (b, e, _) in zip(recs, mats)]
+    observed = sum(bool(np.nanmax(m[2], initial=0.0) > 3) for m in mats)
+    mean = sum(x[0] for x in expected)
+    print(f"  runs with a window above 3σ: {observed} of {len(recs)}; the count toys expect {mean:.2f} "
+          f"(Poisson, 99 % quantile {poisson.ppf(0.99, mean):.0f})")
 
 
 def main(argv=None):
@@ -79,6 +109,7 @@ def main(argv=None):
                 mid = np.median([t[1] for t in toys])
                 print(f"  count toys without signal: median max local Z {mid:.2f} (per run "
                       + ", ".join(f"{t[1]:.2f} [{t[0]:.2f}-{t[2]:.2f}]" for t in toys) + ")")
+            sculpting(recs)
 
 
 if __name__ == "__main__":

@@ -14,14 +14,15 @@ import h5py
 import numpy as np
 import pytest
 import yaml
-from scipy.stats import binomtest, kstest, poisson
+from scipy.stats import poisson
 
 from hepad.config import ConfigError, validate_config
 from hepad.search.counting import template_counts
 from hepad.search.fit import FitError, TooFewEvents, _bin_integrals, dijet_function, fit_dijet
 from hepad.search.kfold import check_out_of_fold, fold_classifier, fold_ids, fold_split
 from hepad.search.significance import (background_toys, correct_background, global_significance, local_significance,
-                                       measure_bias, measure_delta_sys, p_value, toy_max_significance)
+                                       measure_bias, measure_delta_sys, p_value, p_value_uniformity,
+                                       toy_exceedance, toy_max_significance)
 from hepad.search.tables import CSV_COLUMNS, summary_rows, write_hepdata
 from hepad.search.windows import DEFAULT_WINDOWS, Window, flow_groups, group_sidebands, inject, window_split
 
@@ -373,28 +374,34 @@ def _background_only_search(seed, template_width=0.01, n=2000):
     return np.array(counts, float), np.array(backgrounds)
 
 
-def _uniformity(z):
-    """KS p-value of the local p-values against uniform per threshold (deficits have Z = 0, p = 1/2: the
-    p-values below 1/2 are uniform on [0, 1/2], and half of all fall there)."""
-    out = []
-    for j in range(z.shape[-1]):
-        p = p_value(z[..., j].ravel())
-        below = p[p < 0.5]
-        out.append((kstest(2 * below, "uniform").pvalue, binomtest(len(below), len(p)).pvalue))
-    return out
-
-
 def _three_sigma_counts(z, b, seeds):
-    """(toys of ``z`` with a window above 3σ, the most the look-elsewhere count allows at 99 %), over all
-    windows and per window. The count: background-only count toys around each data set's b (toy_max's
-    toys) give the probability that some window (or a given window) exceeds 3σ; summed over data sets it
-    is the Poisson mean of the number of such data sets."""
-    toy_z = np.stack([local_significance(background_toys(bb, 0.0, 2000, seed), bb, 0.0)
-                      for seed, bb in zip(seeds, b)])  # data sets x toys x windows x thresholds
-    expected_any = (toy_z.max(axis=(2, 3)) > 3).mean(axis=1).sum()
-    expected_window = (toy_z.max(axis=3) > 3).mean(axis=1).sum(axis=0)
+    """(data sets of ``z`` with a window above 3σ, the most the look-elsewhere count allows at 99 %), over
+    all windows and per window: the count toys around each data set's b (toy_exceedance) give the Poisson
+    mean of the number of such data sets."""
+    expected = [toy_exceedance(bb, 0.0, 2000, seed) for seed, bb in zip(seeds, b)]
+    expected_any, expected_window = sum(e[0] for e in expected), sum(e[1] for e in expected)
     return ((z.max(axis=(1, 2)) > 3).sum(), poisson.ppf(0.99, expected_any),
             (z.max(axis=2) > 3).sum(axis=0), poisson.ppf(0.99, expected_window))
+
+
+def _uniformity(z):
+    """p_value_uniformity per threshold of ``z`` (data sets x windows x thresholds)."""
+    return [p_value_uniformity(z[..., j]) for j in range(z.shape[-1])]
+
+
+def test_toy_exceedance_and_uniformity_of_a_calibrated_count():
+    # one window, one threshold, b = 1000 known exactly: P(Z > 3) is the Gaussian tail, 1.35e-3
+    p_any, per_window = toy_exceedance(np.array([[1000.0]]), 0.0, 400_000, seed=5)
+    assert p_any == per_window[0] and abs(p_any - 1.35e-3) < 0.25e-3, p_any
+    # two windows: some window above 3σ is about twice as likely as a given one
+    p_two, per_two = toy_exceedance(np.full((2, 1), 1000.0), 0.0, 400_000, seed=6)
+    assert abs(p_two - per_two.sum()) < 1e-4 and 2.2e-3 < p_two < 3.2e-3, (p_two, per_two)
+    # counts drawn around their b pass the uniformity check; an excess of 10 % of b everywhere fails it (b
+    # varies, as it does over windows: with one b the p-values of an integer N sit on a lattice KS rejects)
+    rng = np.random.default_rng(7)
+    b = rng.uniform(200.0, 2000.0, 2000)
+    assert min(p_value_uniformity(local_significance(rng.poisson(b), b))) > 0.01
+    assert max(p_value_uniformity(local_significance(rng.poisson(1.1 * b), b))) < 1e-3
 
 
 def test_no_sculpting_without_signal():

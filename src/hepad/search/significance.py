@@ -32,7 +32,8 @@ import numpy as np
 from scipy.stats import norm
 
 __all__ = ["local_significance", "p_value", "z_value", "background_toys", "toy_max_significance",
-           "global_significance", "measure_delta_sys", "measure_bias", "correct_background", "max_local_significance"]
+           "global_significance", "measure_delta_sys", "measure_bias", "correct_background", "max_local_significance",
+           "p_value_uniformity", "toy_exceedance"]
 
 
 def _as_float(values) -> np.ndarray:
@@ -114,6 +115,33 @@ def toy_max_significance(b: np.ndarray, delta_sys: float, n_toys: int, seed: int
     z = local_significance(np.nan_to_num(counts, nan=0.0), np.broadcast_to(np.asarray(b, np.float64), shape),
                            delta_sys, error)
     return z.reshape(n_toys, -1).max(axis=1)
+
+
+def p_value_uniformity(z) -> tuple[float, float]:
+    """Whether background-only local significances ``z`` (any shape; one threshold) are as a calibrated
+    method gives them: (the KS p-value that the local p-values below 1/2 are uniform on [0, 1/2], the
+    binomial p-value that half of all lie there). A deficit has Z = 0 and p = 1/2, so only the upper half of
+    the p-values is uniform; a sculpting template piles p-values up near 0 and fails both."""
+    from scipy.stats import binomtest, kstest
+
+    p = p_value(np.ravel(np.asarray(z, np.float64)))
+    below = p[p < 0.5]
+    ks = kstest(2 * below, "uniform").pvalue if len(below) else 1.0
+    return float(ks), float(binomtest(len(below), len(p)).pvalue)
+
+
+def toy_exceedance(b: np.ndarray, delta_sys: float, n_toys: int, seed: int, b_error=None,
+                   z: float = 3.0) -> tuple[float, np.ndarray]:
+    """What the look-elsewhere effect alone predicts for one data set with expected backgrounds ``b``
+    (windows × thresholds) and their errors: the probability that some window exceeds local significance
+    ``z`` at some threshold, and the same per window, from :func:`background_toys`. Summed over data sets,
+    the first is the Poisson mean of the number of background-only data sets with a window above ``z``."""
+    counts = background_toys(b, delta_sys, n_toys, seed, b_error)
+    b = np.broadcast_to(np.asarray(b, np.float64), counts.shape)
+    error = None if b_error is None else np.broadcast_to(_b_error(b_error, b.shape[1:]), counts.shape)
+    toy_z = local_significance(np.nan_to_num(counts, nan=0.0), b, delta_sys, error)  # toys x windows x thresholds
+    per_window = (toy_z.max(axis=2) > z).mean(axis=0)
+    return float((toy_z.max(axis=(1, 2)) > z).mean()), per_window
 
 
 def global_significance(observed_max: float, toy_max: np.ndarray, what: str = "toys") -> dict:
