@@ -58,6 +58,9 @@ def sculpting(recs: list[dict], n_toys: int = 20000) -> None:
     for j, eff in enumerate(recs[0]["efficiencies"]):
         z = np.concatenate([m[2][:, j] for m in mats])
         z = z[np.isfinite(z)]
+        if not len(z):
+            print(f"  sculpting, ε {eff:g}: no estimate in any window and run")
+            continue
         ks, binomial = p_value_uniformity(z)
         print(f"  sculpting, ε {eff:g}: {len(z)} local p-values (windows x runs), {int((z > 0).sum())} above b; "
               f"uniform below 1/2: KS p {ks:.3f}, half below 1/2: binomial p {binomial:.3f}")

@@ -304,6 +304,20 @@ def _record(technique, nsig, seed, z_global):
             "global_reruns": {"z": None, "p_value": None, "n_toys": 3, "resolvable_z": 0.43}}
 
 
+def test_significance_vs_injection_one_point_per_injection():
+    from hepad.search.plots import plot_significance_vs_injection
+
+    # two seeds of one injection draw other signal events (S/B 0.02 and 0.024): one point at their median
+    # S/B and median Z, with the band between them
+    records = [_record("cathode", 300, 1, 1.28), _record("cathode", 300, 2, 1.28), _record("cathode", 0, 1, None)]
+    records[1]["injected"] = {**records[1]["injected"], "s_over_b": 0.024}
+    records[1]["max_local"] = {**records[1]["max_local"], "z": 4.0}
+    records[2]["injected"] = {**records[2]["injected"], "s_over_b": 0.0}
+    fig = plot_significance_vs_injection(records)
+    line = next(ln for ln in fig.axes[0].lines if ln.get_label() == "CATHODE: max local Z")
+    assert np.allclose(line.get_xdata(), [0.0, 2.2]) and np.allclose(line.get_ydata(), [2.0, 3.0])
+
+
 def test_tables_and_hepdata_submission(tmp_path):
     records = [_record("cathode", 300, 1, 1.28), _record("cathode", 0, 1, None), _record("cwola", 300, 1, 0.5)]
     rows = summary_rows(records)

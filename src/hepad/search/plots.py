@@ -102,17 +102,22 @@ def plot_significance_vs_injection(records: list[dict], title: str = ""):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 7))
-    by_method: dict[str, dict[float, list[tuple[float, float]]]] = {}
+    # Grouped by the injection (nsig): the seeds of one injection draw other signal events, so their S/B
+    # differ a little; the point sits at their median S/B.
+    by_method: dict[str, dict[int, list[tuple[float, float, float, float]]]] = {}
     for rec in records:
         points = by_method.setdefault(rec["technique"], {})
         glob = rec["global"]
-        points.setdefault(100 * rec["injected"]["s_over_b"], []).append(
+        points.setdefault(rec["nsig"], []).append(
             (rec["max_local"]["z"], np.nan if glob["z"] is None else glob["z"],
-             glob["resolvable_z"] if glob["z"] is None else np.nan))
-    for method, points in sorted(by_method.items()):
-        xs = np.array(sorted(points))
-        local = [np.array([p[0] for p in points[x]]) for x in xs]
-        glob = [np.array([p[1] for p in points[x]]) for x in xs]
+             glob["resolvable_z"] if glob["z"] is None else np.nan, 100 * rec["injected"]["s_over_b"]))
+    for method, by_nsig in sorted(by_method.items()):
+        s_over_b = {nsig: float(np.median([p[3] for p in runs])) for nsig, runs in by_nsig.items()}
+        order = sorted(by_nsig, key=s_over_b.get)
+        xs = np.array([s_over_b[nsig] for nsig in order])
+        runs = [by_nsig[nsig] for nsig in order]
+        local = [np.array([p[0] for p in r]) for r in runs]
+        glob = [np.array([p[1] for p in r]) for r in runs]
         color = MODE_COLORS.get(method, None)
         med = np.array([np.median(v) for v in local])
         lo, hi = np.array([np.quantile(v, 0.16) for v in local]), np.array([np.quantile(v, 0.84) for v in local])
@@ -122,8 +127,8 @@ def plot_significance_vs_injection(records: list[dict], title: str = ""):
         if np.isfinite(gmed).any():
             ax.plot(xs, gmed, "s--", color=color, label=f"{MODE_LABELS.get(method, method)}: global Z")
         # toys that cannot resolve the global Z: its lower bound, Φ⁻¹(1 − 1/n_toys)
-        bound = np.array([np.nanmax([p[2] for p in points[x]]) if all(np.isnan([p[1] for p in points[x]]))
-                          else np.nan for x in xs])
+        bound = np.array([np.nanmax([p[2] for p in r]) if all(np.isnan([p[1] for p in r])) else np.nan
+                          for r in runs])
         if np.isfinite(bound).any():
             ax.plot(xs, bound, "^", color=color, mfc="none",
                     label=f"{MODE_LABELS.get(method, method)}: global Z >, too few toys")

@@ -121,10 +121,13 @@ def p_value_uniformity(z) -> tuple[float, float]:
     """Whether background-only local significances ``z`` (any shape; one threshold) are as a calibrated
     method gives them: (the KS p-value that the local p-values below 1/2 are uniform on [0, 1/2], the
     binomial p-value that half of all lie there). A deficit has Z = 0 and p = 1/2, so only the upper half of
-    the p-values is uniform; a sculpting template piles p-values up near 0 and fails both."""
+    the p-values is uniform; a sculpting template piles p-values up near 0 and fails both. NaN for both
+    without any significance (a threshold without estimates)."""
     from scipy.stats import binomtest, kstest
 
     p = p_value(np.ravel(np.asarray(z, np.float64)))
+    if not len(p):
+        return float("nan"), float("nan")
     below = p[p < 0.5]
     ks = kstest(2 * below, "uniform").pvalue if len(below) else 1.0
     return float(ks), float(binomtest(len(below), len(p)).pvalue)
