@@ -109,12 +109,17 @@ def background_toys(b: np.ndarray, delta_sys: float, n_toys: int, seed: int, b_e
 
 def toy_max_significance(b: np.ndarray, delta_sys: float, n_toys: int, seed: int, b_error=None) -> np.ndarray:
     """The maximum local Z over all windows and thresholds in each of ``n_toys`` background-only toys."""
+    return _toy_significance(b, delta_sys, n_toys, seed, b_error).reshape(n_toys, -1).max(axis=1)
+
+
+def _toy_significance(b, delta_sys: float, n_toys: int, seed: int, b_error=None) -> np.ndarray:
+    """The local Z of every window and threshold in ``n_toys`` background-only toys (toys x windows x
+    thresholds; 0 where b has no estimate)."""
     counts = background_toys(b, delta_sys, n_toys, seed, b_error)
     shape = counts.shape
     error = None if b_error is None else np.broadcast_to(_b_error(b_error, np.shape(b)), shape)
-    z = local_significance(np.nan_to_num(counts, nan=0.0), np.broadcast_to(np.asarray(b, np.float64), shape),
-                           delta_sys, error)
-    return z.reshape(n_toys, -1).max(axis=1)
+    return local_significance(np.nan_to_num(counts, nan=0.0), np.broadcast_to(np.asarray(b, np.float64), shape),
+                              delta_sys, error)
 
 
 def p_value_uniformity(z) -> tuple[float, float]:
@@ -139,10 +144,7 @@ def toy_exceedance(b: np.ndarray, delta_sys: float, n_toys: int, seed: int, b_er
     (windows × thresholds) and their errors: the probability that some window exceeds local significance
     ``z`` at some threshold, and the same per window, from :func:`background_toys`. Summed over data sets,
     the first is the Poisson mean of the number of background-only data sets with a window above ``z``."""
-    counts = background_toys(b, delta_sys, n_toys, seed, b_error)
-    b = np.broadcast_to(np.asarray(b, np.float64), counts.shape)
-    error = None if b_error is None else np.broadcast_to(_b_error(b_error, b.shape[1:]), counts.shape)
-    toy_z = local_significance(np.nan_to_num(counts, nan=0.0), b, delta_sys, error)  # toys x windows x thresholds
+    toy_z = _toy_significance(b, delta_sys, n_toys, seed, b_error)
     per_window = (toy_z.max(axis=2) > z).mean(axis=0)
     return float((toy_z.max(axis=(1, 2)) > z).mean()), per_window
 
