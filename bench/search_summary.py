@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import poisson
 
-from hepad.search.significance import p_value_uniformity, toy_exceedance
+from hepad.search.significance import p_value_uniformity, record_arrays, toy_exceedance
 
 
 def window_max(record: dict) -> dict[tuple[float, float], float]:
@@ -43,18 +43,9 @@ def describe(record: dict) -> str:
     return text + f"; global Z {g}"
 
 
-def matrices(record: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """b, its error and the local Z of a record as windows x thresholds (NaN where there is no estimate)."""
-    rows = [w["thresholds"] for w in record["windows"]]
-    b = np.array([[np.nan if r["b"] is None else r["b"] for r in t] for t in rows], np.float64)
-    e = np.array([[r.get("b_error") or 0.0 for r in t] for t in rows], np.float64)
-    z = np.array([[r.get("z", np.nan) for r in t] for t in rows], np.float64)
-    return b, e, z
-
-
 def sculpting(recs: list[dict], n_toys: int = 20000) -> None:
     """The sculpting check of tests/test_search.py on the background-only runs at full size."""
-    mats = [matrices(r) for r in recs]
+    mats = [record_arrays(r) for r in recs]
     for j, eff in enumerate(recs[0]["efficiencies"]):
         z = np.concatenate([m[2][:, j] for m in mats])
         z = z[np.isfinite(z)]

@@ -24,7 +24,7 @@ import _bootstrap  # noqa: F401  (puts ../src on sys.path)
 
 from hepad.io import InputError, run_main, setup_logging, write_json
 from hepad.search.significance import (correct_background, global_significance, local_significance, p_value,
-                                      toy_max_significance)
+                                      record_arrays, toy_max_significance)
 
 
 def parse_args(argv=None):
@@ -80,7 +80,6 @@ def main(argv=None):
                     h_b, h_e = correct_background(hist["background"], hist["error"],
                                                   [j] * len(hist["background"]), bias)
                     hist["background"], hist["error"] = h_b.tolist(), h_e.tolist()
-    b_matrix, e_matrix, z_matrix = [], [], []
     for window in record["windows"]:
         for row in window["thresholds"]:
             if row["b"] is not None:
@@ -89,10 +88,8 @@ def main(argv=None):
                 log.info("window %.2f-%.2f TeV, ε = %g: N = %d, b = %.2f ± %.2f (stat), Z = %.2f", window["low"],
                          window["high"], row["efficiency"], row["n_observed"], row["b"], row.get("b_error") or 0.0,
                          row["z"])
-        b_matrix.append([np.nan if r["b"] is None else r["b"] for r in window["thresholds"]])
-        e_matrix.append([r.get("b_error") or 0.0 for r in window["thresholds"]])
-        z_matrix.append([r.get("z", 0.0) for r in window["thresholds"]])
-    b_matrix, e_matrix, z_matrix = np.array(b_matrix), np.array(e_matrix, np.float64), np.array(z_matrix)
+    b_matrix, e_matrix, z_matrix = record_arrays(record)
+    z_matrix = np.nan_to_num(z_matrix, nan=0.0)  # a threshold without an estimate has no excess
     w, e = np.unravel_index(np.argmax(z_matrix), z_matrix.shape)
     observed = float(z_matrix[w, e])
     windows = record["windows"]

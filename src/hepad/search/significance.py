@@ -33,7 +33,7 @@ from scipy.stats import norm
 
 __all__ = ["local_significance", "p_value", "z_value", "background_toys", "toy_max_significance",
            "global_significance", "measure_delta_sys", "measure_bias", "correct_background", "max_local_significance",
-           "p_value_uniformity", "toy_exceedance"]
+           "p_value_uniformity", "toy_exceedance", "record_arrays"]
 
 
 def _as_float(values) -> np.ndarray:
@@ -48,6 +48,17 @@ def _b_error(b_error, shape) -> np.ndarray:
     if isinstance(b_error, np.ndarray) and b_error.dtype.kind == "f":
         return np.broadcast_to(np.nan_to_num(b_error, nan=0.0), shape)
     return np.broadcast_to(np.nan_to_num(_as_float(b_error), nan=0.0), shape)
+
+
+def record_arrays(record: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """b, its statistical error and the local Z of a counts or significance record (the JSON of
+    search_counts / search_significance) as windows × thresholds float arrays: b and Z NaN where a threshold
+    has no estimate (or no Z yet), the error 0 where none is known."""
+    rows = [w["thresholds"] for w in record["windows"]]
+    b = np.array([[np.nan if r["b"] is None else r["b"] for r in t] for t in rows], np.float64)
+    e = np.array([[r.get("b_error") or 0.0 for r in t] for t in rows], np.float64)
+    z = np.array([[r.get("z", np.nan) for r in t] for t in rows], np.float64)
+    return b, e, z
 
 
 def local_significance(n, b, delta_sys: float = 0.0, b_error=None) -> np.ndarray:
